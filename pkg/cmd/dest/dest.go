@@ -1,0 +1,25 @@
+// Package dest groups the `ldexport dest` commands.
+package dest
+
+import (
+	"github.com/ldexport/ldexport/pkg/cmd/dest/create"
+	"github.com/ldexport/ldexport/pkg/cmd/dest/delete"
+	"github.com/ldexport/ldexport/pkg/cmd/dest/list"
+	"github.com/ldexport/ldexport/pkg/cmd/dest/show"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdDest returns `ldexport dest` and its subcommands.
+func NewCmdDest(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dest",
+		Short: "Manage Data Export destinations (create, list, show, delete, test, check)",
+		RunE:  cmdutil.GroupRunE,
+	}
+	cmd.AddCommand(create.NewCmdCreate(f, nil))
+	cmd.AddCommand(list.NewCmdList(f, nil))
+	cmd.AddCommand(show.NewCmdShow(f, nil))
+	cmd.AddCommand(delete.NewCmdDelete(f, nil))
+	return cmd
+}

@@ -1,0 +1,59 @@
+// Package shared holds what the dest commands share: store error mapping and
+// how a destination is printed.
+package shared
+
+import (
+	"errors"
+
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/store"
+	"time"
+)
+
+// StoreError gives a store error its contract exit code: an unknown name is a
+// run-time failure (1); a taken name or environment is invalid input (2);
+// everything else (unreadable or corrupt store, lock timeout) is 1.
+func StoreError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrEnvTaken):
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
+	default:
+		return &cmdutil.ExitError{Code: cmdutil.ExitRuntime, Err: err}
+	}
+}
+
+// Fields lists a destination's fields in contract order as key/value pairs,
+// leaving out empty optional ones.
+func Fields(d store.Destination) [][2]string {
+	rows := [][2]string{
+		{"name", d.Name},
+		{"project", d.Project},
+		{"environment", d.Environment},
+		{"region", d.Region},
+		{"streamName", d.StreamName},
+		{"streamArn", d.StreamARN},
+		{"roleArn", d.RoleARN},
+		{"accountId", d.AccountID},
+	}
+	for _, opt := range [][2]string{{"externalId", d.ExternalID}, {"kmsKeyArn", d.KMSKeyARN}, {"endpointUrl", d.EndpointURL}} {
+		if opt[1] != "" {
+			rows = append(rows, opt)
+		}
+	}
+	return append(rows, [2]string{"createdAt", d.CreatedAt.UTC().Format(time.RFC3339)})
+}
+
+// PrintOne prints one destination: JSON or YAML with the contract's keys, or
+// a two-column FIELD/VALUE table.
+func PrintOne(f *cmdutil.Factory, d store.Destination) error {
+	return output.Write(f.IOStreams, f.Globals.Output, d, func() error {
+		t := output.NewTablePrinter(f.IOStreams, "FIELD", "VALUE")
+		for _, kv := range Fields(d) {
+			t.AddRow(kv[0], kv[1])
+		}
+		return t.Render()
+	})
+}

@@ -1,0 +1,46 @@
+// Package show implements `ldexport dest show`.
+package show
+
+import (
+	"context"
+
+	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// ShowOptions are the dependencies and arguments of `dest show`.
+type ShowOptions struct {
+	Factory *cmdutil.Factory
+	Name    string
+}
+
+// NewCmdShow returns `dest show NAME`; runF replaces showRun in tests.
+func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) error) *cobra.Command {
+	opts := &ShowOptions{Factory: f}
+	return &cobra.Command{
+		Use:               "show NAME",
+		Short:             "Show one destination",
+		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest show NAME"),
+		ValidArgsFunction: cmdutil.DestinationNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return showRun(opts)
+		},
+	}
+}
+
+func showRun(opts *ShowOptions) error {
+	s, err := opts.Factory.Store()
+	if err != nil {
+		return err
+	}
+	d, err := s.Get(opts.Name)
+	if err != nil {
+		return shared.StoreError(err)
+	}
+	return shared.PrintOne(opts.Factory, d)
+}

@@ -1,0 +1,114 @@
+// Package root builds ldexport's command tree and runs it: global flags and
+// their environment variables (through viper), error printing and exit codes.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ldexport/ldexport/pkg/cmd/completion"
+	"github.com/ldexport/ldexport/pkg/cmd/dest"
+	"github.com/ldexport/ldexport/pkg/cmd/version"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+// NewCmdRoot returns the ldexport command with every subcommand.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ldexport",
+		Short: "Wire LaunchDarkly Data Export into Amazon Kinesis",
+		Long: `ldexport sets up and operates LaunchDarkly Data Export destinations on Amazon Kinesis:
+it keeps destinations, writes the IAM policies LaunchDarkly needs, sizes the stream,
+sends and verifies the test event, and pushes NDJSON event files into the stream.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.SetIn(f.IOStreams.In)
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+
+	pf := cmd.PersistentFlags()
+	pf.String("config", "", "destination store (env LDEXPORT_CONFIG; default <user config dir>/ldexport/config.yaml)")
+	pf.String("profile", "", "AWS shared-config profile (env AWS_PROFILE)")
+	pf.String("region", "", "AWS region (env AWS_REGION)")
+	pf.String("endpoint-url", "", "Kinesis endpoint, e.g. a local emulator (env LDEXPORT_ENDPOINT_URL)")
+	pf.StringP("output", "o", "table", "output format: table, json or yaml")
+	pf.Bool("no-color", false, "no colour (env NO_COLOR)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+
+	v := viper.New()
+	v.SetEnvPrefix("LDEXPORT")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	for _, name := range []string{"config", "profile", "region", "endpoint-url", "output", "no-color"} {
+		_ = v.BindPFlag(name, pf.Lookup(name))
+	}
+	// The contract names these environment variables for the AWS flags; the SDK
+	// reads them too, but binding them here keeps one precedence: flag, then env.
+	_ = v.BindEnv("profile", "AWS_PROFILE")
+	_ = v.BindEnv("region", "AWS_REGION", "AWS_DEFAULT_REGION")
+
+	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		g := f.Globals
+		g.ConfigPath = v.GetString("config")
+		g.Profile = v.GetString("profile")
+		g.Region = v.GetString("region")
+		g.EndpointURL = v.GetString("endpoint-url")
+		format, err := output.ParseFormat(v.GetString("output"))
+		if err != nil {
+			return cmdutil.FlagErrorf("%v", err)
+		}
+		g.Output = format
+		g.NoColor = v.GetBool("no-color")
+		if g.NoColor {
+			f.IOStreams.SetColorEnabled(false)
+		}
+		return nil
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+
+	cmd.AddCommand(dest.NewCmdDest(f))
+	cmd.AddCommand(version.NewCmdVersion(f))
+	cmd.AddCommand(completion.NewCmdCompletion(f))
+	return cmd
+}
+
+// Execute runs ldexport with args and returns the exit code. Errors are printed
+// as one line on stderr; usage errors also print the command's usage.
+func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := NewCmdRoot(f)
+	cmd.SetArgs(args)
+	executed, err := cmd.ExecuteContextC(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	code := cmdutil.ExitCode(err)
+	switch {
+	case errors.Is(err, cmdutil.ErrSilent), errors.Is(err, cmdutil.ErrCancel):
+	case code == cmdutil.ExitInterrupted && errors.Is(err, context.Canceled):
+		fmt.Fprintln(f.IOStreams.ErrOut, "interrupted")
+	default:
+		fmt.Fprintln(f.IOStreams.ErrOut, oneLine(err.Error()))
+	}
+	var fe *cmdutil.FlagError
+	if errors.As(err, &fe) || cmdutil.IsCobraUsageError(err) {
+		if executed == nil {
+			executed = cmd
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "\n%s", executed.UsageString())
+	}
+	return code
+}
+
+// oneLine keeps an error on one line, as the contract promises.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

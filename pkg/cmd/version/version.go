@@ -1,0 +1,67 @@
+// Package version implements `ldexport version`.
+package version
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/spf13/cobra"
+)
+
+// Info is the version as printed in JSON and YAML.
+type Info struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+}
+
+// NewCmdVersion returns `ldexport version`.
+func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit and build date",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			info := Resolve(f.Build, debug.ReadBuildInfo)
+			return output.Write(f.IOStreams, f.Globals.Output, info, func() error {
+				_, err := fmt.Fprintf(f.IOStreams.Out, "ldexport %s (commit %s, built %s)\n", info.Version, info.Commit, info.Date)
+				return err
+			})
+		},
+	}
+}
+
+// Resolve fills what -ldflags did not set from the module's build info
+// (`go install ...@v1.2.3` records the version and VCS settings).
+func Resolve(b cmdutil.BuildInfo, read func() (*debug.BuildInfo, bool)) Info {
+	info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date}
+	if bi, ok := read(); ok {
+		if info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			info.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if info.Commit == "" {
+					info.Commit = s.Value
+				}
+			case "vcs.time":
+				if info.Date == "" {
+					info.Date = s.Value
+				}
+			}
+		}
+	}
+	if info.Version == "" {
+		info.Version = "dev"
+	}
+	if info.Commit == "" {
+		info.Commit = "unknown"
+	}
+	if info.Date == "" {
+		info.Date = "unknown"
+	}
+	return info
+}

@@ -1,0 +1,141 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/store"
+)
+
+// BuildInfo is what `ldexport version` prints.
+type BuildInfo struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// GlobalOptions are the values of the contract's global flags, resolved from
+// flags and environment before any command runs.
+type GlobalOptions struct {
+	ConfigPath  string
+	Profile     string
+	Region      string
+	EndpointURL string
+	Output      output.Format
+	NoColor     bool
+}
+
+// Factory carries the I/O streams and lazy constructors every command needs,
+// so a test can swap any of them for a fake.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Globals   *GlobalOptions
+	Build     BuildInfo
+
+	// Store opens the destination store named by --config.
+	Store func() (*store.Store, error)
+	// AWSConfig loads the SDK's default chain, with --profile and the given
+	// region (empty: --region, then the chain's own).
+	AWSConfig func(ctx context.Context, region string) (aws.Config, error)
+	// Kinesis returns a Kinesis client for a region and an endpoint (empty:
+	// --endpoint-url / LDEXPORT_ENDPOINT_URL, then AWS's own).
+	Kinesis func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error)
+	// Now is the clock (tests fix it).
+	Now func() time.Time
+}
+
+// NewFactory returns the production Factory.
+func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
+	f := &Factory{
+		IOStreams: ios,
+		Globals:   &GlobalOptions{Output: output.Table},
+		Build:     build,
+		Now:       time.Now,
+	}
+	f.Store = func() (*store.Store, error) {
+		p := f.Globals.ConfigPath
+		if p == "" {
+			var err error
+			if p, err = store.DefaultPath(); err != nil {
+				return nil, err
+			}
+		}
+		return store.New(p), nil
+	}
+	f.AWSConfig = func(ctx context.Context, region string) (aws.Config, error) {
+		return LoadAWSConfig(ctx, f.Globals, region, "")
+	}
+	f.Kinesis = func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error) {
+		if f.Globals.EndpointURL != "" {
+			endpointURL = f.Globals.EndpointURL
+		}
+		cfg, err := LoadAWSConfig(ctx, f.Globals, region, endpointURL)
+		if err != nil {
+			return nil, err
+		}
+		return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+			if endpointURL != "" {
+				o.BaseEndpoint = aws.String(endpointURL)
+			}
+		}), nil
+	}
+	return f
+}
+
+// LoadAWSConfig loads the SDK's default configuration chain. --region wins
+// over region, which wins over the chain's region. When endpointURL is a
+// loopback address (a local emulator) and the chain has no credentials,
+// placeholder credentials are used: emulators accept any signature.
+func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if g.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(g.Profile))
+	}
+	if g.Region != "" {
+		region = g.Region
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("cannot load AWS configuration: %w", err)
+	}
+	if isLoopback(endpointURL) {
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+		}
+		if cfg.Region == "" {
+			cfg.Region = "us-east-1"
+		}
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, UsageErrorf("no AWS region: pass --region, set AWS_REGION, or set a region in the AWS profile")
+	}
+	return cfg, nil
+}
+
+func isLoopback(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
