@@ -113,13 +113,21 @@ func (t *TablePrinter) Render() error {
 		BorderStyle(p.Muted).
 		Headers(t.headers...).
 		Rows(t.rows...).
-		StyleFunc(func(row, _ int) lipgloss.Style {
+		StyleFunc(func(row, col int) lipgloss.Style {
+			style := p.Plain
 			if row == table.HeaderRow {
-				return p.Header.PaddingRight(2)
+				style = p.Header
 			}
-			return p.Plain.PaddingRight(2)
+			if col < len(t.headers)-1 {
+				style = style.PaddingRight(2)
+			}
+			return style
 		})
-	_, err := fmt.Fprintln(t.ios.Out, tbl.Render())
+	lines := strings.Split(tbl.Render(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := fmt.Fprintln(t.ios.Out, strings.Join(lines, "\n"))
 	return err
 }
 
