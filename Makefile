@@ -23,3 +23,9 @@ test: tools
 lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+completions:
+	$(GO) run ./cmd/ldexport completion bash > completions/ldexport.bash
+	$(GO) run ./cmd/ldexport completion zsh > completions/ldexport.zsh
+	$(GO) run ./cmd/ldexport completion fish > completions/ldexport.fish
+	$(GO) run ./cmd/ldexport completion powershell > completions/ldexport.ps1
