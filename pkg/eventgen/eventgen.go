@@ -290,7 +290,8 @@ func (g *Generator) appendFeature(dst []byte, kind string) []byte {
 	c := g.drawContext()
 	dst = g.appendKindDate(dst, kind)
 	dst = appendContextKeys(dst, c)
-	dst = appendContext(dst, c, kind == "debug")
+	// Debug events carry the full context; feature events often a short one.
+	dst = appendContext(dst, c, kind == "debug" || g.r.intn(4) == 0)
 	dst = append(dst, `,"key":"`...)
 	dst = append(dst, f.key...)
 
