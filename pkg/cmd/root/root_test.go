@@ -142,7 +142,7 @@ func TestOutputFormatsThroughTheTree(t *testing.T) {
 		if code := e.Run(Execute, "dest", "list", "-o", string(f)); code != 0 {
 			t.Fatal(e.ErrOut)
 		}
-		golden.Assert(t, "dest/list."+map[output.Format]string{output.JSON: "json", output.YAML: "yaml", output.Table: "tsv"}[f], e.Out.Bytes())
+		golden.Assert(t, "testdata/dest/list."+map[output.Format]string{output.JSON: "json", output.YAML: "yaml", output.Table: "tsv"}[f], e.Out.Bytes())
 	}
 }
 
@@ -153,7 +153,7 @@ func TestCompletionScriptsAreCommitted(t *testing.T) {
 		if code := e.Run(Execute, "completion", shell); code != 0 {
 			t.Fatalf("completion %s: %s", shell, e.ErrOut)
 		}
-		path := filepath.Join(filepath.Dir(golden.Path(t, "x")), "..", "completions", files[shell])
+		path := filepath.Join(golden.ModuleRoot(t), "completions", files[shell])
 		want, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatalf("%v (run `make completions`)", err)

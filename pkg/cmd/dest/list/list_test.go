@@ -46,7 +46,7 @@ func TestListOutput(t *testing.T) {
 			if err := listRun(&ListOptions{Factory: e.Factory}); err != nil {
 				t.Fatal(err)
 			}
-			golden.Assert(t, tt.golden, e.Out.Bytes())
+			golden.Assert(t, "testdata/"+tt.golden, e.Out.Bytes())
 		})
 	}
 }

@@ -49,7 +49,7 @@ func TestShowOutput(t *testing.T) {
 			if err := showRun(&ShowOptions{Factory: e.Factory, Name: "eu-staging"}); err != nil {
 				t.Fatal(err)
 			}
-			golden.Assert(t, tt.golden, e.Out.Bytes())
+			golden.Assert(t, "testdata/"+tt.golden, e.Out.Bytes())
 		})
 	}
 }
