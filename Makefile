@@ -20,9 +20,22 @@ $(TOOLS_DIR)/node_modules/.package-lock.json: $(TOOLS_DIR)/package-lock.json
 test: tools
 	$(GO) test -race -count=1 ./...
 
-lint:
+STATICCHECK_VERSION := v0.8.2
+GORELEASER_VERSION  := v2.15.0
+TOOLS_BIN           := $(CURDIR)/bin/tools
+
+lint: $(TOOLS_BIN)/staticcheck
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(TOOLS_BIN)/staticcheck ./...
+
+$(TOOLS_BIN)/staticcheck:
+	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(TOOLS_BIN)/goreleaser:
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+release-check: $(TOOLS_BIN)/goreleaser
+	$(TOOLS_BIN)/goreleaser check
 
 completions:
 	$(GO) run ./cmd/ldexport completion bash > completions/ldexport.bash
