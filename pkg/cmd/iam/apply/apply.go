@@ -450,5 +450,8 @@ func awsError(action, resource string, err error) error {
 			return cmdutil.RuntimeErrorf("%s denied: the caller needs %s on %s", action, action, resource)
 		}
 	}
+	if strings.Contains(err.Error(), "get credentials") {
+		return cmdutil.RuntimeErrorf("%s: no usable AWS credentials: %v (set --profile or AWS_PROFILE, or run `aws sso login`)", action, err)
+	}
 	return cmdutil.RuntimeErrorf("%s on %s failed: %v", action, resource, err)
 }

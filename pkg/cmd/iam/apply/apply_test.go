@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -595,5 +597,26 @@ func TestApplyUpdatesStoredRoleARN(t *testing.T) {
 	sort.Strings(resources)
 	if rep.PolicyARN != "arn:aws:iam::"+account+":policy/ld-put" || !reflect.DeepEqual(resources, []string{"account", "attachment", "destination", "policy", "role"}) {
 		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestAWSError(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"access denied", &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
+		{"access denied exception", &smithy.GenericAPIError{Code: "AccessDeniedException"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
+		{"no credentials", errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed"), "iam:GetRole: no usable AWS credentials: "},
+		{"other", &smithy.GenericAPIError{Code: "ServiceFailure", Message: "boom"}, "iam:GetRole on arn:aws:iam::123456789012:role/r failed: api error ServiceFailure: boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := awsError("iam:GetRole", "arn:aws:iam::123456789012:role/r", tt.err)
+			if !strings.HasPrefix(err.Error(), tt.want) || cmdutil.ExitCode(err) != 1 {
+				t.Errorf("awsError = %q (exit %d), want prefix %q, exit 1", err, cmdutil.ExitCode(err), tt.want)
+			}
+		})
 	}
 }
