@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
@@ -618,5 +619,26 @@ func TestAWSError(t *testing.T) {
 				t.Errorf("awsError = %q (exit %d), want prefix %q, exit 1", err, cmdutil.ExitCode(err), tt.want)
 			}
 		})
+	}
+}
+
+// TestApplyGolden keeps what apply prints on a first run, a second run and
+// a dry run in testdata/iam.
+func TestApplyGolden(t *testing.T) {
+	fake := newFakeAWS()
+	f, _, out, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/ld-export", "ld-prod-7f3a"))
+	for _, tt := range []struct {
+		golden string
+		args   []string
+	}{
+		{"iam/apply-dry-run.txt", []string{"--dry-run"}},
+		{"iam/apply-first-run.txt", nil},
+		{"iam/apply-second-run.txt", nil},
+	} {
+		out.Reset()
+		if err := run(f, nil, append([]string{"--dest", "prod"}, tt.args...)...); err != nil {
+			t.Fatal(err)
+		}
+		golden.Assert(t, tt.golden, out.Bytes())
 	}
 }

@@ -98,16 +98,16 @@ func (o *PolicyOptions) Document() (iampolicy.PermissionsDocument, error) {
 		return iampolicy.PermissionsDocument{}, cmdutil.UsageErrorf("%s: %v", src["stream"], err)
 	}
 	if kms != "" {
-		if err := ValidateKMSKey(kms, region); err != nil {
+		if err := validateKMSKey(kms, region); err != nil {
 			return iampolicy.PermissionsDocument{}, cmdutil.UsageErrorf("--kms-key-arn: %v", err)
 		}
 	}
 	return iampolicy.PermissionsPolicy(region, account, stream, kms), nil
 }
 
-// ValidateKMSKey checks a KMS key ARN and that it lives in the partition of
+// validateKMSKey checks a KMS key ARN and that it lives in the partition of
 // the stream's region (a key of another partition can never encrypt it).
-func ValidateKMSKey(arn, region string) error {
+func validateKMSKey(arn, region string) error {
 	if err := awsarn.ValidateKMSKeyARN(arn); err != nil {
 		return err
 	}
