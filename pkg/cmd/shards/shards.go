@@ -158,7 +158,7 @@ func writeExplanation(w io.Writer, r shardcalc.Result, samplePath string, sample
 		fmt.Fprintf(&b, "  binding:     the peak's bytes per second (1 MiB/s per shard)\n")
 	}
 	if r.OnDemand {
-		fmt.Fprintf(&b, "Note: the peak is %s× the mean; shards sized for it sit mostly idle. On-demand capacity mode (scales with traffic, no shards to manage) may suit better.\n",
+		fmt.Fprintf(&b, "Note: the peak is %s× the mean, so shards sized for it sit mostly idle between peaks; on-demand capacity mode (scales with traffic, no shards to manage) may suit better.\n",
 			strconv.FormatFloat(r.PeakFactor, 'g', -1, 64))
 	}
 	_, err := io.WriteString(w, b.String())

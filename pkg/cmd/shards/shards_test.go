@@ -187,7 +187,7 @@ func TestShardsOnDemandNote(t *testing.T) {
 			if err := run(f, nil, "--events-per-month", "50M", "--peak-factor", tt.peak); err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Contains(out.String(), "On-demand"); got != tt.wantNote {
+			if got := strings.Contains(out.String(), "on-demand capacity mode"); got != tt.wantNote {
 				t.Errorf("on-demand note shown = %v, want %v:\n%s", got, tt.wantNote, out)
 			}
 		})
