@@ -423,10 +423,14 @@ func oldestNonDefault(vs []iamtypes.PolicyVersion) string {
 	return aws.ToString(cands[0].VersionId)
 }
 
-// sameDocument compares a document IAM returned (URL-encoded) with ours, parsed.
+// sameDocument compares a document IAM returned with ours, parsed. IAM
+// returns documents URL-encoded (RFC 3986); one that is already plain JSON
+// is not decoded again, so a "+" in it stays a "+".
 func sameDocument(stored, want string) bool {
-	if dec, err := url.QueryUnescape(stored); err == nil {
-		stored = dec
+	if !strings.HasPrefix(strings.TrimSpace(stored), "{") {
+		if dec, err := url.PathUnescape(stored); err == nil {
+			stored = dec
+		}
 	}
 	return policy.Equal([]byte(stored), []byte(want))
 }

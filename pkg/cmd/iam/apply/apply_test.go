@@ -549,7 +549,8 @@ func TestApply(t *testing.T) {
 // sends no write.
 func TestApplyTwice(t *testing.T) {
 	fake := newFakeAWS()
-	f, _, _, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/service/ld-export", ""))
+	// An external ID with characters that URL encoding changes ("+", "/", "=").
+	f, _, _, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/service/ld-export", "a+b/c=d@e:f"))
 	if err := run(f, nil, "--dest", "prod", "--restricted"); err != nil {
 		t.Fatal(err)
 	}
@@ -598,6 +599,27 @@ func TestApplyUpdatesStoredRoleARN(t *testing.T) {
 	sort.Strings(resources)
 	if rep.PolicyARN != "arn:aws:iam::"+account+":policy/ld-put" || !reflect.DeepEqual(resources, []string{"account", "attachment", "destination", "policy", "role"}) {
 		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestSameDocument(t *testing.T) {
+	doc := mustMarshal(t, policy.TrustPolicy(false, "a+b c"))
+	tests := []struct {
+		name   string
+		stored string
+		want   bool
+	}{
+		{"URL-encoded as IAM returns it", iamEncode(doc), true},
+		{"plain JSON", doc, true},
+		{"other document", iamEncode(mustMarshal(t, policy.TrustPolicy(true, "a+b c"))), false},
+		{"garbage", "%zz", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sameDocument(tt.stored, doc); got != tt.want {
+				t.Errorf("sameDocument = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
