@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -49,6 +51,12 @@ type Factory struct {
 	// Kinesis returns a Kinesis client for a region and an endpoint (empty:
 	// --endpoint-url / LDEXPORT_ENDPOINT_URL, then AWS's own).
 	Kinesis func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error)
+	// IAM returns an IAM client for the partition of region (IAM itself is
+	// global). The SDK's AWS_ENDPOINT_URL_IAM overrides the endpoint.
+	IAM func(ctx context.Context, region string) (*iam.Client, error)
+	// STS returns an STS client for a region. The SDK's AWS_ENDPOINT_URL_STS
+	// overrides the endpoint.
+	STS func(ctx context.Context, region string) (*sts.Client, error)
 	// Now is the clock (tests fix it).
 	Now func() time.Time
 }
@@ -87,6 +95,20 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 				o.BaseEndpoint = aws.String(endpointURL)
 			}
 		}), nil
+	}
+	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
+		cfg, err := f.AWSConfig(ctx, region)
+		if err != nil {
+			return nil, err
+		}
+		return iam.NewFromConfig(cfg), nil
+	}
+	f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
+		cfg, err := f.AWSConfig(ctx, region)
+		if err != nil {
+			return nil, err
+		}
+		return sts.NewFromConfig(cfg), nil
 	}
 	return f
 }

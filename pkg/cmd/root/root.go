@@ -11,6 +11,8 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/completion"
 	"github.com/ldexport/ldexport/pkg/cmd/dest"
 	"github.com/ldexport/ldexport/pkg/cmd/gen"
+	"github.com/ldexport/ldexport/pkg/cmd/iam"
+	"github.com/ldexport/ldexport/pkg/cmd/shards"
 	"github.com/ldexport/ldexport/pkg/cmd/version"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -77,6 +79,8 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 
 	cmd.AddCommand(dest.NewCmdDest(f))
 	cmd.AddCommand(gen.NewCmdGen(f, nil))
+	cmd.AddCommand(iam.NewCmdIAM(f))
+	cmd.AddCommand(shards.NewCmdShards(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.AddCommand(completion.NewCmdCompletion(f))
 	return cmd

@@ -1,0 +1,666 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/golden"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/policy"
+	"github.com/ldexport/ldexport/pkg/store"
+)
+
+const account = "123456789012"
+
+// fakeAWS is an httptest server that answers the IAM and STS query APIs the
+// way AWS documents them: form-encoded POSTs (Action=...&Version=2010-05-08
+// for IAM, Version=2011-06-15 for STS), XML results wrapped in
+// <ActionResponse><ActionResult>, XML errors in <ErrorResponse> with HTTP
+// 404 (NoSuchEntity) or 403 (AccessDenied), and policy documents returned
+// URL-encoded. There is no IAM emulator to test against, so the real SDK
+// clients are pointed at this server. It keeps just enough state (roles,
+// policies with versions, attachments) to check idempotence.
+type fakeAWS struct {
+	mu       sync.Mutex
+	account  string
+	actions  []string
+	forms    map[string]url.Values // last request of each action
+	roles    map[string]*fakeRole  // by name
+	policies map[string]*fakePolicy
+	attached map[string][]string // role name → policy ARNs
+	deny     map[string]bool     // actions answered with AccessDenied
+}
+
+type fakeRole struct{ path, name, trust string }
+
+type fakePolicy struct {
+	name, defaultID string
+	versions        []fakeVersion
+	next            int
+}
+
+type fakeVersion struct {
+	id, doc string
+	created time.Time
+}
+
+func newFakeAWS() *fakeAWS {
+	return &fakeAWS{account: account, forms: map[string]url.Values{}, roles: map[string]*fakeRole{}, policies: map[string]*fakePolicy{}, attached: map[string][]string{}, deny: map[string]bool{}}
+}
+
+// iamEncode encodes a document as IAM returns it (RFC 3986 percent-encoding).
+func iamEncode(doc string) string {
+	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+}
+
+func esc(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func (f *fakeAWS) roleXML(r *fakeRole) string {
+	return fmt.Sprintf("<Role><Path>%s</Path><RoleName>%s</RoleName><RoleId>AROAFAKE</RoleId><Arn>arn:aws:iam::%s:role%s%s</Arn><CreateDate>2026-11-26T10:00:00Z</CreateDate><AssumeRolePolicyDocument>%s</AssumeRolePolicyDocument></Role>",
+		esc(r.path), esc(r.name), f.account, esc(r.path), esc(r.name), iamEncode(r.trust))
+}
+
+func policyXML(arn string, p *fakePolicy) string {
+	return fmt.Sprintf("<Policy><PolicyName>%s</PolicyName><PolicyId>ANPAFAKE</PolicyId><Arn>%s</Arn><Path>/</Path><DefaultVersionId>%s</DefaultVersionId><AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable><CreateDate>2026-11-26T10:00:00Z</CreateDate><UpdateDate>2026-11-26T10:00:00Z</UpdateDate></Policy>",
+		esc(p.name), esc(arn), p.defaultID)
+}
+
+func versionXML(v fakeVersion, isDefault, withDoc bool) string {
+	doc := ""
+	if withDoc {
+		doc = "<Document>" + iamEncode(v.doc) + "</Document>"
+	}
+	return fmt.Sprintf("<PolicyVersion>%s<VersionId>%s</VersionId><IsDefaultVersion>%t</IsDefaultVersion><CreateDate>%s</CreateDate></PolicyVersion>",
+		doc, v.id, isDefault, v.created.UTC().Format(time.RFC3339))
+}
+
+func (p *fakePolicy) addVersion(doc string, created time.Time, setDefault bool) fakeVersion {
+	p.next++
+	v := fakeVersion{id: fmt.Sprintf("v%d", p.next), doc: doc, created: created}
+	p.versions = append(p.versions, v)
+	if setDefault {
+		p.defaultID = v.id
+	}
+	return v
+}
+
+func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.Method != http.MethodPost {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	action, version := r.PostForm.Get("Action"), r.PostForm.Get("Version")
+	f.actions = append(f.actions, action)
+	f.forms[action] = r.PostForm
+	ns := "https://iam.amazonaws.com/doc/2010-05-08/"
+	if version == "2011-06-15" {
+		ns = "https://sts.amazonaws.com/doc/2011-06-15/"
+	} else if version != "2010-05-08" {
+		http.Error(w, "unknown version "+version, http.StatusBadRequest)
+		return
+	}
+	if f.deny[action] {
+		writeError(w, http.StatusForbidden, "AccessDenied", "User: arn:aws:iam::"+f.account+":user/dev is not authorized to perform: iam:"+action)
+		return
+	}
+	result, status, code := f.handle(action, r.PostForm)
+	if code != "" {
+		writeError(w, status, code, result)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%sResponse xmlns="%s">`, action, ns)
+	if result != "" {
+		fmt.Fprintf(w, "<%sResult>%s</%sResult>", action, result, action)
+	}
+	fmt.Fprintf(w, "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>", action)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>req-1</RequestId></ErrorResponse>", code, esc(msg))
+}
+
+// handle answers one action: the result's inner XML, or an error message
+// with its HTTP status and code.
+func (f *fakeAWS) handle(action string, form url.Values) (string, int, string) {
+	notFound := func(what string) (string, int, string) {
+		return "The " + what + " cannot be found.", http.StatusNotFound, "NoSuchEntity"
+	}
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	switch action {
+	case "GetCallerIdentity":
+		return fmt.Sprintf("<Arn>arn:aws:iam::%s:user/dev</Arn><UserId>AIDAFAKE</UserId><Account>%s</Account>", f.account, f.account), 0, ""
+	case "GetRole":
+		r, ok := f.roles[form.Get("RoleName")]
+		if !ok {
+			return notFound("role " + form.Get("RoleName"))
+		}
+		return f.roleXML(r), 0, ""
+	case "CreateRole":
+		r := &fakeRole{path: form.Get("Path"), name: form.Get("RoleName"), trust: form.Get("AssumeRolePolicyDocument")}
+		if r.path == "" {
+			r.path = "/"
+		}
+		f.roles[r.name] = r
+		return f.roleXML(r), 0, ""
+	case "UpdateAssumeRolePolicy":
+		r, ok := f.roles[form.Get("RoleName")]
+		if !ok {
+			return notFound("role")
+		}
+		r.trust = form.Get("PolicyDocument")
+		return "", 0, ""
+	case "GetPolicy":
+		p, ok := f.policies[form.Get("PolicyArn")]
+		if !ok {
+			return notFound("policy")
+		}
+		return policyXML(form.Get("PolicyArn"), p), 0, ""
+	case "CreatePolicy":
+		arn := "arn:aws:iam::" + f.account + ":policy/" + form.Get("PolicyName")
+		p := &fakePolicy{name: form.Get("PolicyName")}
+		p.addVersion(form.Get("PolicyDocument"), now, true)
+		f.policies[arn] = p
+		return policyXML(arn, p), 0, ""
+	case "GetPolicyVersion":
+		p, ok := f.policies[form.Get("PolicyArn")]
+		if !ok {
+			return notFound("policy")
+		}
+		for _, v := range p.versions {
+			if v.id == form.Get("VersionId") {
+				return versionXML(v, v.id == p.defaultID, true), 0, ""
+			}
+		}
+		return notFound("version")
+	case "ListPolicyVersions":
+		p, ok := f.policies[form.Get("PolicyArn")]
+		if !ok {
+			return notFound("policy")
+		}
+		var b strings.Builder
+		b.WriteString("<Versions>")
+		for _, v := range p.versions {
+			b.WriteString("<member>" + strings.TrimSuffix(strings.TrimPrefix(versionXML(v, v.id == p.defaultID, false), "<PolicyVersion>"), "</PolicyVersion>") + "</member>")
+		}
+		b.WriteString("</Versions><IsTruncated>false</IsTruncated>")
+		return b.String(), 0, ""
+	case "CreatePolicyVersion":
+		p, ok := f.policies[form.Get("PolicyArn")]
+		if !ok {
+			return notFound("policy")
+		}
+		if len(p.versions) >= 5 {
+			return "A managed policy can have up to 5 versions.", http.StatusConflict, "LimitExceeded"
+		}
+		v := p.addVersion(form.Get("PolicyDocument"), now, form.Get("SetAsDefault") == "true")
+		return versionXML(v, v.id == p.defaultID, false), 0, ""
+	case "DeletePolicyVersion":
+		p, ok := f.policies[form.Get("PolicyArn")]
+		if !ok {
+			return notFound("policy")
+		}
+		for i, v := range p.versions {
+			if v.id == form.Get("VersionId") {
+				if v.id == p.defaultID {
+					return "Cannot delete the default version.", http.StatusConflict, "DeleteConflict"
+				}
+				p.versions = append(p.versions[:i], p.versions[i+1:]...)
+				return "", 0, ""
+			}
+		}
+		return notFound("version")
+	case "ListAttachedRolePolicies":
+		if _, ok := f.roles[form.Get("RoleName")]; !ok {
+			return notFound("role")
+		}
+		var b strings.Builder
+		b.WriteString("<AttachedPolicies>")
+		for _, arn := range f.attached[form.Get("RoleName")] {
+			b.WriteString("<member><PolicyName>" + esc(arn[strings.LastIndex(arn, "/")+1:]) + "</PolicyName><PolicyArn>" + esc(arn) + "</PolicyArn></member>")
+		}
+		b.WriteString("</AttachedPolicies><IsTruncated>false</IsTruncated>")
+		return b.String(), 0, ""
+	case "AttachRolePolicy":
+		name := form.Get("RoleName")
+		if _, ok := f.roles[name]; !ok {
+			return notFound("role")
+		}
+		f.attached[name] = append(f.attached[name], form.Get("PolicyArn"))
+		return "", 0, ""
+	}
+	return "unknown action " + action, http.StatusBadRequest, "InvalidAction"
+}
+
+func (f *fakeAWS) takeActions() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := f.actions
+	f.actions = nil
+	return a
+}
+
+var writeActions = map[string]bool{"CreateRole": true, "UpdateAssumeRolePolicy": true, "CreatePolicy": true, "CreatePolicyVersion": true, "DeletePolicyVersion": true, "AttachRolePolicy": true}
+
+func prodDest(roleARN, externalID string) store.Destination {
+	return store.Destination{
+		Name: "prod", Project: "default", Environment: "production", Region: "us-east-1", StreamName: "ld-events",
+		StreamARN: "arn:aws:kinesis:us-east-1:" + account + ":stream/ld-events",
+		RoleARN:   roleARN, AccountID: account, ExternalID: externalID,
+		CreatedAt: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC),
+	}
+}
+
+// testFactory points real SDK clients at the fake server, with static
+// credentials, and keeps destinations in a temp store.
+func testFactory(t *testing.T, fake *fakeAWS, d store.Destination) (*cmdutil.Factory, *store.Store, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	creds := credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", "")
+	ios, _, out, errOut := iostreams.Test()
+	s := store.New(t.TempDir() + "/config.yaml")
+	if err := s.Add(d); err != nil {
+		t.Fatal(err)
+	}
+	f := &cmdutil.Factory{
+		IOStreams: ios,
+		Globals:   &cmdutil.GlobalOptions{Output: output.Table},
+		Store:     func() (*store.Store, error) { return s, nil },
+		IAM: func(ctx context.Context, region string) (*iam.Client, error) {
+			return iam.New(iam.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1}), nil
+		},
+		STS: func(ctx context.Context, region string) (*sts.Client, error) {
+			return sts.New(sts.Options{Region: region, Credentials: creds, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1}), nil
+		},
+	}
+	return f, s, out, errOut
+}
+
+func run(f *cmdutil.Factory, runF func(context.Context, *ApplyOptions) error, args ...string) error {
+	cmd := NewCmdApply(f, runF)
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	return cmd.ExecuteContext(context.Background())
+}
+
+func mustMarshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := policy.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestNewCmdApplyFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    ApplyOptions
+		wantErr string
+	}{
+		{name: "dest", args: []string{"--dest", "prod"}, want: ApplyOptions{Dest: "prod"}},
+		{name: "everything", args: []string{"--dest", "prod", "--role-name", "r", "--policy-name", "p", "--restricted", "--dry-run"}, want: ApplyOptions{Dest: "prod", RoleName: "r", PolicyName: "p", Restricted: true, DryRun: true}},
+		{name: "no dest", args: nil, wantErr: "--dest is required"},
+		{name: "bad role name", args: []string{"--dest", "prod", "--role-name", "a/b"}, wantErr: "--role-name: "},
+		{name: "long role name", args: []string{"--dest", "prod", "--role-name", strings.Repeat("r", 65)}, wantErr: "--role-name: "},
+		{name: "empty policy name", args: []string{"--dest", "prod", "--policy-name", ""}, wantErr: "--policy-name: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := iostreams.Test()
+			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
+			var got *ApplyOptions
+			err := run(f, func(_ context.Context, o *ApplyOptions) error { got = o; return nil }, tt.args...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != 2 {
+					t.Fatalf("err = %v (exit %d), want exit 2 containing %q", err, cmdutil.ExitCode(err), tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Factory = nil
+			if *got != tt.want {
+				t.Errorf("options = %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestApply(t *testing.T) {
+	const roleARN = "arn:aws:iam::" + account + ":role/ld-export"
+	const policyARN = "arn:aws:iam::" + account + ":policy/ldexport-prod-put-records"
+	d := prodDest(roleARN, "ld-prod-7f3a")
+	wantTrust := mustMarshal(t, policy.TrustPolicy(false, "ld-prod-7f3a"))
+	wantPerm := mustMarshal(t, policy.PermissionsPolicy("us-east-1", account, "ld-events", ""))
+	oldPerm := mustMarshal(t, policy.PermissionsPolicy("us-east-1", account, "old-stream", ""))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	// upToDate is the state a first run leaves behind.
+	upToDate := func(f *fakeAWS) {
+		f.roles["ld-export"] = &fakeRole{path: "/", name: "ld-export", trust: wantTrust}
+		p := &fakePolicy{name: "ldexport-prod-put-records"}
+		p.addVersion(wantPerm, t0, true)
+		f.policies[policyARN] = p
+		f.attached["ld-export"] = []string{policyARN}
+	}
+
+	tests := []struct {
+		name        string
+		setup       func(*fakeAWS)
+		args        []string
+		wantActions []string
+		wantCode    int
+		wantErr     string
+		check       func(t *testing.T, f *fakeAWS, out string)
+	}{
+		{
+			name:        "first run creates policy and role and attaches",
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "CreatePolicy", "GetRole", "CreateRole", "AttachRolePolicy"},
+			check: func(t *testing.T, f *fakeAWS, out string) {
+				r := f.roles["ld-export"]
+				if r == nil || r.path != "/" || !policy.Equal([]byte(r.trust), []byte(wantTrust)) {
+					t.Errorf("role = %+v", r)
+				}
+				p := f.policies[policyARN]
+				if p == nil || len(p.versions) != 1 || p.versions[0].doc != wantPerm {
+					t.Errorf("policy = %+v", p)
+				}
+				if !reflect.DeepEqual(f.attached["ld-export"], []string{policyARN}) {
+					t.Errorf("attached = %v", f.attached)
+				}
+				for _, want := range []string{"policy       " + policyARN + ": created", "role         " + roleARN + ": created", "attachment   ldexport-prod-put-records → ld-export: attached", "Role ARN: " + roleARN} {
+					if !strings.Contains(out, want) {
+						t.Errorf("output lacks %q:\n%s", want, out)
+					}
+				}
+			},
+		},
+		{
+			name:        "second run writes nothing",
+			setup:       upToDate,
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "GetPolicyVersion", "GetRole", "ListAttachedRolePolicies"},
+		},
+		{
+			name: "changed trust policy is updated, nothing else",
+			setup: func(f *fakeAWS) {
+				upToDate(f)
+				f.roles["ld-export"].trust = mustMarshal(t, policy.TrustPolicy(false, ""))
+			},
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "GetPolicyVersion", "GetRole", "UpdateAssumeRolePolicy", "ListAttachedRolePolicies"},
+			check: func(t *testing.T, f *fakeAWS, out string) {
+				if !policy.Equal([]byte(f.roles["ld-export"].trust), []byte(wantTrust)) {
+					t.Errorf("trust = %s", f.roles["ld-export"].trust)
+				}
+			},
+		},
+		{
+			name: "changed document with five versions prunes the oldest non-default",
+			setup: func(f *fakeAWS) {
+				upToDate(f)
+				p := &fakePolicy{name: "ldexport-prod-put-records"}
+				p.addVersion(oldPerm, t0, true) // v1: the default, and the oldest
+				for i := 1; i < 5; i++ {
+					p.addVersion(oldPerm, t0.Add(time.Duration(i)*time.Hour), false)
+				}
+				f.policies[policyARN] = p
+			},
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "GetPolicyVersion", "ListPolicyVersions", "DeletePolicyVersion", "CreatePolicyVersion", "GetRole", "ListAttachedRolePolicies"},
+			check: func(t *testing.T, f *fakeAWS, out string) {
+				if got := f.forms["DeletePolicyVersion"].Get("VersionId"); got != "v2" {
+					t.Errorf("deleted %s, want v2 (the oldest that is not the default)", got)
+				}
+				if got := f.forms["CreatePolicyVersion"].Get("SetAsDefault"); got != "true" {
+					t.Errorf("SetAsDefault = %q", got)
+				}
+				p := f.policies[policyARN]
+				if p.defaultID != "v6" || len(p.versions) != 5 {
+					t.Errorf("default %s with %d versions, want v6 of 5", p.defaultID, len(p.versions))
+				}
+			},
+		},
+		{
+			name:        "dry run reads only",
+			args:        []string{"--dry-run"},
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "GetRole"},
+			check: func(t *testing.T, f *fakeAWS, out string) {
+				if len(f.roles) != 0 || len(f.policies) != 0 {
+					t.Errorf("dry run changed state: %v %v", f.roles, f.policies)
+				}
+				for _, want := range []string{"would create", "would attach"} {
+					if !strings.Contains(out, want) {
+						t.Errorf("output lacks %q:\n%s", want, out)
+					}
+				}
+			},
+		},
+		{
+			name: "dry run with drift reads only",
+			args: []string{"--dry-run", "--restricted"},
+			setup: func(f *fakeAWS) {
+				upToDate(f)
+				f.policies[policyARN].versions[0].doc = oldPerm
+				f.attached["ld-export"] = nil
+			},
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "GetPolicyVersion", "ListPolicyVersions", "GetRole", "ListAttachedRolePolicies"},
+			check: func(t *testing.T, f *fakeAWS, out string) {
+				for _, want := range []string{"would update: new default version", "would update the trust policy", "would attach"} {
+					if !strings.Contains(out, want) {
+						t.Errorf("output lacks %q:\n%s", want, out)
+					}
+				}
+			},
+		},
+		{
+			name:        "access denied names the action and the permission",
+			setup:       func(f *fakeAWS) { f.deny["CreateRole"] = true },
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "CreatePolicy", "GetRole", "CreateRole"},
+			wantCode:    1,
+			wantErr:     "iam:CreateRole denied: the caller needs iam:CreateRole on arn:aws:iam::123456789012:role/ld-export",
+		},
+		{
+			name:        "credentials of another account",
+			setup:       func(f *fakeAWS) { f.account = "999999999999" },
+			wantActions: []string{"GetCallerIdentity"},
+			wantCode:    1,
+			wantErr:     "the AWS credentials are for account 999999999999",
+		},
+		{
+			name: "other IAM errors fail on one line",
+			setup: func(f *fakeAWS) {
+				upToDate(f)
+				f.policies[policyARN].defaultID = "v9"
+			},
+			wantActions: []string{"GetCallerIdentity", "GetPolicy", "GetPolicyVersion"},
+			wantCode:    1,
+			wantErr:     "iam:GetPolicyVersion on " + policyARN + " failed: ",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFakeAWS()
+			if tt.setup != nil {
+				tt.setup(fake)
+			}
+			f, _, out, _ := testFactory(t, fake, d)
+			err := run(f, nil, append([]string{"--dest", "prod"}, tt.args...)...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
+					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error is not one line: %q", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			got := fake.takeActions()
+			if !reflect.DeepEqual(got, tt.wantActions) {
+				t.Errorf("actions = %v\nwant      %v", got, tt.wantActions)
+			}
+			if strings.Contains(strings.Join(tt.args, " "), "--dry-run") {
+				for _, a := range got {
+					if writeActions[a] {
+						t.Errorf("dry run sent %s", a)
+					}
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, fake, out.String())
+			}
+		})
+	}
+}
+
+// TestApplyTwice runs apply twice against the same server: the second run
+// sends no write.
+func TestApplyTwice(t *testing.T) {
+	fake := newFakeAWS()
+	// An external ID with characters that URL encoding changes ("+", "/", "=").
+	f, _, _, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/service/ld-export", "a+b/c=d@e:f"))
+	if err := run(f, nil, "--dest", "prod", "--restricted"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.forms["CreateRole"].Get("Path"); got != "/service/" {
+		t.Errorf("CreateRole Path = %q, want the destination's /service/", got)
+	}
+	fake.takeActions()
+	if err := run(f, nil, "--dest", "prod", "--restricted"); err != nil {
+		t.Fatal(err)
+	}
+	var writes []string
+	for _, a := range fake.takeActions() {
+		if writeActions[a] {
+			writes = append(writes, a)
+		}
+	}
+	if len(writes) != 0 {
+		t.Errorf("second run wrote: %v", writes)
+	}
+}
+
+// TestApplyUpdatesStoredRoleARN checks that --role-name's role ARN is stored
+// in the destination, and that -o json reports the steps.
+func TestApplyUpdatesStoredRoleARN(t *testing.T) {
+	fake := newFakeAWS()
+	f, s, out, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/ld-export", ""))
+	f.Globals.Output = output.JSON
+	if err := run(f, nil, "--dest", "prod", "--role-name", "ld-export-2", "--policy-name", "ld-put"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Get("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "arn:aws:iam::" + account + ":role/ld-export-2"; d.RoleARN != want {
+		t.Errorf("stored role ARN %s, want %s", d.RoleARN, want)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	var resources []string
+	for _, st := range rep.Steps {
+		resources = append(resources, st.Resource)
+	}
+	sort.Strings(resources)
+	if rep.PolicyARN != "arn:aws:iam::"+account+":policy/ld-put" || !reflect.DeepEqual(resources, []string{"account", "attachment", "destination", "policy", "role"}) {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestSameDocument(t *testing.T) {
+	doc := mustMarshal(t, policy.TrustPolicy(false, "a+b c"))
+	tests := []struct {
+		name   string
+		stored string
+		want   bool
+	}{
+		{"URL-encoded as IAM returns it", iamEncode(doc), true},
+		{"plain JSON", doc, true},
+		{"other document", iamEncode(mustMarshal(t, policy.TrustPolicy(true, "a+b c"))), false},
+		{"garbage", "%zz", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sameDocument(tt.stored, doc); got != tt.want {
+				t.Errorf("sameDocument = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAWSError(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"access denied", &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
+		{"access denied exception", &smithy.GenericAPIError{Code: "AccessDeniedException"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
+		{"no credentials", errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed"), "iam:GetRole: no usable AWS credentials: "},
+		{"other", &smithy.GenericAPIError{Code: "ServiceFailure", Message: "boom"}, "iam:GetRole on arn:aws:iam::123456789012:role/r failed: api error ServiceFailure: boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := awsError("iam:GetRole", "arn:aws:iam::123456789012:role/r", tt.err)
+			if !strings.HasPrefix(err.Error(), tt.want) || cmdutil.ExitCode(err) != 1 {
+				t.Errorf("awsError = %q (exit %d), want prefix %q, exit 1", err, cmdutil.ExitCode(err), tt.want)
+			}
+		})
+	}
+}
+
+// TestApplyGolden keeps what apply prints on a first run, a second run and
+// a dry run in testdata/iam.
+func TestApplyGolden(t *testing.T) {
+	fake := newFakeAWS()
+	f, _, out, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/ld-export", "ld-prod-7f3a"))
+	for _, tt := range []struct {
+		golden string
+		args   []string
+	}{
+		{"iam/apply-dry-run.txt", []string{"--dry-run"}},
+		{"iam/apply-first-run.txt", nil},
+		{"iam/apply-second-run.txt", nil},
+	} {
+		out.Reset()
+		if err := run(f, nil, append([]string{"--dest", "prod"}, tt.args...)...); err != nil {
+			t.Fatal(err)
+		}
+		golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
+	}
+}

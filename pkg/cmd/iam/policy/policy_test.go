@@ -1,0 +1,166 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/golden"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/store"
+)
+
+// testFactory returns a Factory with buffers and a temp store holding the
+// destinations given.
+func testFactory(t *testing.T, region string, dests ...store.Destination) (*cmdutil.Factory, *bytes.Buffer) {
+	t.Helper()
+	ios, _, out, _ := iostreams.Test()
+	s := store.New(t.TempDir() + "/config.yaml")
+	for _, d := range dests {
+		if err := s.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &cmdutil.Factory{
+		IOStreams: ios,
+		Globals:   &cmdutil.GlobalOptions{Output: output.Table, Region: region},
+		Store:     func() (*store.Store, error) { return s, nil },
+		Now:       func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) },
+	}, out
+}
+
+func dest(name, region, partition string) store.Destination {
+	return store.Destination{
+		Name: name, Project: "default", Environment: name, Region: region, StreamName: "ld-events",
+		StreamARN: "arn:" + partition + ":kinesis:" + region + ":123456789012:stream/ld-events",
+		RoleARN:   "arn:" + partition + ":iam::123456789012:role/ld-export", AccountID: "123456789012",
+	}
+}
+
+func run(f *cmdutil.Factory, runF func(context.Context, *PolicyOptions) error, args ...string) error {
+	cmd := NewCmdPolicy(f, runF)
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	return cmd.ExecuteContext(context.Background())
+}
+
+func TestNewCmdPolicyFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		region   string // the global --region / AWS_REGION
+		args     []string
+		want     PolicyOptions
+		wantCode int
+		wantErr  string
+	}{
+		{name: "dest", args: []string{"--dest", "prod"}, want: PolicyOptions{Dest: "prod"}},
+		{name: "dest ignores AWS_REGION", region: "eu-west-1", args: []string{"--dest", "prod"}, want: PolicyOptions{Dest: "prod"}},
+		{name: "dest and kms", args: []string{"--dest", "prod", "--kms-key-arn", "k"}, want: PolicyOptions{Dest: "prod", KMSKeyARN: "k"}},
+		{name: "flags", region: "us-east-1", args: []string{"--account-id", "123456789012", "--stream", "s"}, want: PolicyOptions{Region: "us-east-1", AccountID: "123456789012", Stream: "s"}},
+		{name: "no region", args: []string{"--account-id", "123456789012", "--stream", "s"}, wantCode: 2, wantErr: "--region is required"},
+		{name: "no stream", region: "us-east-1", args: []string{"--account-id", "123456789012"}, wantCode: 2, wantErr: "--stream is required"},
+		{name: "no account", region: "us-east-1", args: []string{"--stream", "s"}, wantCode: 2, wantErr: "--account-id is required"},
+		{name: "nothing", wantCode: 2, wantErr: "is required"},
+		{name: "dest and stream", args: []string{"--dest", "prod", "--stream", "s"}, wantCode: 2, wantErr: "--dest and --stream"},
+		{name: "dest and account", args: []string{"--dest", "prod", "--account-id", "123456789012"}, wantCode: 2, wantErr: "--dest and --account-id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _ := testFactory(t, tt.region)
+			var got *PolicyOptions
+			err := run(f, func(_ context.Context, o *PolicyOptions) error { got = o; return nil }, tt.args...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
+					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Factory = nil
+			if *got != tt.want {
+				t.Errorf("options = %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPolicyGolden(t *testing.T) {
+	kms := dest("kms", "us-east-1", "aws")
+	kms.KMSKeyARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	dests := []store.Destination{dest("prod", "us-east-1", "aws"), kms, dest("china", "cn-north-1", "aws-cn"), dest("gov", "us-gov-west-1", "aws-us-gov")}
+	tests := []struct {
+		golden string
+		region string
+		args   []string
+	}{
+		{"iam/policy-plain.json", "", []string{"--dest", "prod"}},
+		{"iam/policy-plain.json", "us-east-1", []string{"--account-id", "123456789012", "--stream", "ld-events"}},
+		{"iam/policy-kms.json", "", []string{"--dest", "kms"}},
+		{"iam/policy-kms.json", "", []string{"--dest", "prod", "--kms-key-arn", kms.KMSKeyARN}},
+		{"iam/policy-china.json", "", []string{"--dest", "china"}},
+		{"iam/policy-china.json", "cn-north-1", []string{"--account-id", "123456789012", "--stream", "ld-events"}},
+		{"iam/policy-govcloud.json", "", []string{"--dest", "gov"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden+" "+strings.Join(tt.args, " "), func(t *testing.T) {
+			f, out := testFactory(t, tt.region, dests...)
+			if err := run(f, nil, tt.args...); err != nil {
+				t.Fatal(err)
+			}
+			if !json.Valid(out.Bytes()) {
+				t.Fatalf("stdout is not just JSON:\n%s", out)
+			}
+			golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
+		})
+	}
+}
+
+func TestPolicyYAML(t *testing.T) {
+	f, out := testFactory(t, "", dest("prod", "us-east-1", "aws"))
+	f.Globals.Output = output.YAML
+	if err := run(f, nil, "--dest", "prod"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "Version: \"2012-10-17\"\nStatement:\n") {
+		t.Errorf("YAML output:\n%s", out)
+	}
+}
+
+func TestPolicyInvalidInput(t *testing.T) {
+	tests := []struct {
+		name     string
+		region   string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"bad region", "moon-1", []string{"--account-id", "123456789012", "--stream", "s"}, 2, "--region: "},
+		{"bad account", "us-east-1", []string{"--account-id", "1234", "--stream", "s"}, 2, "--account-id: "},
+		{"bad stream", "us-east-1", []string{"--account-id", "123456789012", "--stream", "a b"}, 2, "--stream: "},
+		{"bad kms key", "us-east-1", []string{"--account-id", "123456789012", "--stream", "s", "--kms-key-arn", "key"}, 2, "--kms-key-arn: "},
+		{"kms key of another partition", "cn-north-1", []string{"--account-id", "123456789012", "--stream", "s", "--kms-key-arn", "arn:aws:kms:us-east-1:123456789012:key/k"}, 2, "--kms-key-arn: "},
+		{"bad dest name", "", []string{"--dest", "-x"}, 2, "--dest: "},
+		{"unknown dest", "", []string{"--dest", "nope"}, 1, "--dest: destination not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, out := testFactory(t, tt.region)
+			err := run(f, nil, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
+				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "\n") || out.Len() != 0 {
+				t.Errorf("want one error line and no stdout; got %q and %q", err, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,204 @@
+// Package shards implements `ldexport shards`: how many shards a stream
+// needs for a LaunchDarkly environment's event volume.
+package shards
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/shardcalc"
+	"github.com/spf13/cobra"
+)
+
+// ShardsOptions are the dependencies and flag values of `shards`.
+type ShardsOptions struct {
+	Factory *cmdutil.Factory
+
+	EventsPerMonth int64
+	PeakFactor     float64
+	AvgEventBytes  int64
+	// SamplePath is an NDJSON file (plain or gzip) whose mean line size
+	// replaces AvgEventBytes.
+	SamplePath string
+}
+
+// NewCmdShards returns `shards`; runF replaces shardsRun in tests.
+func NewCmdShards(f *cmdutil.Factory, runF func(context.Context, *ShardsOptions) error) *cobra.Command {
+	opts := &ShardsOptions{Factory: f}
+	var events, peak, avgBytes string
+	cmd := &cobra.Command{
+		Use:   "shards --events-per-month N [--peak-factor F] [--avg-event-bytes B | --sample FILE]",
+		Short: "Recommend a shard count for a stream",
+		Long: `Recommend how many shards a provisioned Kinesis stream needs.
+
+LaunchDarkly's rule of thumb is one shard per 50 million events a month. The stream
+must also take the peak: each shard accepts 1,000 records/s and 1 MiB/s. The peak rate
+is the monthly mean (N / 30 days) times --peak-factor; the event size is
+--avg-event-bytes (default 1024) or the mean line size of an NDJSON --sample.`,
+		Example: `  ldexport shards --events-per-month 50M
+  ldexport shards --events-per-month 1.5B --peak-factor 3 --sample events.ndjson.gz
+  ldexport shards --events-per-month 5e7 -o json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("events-per-month") {
+				return cmdutil.FlagErrorf("--events-per-month is required")
+			}
+			n, err := shardcalc.ParseCount(events)
+			if err != nil {
+				return cmdutil.UsageErrorf("--events-per-month: %v", err)
+			}
+			opts.EventsPerMonth = n
+			if opts.PeakFactor, err = parsePeakFactor(peak); err != nil {
+				return cmdutil.UsageErrorf("--peak-factor: %v", err)
+			}
+			if cmd.Flags().Changed("avg-event-bytes") && cmd.Flags().Changed("sample") {
+				return cmdutil.FlagErrorf("--avg-event-bytes and --sample cannot be used together")
+			}
+			if opts.AvgEventBytes, err = shardcalc.ParseCount(avgBytes); err != nil {
+				return cmdutil.UsageErrorf("--avg-event-bytes: %v", err)
+			}
+			if opts.AvgEventBytes < 1 || opts.AvgEventBytes > 10*1024*1024 {
+				return cmdutil.UsageErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", opts.AvgEventBytes)
+			}
+			if cmd.Flags().Changed("sample") && opts.SamplePath == "" {
+				return cmdutil.UsageErrorf("--sample: empty file name")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return shardsRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&events, "events-per-month", "", "events a month: 50000000, 50_000_000, 50M, 1.5B, 2k or 5e7 (required)")
+	cmd.Flags().StringVar(&peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean (at least 1)")
+	cmd.Flags().StringVar(&avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes")
+	cmd.Flags().StringVar(&opts.SamplePath, "sample", "", "NDJSON file (plain or gzip) whose mean line size is the event size")
+	_ = cmd.MarkFlagFilename("sample", "ndjson", "json", "gz")
+	return cmd
+}
+
+func parsePeakFactor(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("invalid peak factor %q: want a finite number such as 1, 2.5 or 4", s)
+	}
+	if f < 1 {
+		return 0, fmt.Errorf("peak factor %v is below 1: the busiest second is never slower than the monthly mean", f)
+	}
+	return f, nil
+}
+
+func shardsRun(opts *ShardsOptions) error {
+	f := opts.Factory
+	in := shardcalc.Input{EventsPerMonth: opts.EventsPerMonth, PeakFactor: opts.PeakFactor, AvgEventBytes: opts.AvgEventBytes}
+	var sample *shardcalc.SampleStats
+	if opts.SamplePath != "" {
+		st, err := measure(opts.SamplePath)
+		if err != nil {
+			return err
+		}
+		sample = &st
+		in.AvgEventBytes = st.MeanBytes()
+	}
+	if err := in.Validate(); err != nil {
+		return cmdutil.Usage(err)
+	}
+	r := shardcalc.RecommendShards(in)
+	return output.Write(f.IOStreams, f.Globals.Output, r, func() error {
+		return writeExplanation(f.IOStreams.Out, r, opts.SamplePath, sample)
+	})
+}
+
+// measure reads the sample file. A missing, unreadable, corrupt or empty
+// sample is bad input (exit 2), named with its path.
+func measure(path string) (shardcalc.SampleStats, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return shardcalc.SampleStats{}, cmdutil.UsageErrorf("--sample: %v", err)
+	}
+	defer fh.Close()
+	st, err := shardcalc.MeasureSample(fh)
+	if err != nil {
+		return st, cmdutil.UsageErrorf("--sample: %s: %v", path, err)
+	}
+	if st.Lines == 0 {
+		return st, cmdutil.UsageErrorf("--sample: %s: no events (every line is blank)", path)
+	}
+	return st, nil
+}
+
+// writeExplanation prints the recommendation and the reasoning behind it.
+func writeExplanation(w io.Writer, r shardcalc.Result, samplePath string, sample *shardcalc.SampleStats) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Recommended shards: %d\n", r.RecommendedShards)
+	fmt.Fprintf(&b, "  baseline:    %s (%s events a month; LaunchDarkly's rule: 1 shard per 50,000,000)\n",
+		plural(r.BaselineShards, "shard"), commas(r.EventsPerMonth))
+	fmt.Fprintf(&b, "  peak rate:   %s events/s (%s / 2,592,000 s in 30 days × peak factor %s)\n",
+		rate(r.PeakEventsPerSecond), commas(r.EventsPerMonth), strconv.FormatFloat(r.PeakFactor, 'g', -1, 64))
+	size := fmt.Sprintf("%s bytes/event", commas(r.AvgEventBytes))
+	if sample != nil {
+		size += fmt.Sprintf(", the mean of %s lines in %s", commas(sample.Lines), samplePath)
+	}
+	fmt.Fprintf(&b, "  throughput:  %s (records: %s/s ÷ 1,000/s per shard → %d; bytes: %s at %s → %s/s ÷ 1 MiB/s per shard → %d)\n",
+		plural(r.ThroughputShards, "shard"), rate(r.PeakEventsPerSecond), r.RecordShards,
+		rate(r.PeakEventsPerSecond)+"/s", size, bytesRate(r.PeakBytesPerSecond), r.ByteShards)
+	switch r.Binding {
+	case shardcalc.BindingBaseline:
+		fmt.Fprintf(&b, "  binding:     the baseline rule; the peak fits within its shards\n")
+	case shardcalc.BindingRecords:
+		fmt.Fprintf(&b, "  binding:     the peak's records per second (1,000/s per shard)\n")
+	default:
+		fmt.Fprintf(&b, "  binding:     the peak's bytes per second (1 MiB/s per shard)\n")
+	}
+	if r.OnDemand {
+		fmt.Fprintf(&b, "Note: the peak is %s× the mean, so shards sized for it sit mostly idle between peaks; on-demand capacity mode (scales with traffic, no shards to manage) may suit better.\n",
+			strconv.FormatFloat(r.PeakFactor, 'g', -1, 64))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return commas(n) + " " + word + "s"
+}
+
+// commas writes n with thousands separators.
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// rate writes x with one decimal and thousands separators.
+func rate(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	return commas(n) + "." + frac
+}
+
+func bytesRate(x float64) string {
+	switch {
+	case x >= 1024*1024:
+		return strconv.FormatFloat(x/(1024*1024), 'f', 2, 64) + " MiB"
+	case x >= 1024:
+		return strconv.FormatFloat(x/1024, 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatFloat(x, 'f', 0, 64) + " B"
+}

@@ -1,0 +1,199 @@
+// Package shardcalc sizes a Kinesis data stream for LaunchDarkly Data Export:
+// LaunchDarkly's rule of one shard per 50 million events a month, checked
+// against a shard's write limits (1,000 records/s and 1 MiB/s) at the peak
+// rate. It also parses human event counts (50M, 1.5B, 50_000_000) and
+// measures the mean event size of an NDJSON sample.
+package shardcalc
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"strings"
+)
+
+// Limits and rules the sizing uses.
+const (
+	// EventsPerShardMonth is LaunchDarkly's rule of thumb: one shard per 50
+	// million events a month.
+	EventsPerShardMonth = 50_000_000
+	// SecondsPerMonth is a 30-day month.
+	SecondsPerMonth = 30 * 86_400
+	// ShardRecordsPerSecond is a shard's write limit in records.
+	ShardRecordsPerSecond = 1_000
+	// ShardBytesPerSecond is a shard's write limit in bytes (1 MiB).
+	ShardBytesPerSecond = 1_048_576
+	// DefaultAvgEventBytes is the event size assumed without a sample.
+	DefaultAvgEventBytes = 1_024
+	// OnDemandPeakFactor is the peak factor from which on-demand capacity
+	// mode is worth a look: provisioned shards sized for the peak sit mostly idle.
+	OnDemandPeakFactor = 4
+)
+
+// Which limit decides the recommendation.
+const (
+	BindingBaseline = "baseline" // LaunchDarkly's events-per-month rule
+	BindingRecords  = "records"  // 1,000 records/s per shard at the peak
+	BindingBytes    = "bytes"    // 1 MiB/s per shard at the peak
+)
+
+// Input is what the stream is sized for.
+type Input struct {
+	EventsPerMonth int64
+	// PeakFactor is how far the busiest second is above the monthly mean (≥ 1).
+	PeakFactor float64
+	// AvgEventBytes is the mean record size in bytes.
+	AvgEventBytes int64
+}
+
+// Result is a shard recommendation and how it was reached. JSON keys are
+// the CLI contract's; the fields without a key explain the result in tables.
+type Result struct {
+	EventsPerMonth      int64   `json:"eventsPerMonth"`
+	PeakFactor          float64 `json:"peakFactor"`
+	AvgEventBytes       int64   `json:"avgEventBytes"`
+	PeakEventsPerSecond float64 `json:"peakEventsPerSecond"`
+	BaselineShards      int64   `json:"baselineShards"`
+	ThroughputShards    int64   `json:"throughputShards"`
+	RecommendedShards   int64   `json:"recommendedShards"`
+
+	// RecordShards and ByteShards are the two halves of ThroughputShards.
+	RecordShards int64 `json:"-"`
+	ByteShards   int64 `json:"-"`
+	// PeakBytesPerSecond is PeakEventsPerSecond × AvgEventBytes.
+	PeakBytesPerSecond float64 `json:"-"`
+	// Binding names the limit that decides RecommendedShards (Binding* constants).
+	Binding string `json:"-"`
+	// OnDemand is set when the peak is so far above the mean that on-demand
+	// capacity mode may suit better than provisioned shards.
+	OnDemand bool `json:"-"`
+}
+
+// RecommendShards sizes a stream: baselineShards = ceil(N / 50,000,000), at
+// least 1; the peak rate is N / (30 × 86,400 s) × PeakFactor;
+// throughputShards is the larger of ceil(rate / 1,000) and
+// ceil(rate × AvgEventBytes / 1,048,576); the recommendation is the larger of
+// baseline and throughput. The input must be valid (see Input.Validate).
+func RecommendShards(in Input) Result {
+	r := Result{
+		EventsPerMonth: in.EventsPerMonth,
+		PeakFactor:     in.PeakFactor,
+		AvgEventBytes:  in.AvgEventBytes,
+	}
+	r.BaselineShards = max(1, ceilDiv(in.EventsPerMonth, EventsPerShardMonth))
+	r.PeakEventsPerSecond = float64(in.EventsPerMonth) / SecondsPerMonth * in.PeakFactor
+	r.PeakBytesPerSecond = r.PeakEventsPerSecond * float64(in.AvgEventBytes)
+	r.RecordShards = ceil(r.PeakEventsPerSecond / ShardRecordsPerSecond)
+	r.ByteShards = ceil(r.PeakBytesPerSecond / ShardBytesPerSecond)
+	r.ThroughputShards = max(r.RecordShards, r.ByteShards)
+	r.RecommendedShards = max(r.BaselineShards, r.ThroughputShards)
+	switch {
+	case r.BaselineShards >= r.ThroughputShards:
+		r.Binding = BindingBaseline
+	case r.RecordShards >= r.ByteShards:
+		r.Binding = BindingRecords
+	default:
+		r.Binding = BindingBytes
+	}
+	r.OnDemand = in.PeakFactor >= OnDemandPeakFactor
+	return r
+}
+
+// Validate checks an Input: events not negative, a finite peak factor of at
+// least 1 (the busiest second is never below the mean), an event size from 1
+// byte to 10 MiB (the largest record a stream accepts).
+func (in Input) Validate() error {
+	switch {
+	case in.EventsPerMonth < 0:
+		return errors.New("events per month must not be negative")
+	case math.IsNaN(in.PeakFactor) || math.IsInf(in.PeakFactor, 0) || in.PeakFactor < 1:
+		return fmt.Errorf("peak factor %v must be a finite number of at least 1", in.PeakFactor)
+	case in.AvgEventBytes < 1 || in.AvgEventBytes > 10*ShardBytesPerSecond:
+		return fmt.Errorf("average event size %d must be 1 to 10485760 bytes", in.AvgEventBytes)
+	}
+	return nil
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// ceil rounds up, forgiving the float error of a value that is a whole
+// number in exact arithmetic (e.g. 1000.0000000000001 shards' worth of rate).
+func ceil(x float64) int64 {
+	f := math.Floor(x)
+	if x-f < 1e-9 {
+		return int64(f)
+	}
+	return int64(f) + 1
+}
+
+var (
+	numberRe = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$`)
+	suffixes = map[byte]int64{'k': 1e3, 'm': 1e6, 'b': 1e9, 'g': 1e9, 't': 1e12}
+)
+
+// ParseCount parses a whole, non-negative count written as digits
+// (50000000), with underscores between digits (50_000_000), with a decimal
+// suffix k, M, B (or G) or T, any case (50M, 1.5B, 2k), or in E notation
+// (5e7). The value must be a whole number that fits in an int64.
+func ParseCount(s string) (int64, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty count: want a number such as 50000000, 50M or 1.5B")
+	}
+	if strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("invalid count %q: must not be negative", orig)
+	}
+	mult := int64(1)
+	if m, ok := suffixes[lower(s[len(s)-1])]; ok && len(s) > 1 {
+		mult = m
+		s = s[:len(s)-1]
+	}
+	s, err := dropUnderscores(s)
+	if err != nil || !numberRe.MatchString(s) {
+		return 0, fmt.Errorf("invalid count %q: want a number such as 50000000, 50_000_000, 50M, 1.5B or 5e7", orig)
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return 0, fmt.Errorf("invalid count %q: want a number such as 50000000, 50M or 1.5B", orig)
+	}
+	r.Mul(r, new(big.Rat).SetInt64(mult))
+	if !r.IsInt() {
+		return 0, fmt.Errorf("invalid count %q: not a whole number", orig)
+	}
+	n := r.Num()
+	if !n.IsInt64() {
+		return 0, fmt.Errorf("invalid count %q: too large (at most %d)", orig, int64(math.MaxInt64))
+	}
+	return n.Int64(), nil
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// dropUnderscores removes underscores that sit between two digits, as Go
+// number literals allow, and rejects any other underscore.
+func dropUnderscores(s string) (string, error) {
+	if !strings.Contains(s, "_") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' {
+			if i == 0 || i == len(s)-1 || !isDigit(s[i-1]) || !isDigit(s[i+1]) {
+				return "", errors.New("misplaced underscore")
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -1,0 +1,223 @@
+package shardcalc
+
+import (
+	"bytes"
+	"compress/gzip"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParseCount(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr string
+	}{
+		{in: "50000000", want: 50_000_000},
+		{in: "50_000_000", want: 50_000_000},
+		{in: "50M", want: 50_000_000},
+		{in: "50m", want: 50_000_000},
+		{in: "1.5B", want: 1_500_000_000},
+		{in: "2k", want: 2_000},
+		{in: "2K", want: 2_000},
+		{in: "5e7", want: 50_000_000},
+		{in: "5E+7", want: 50_000_000},
+		{in: "1.5e3k", want: 1_500_000},
+		{in: "0", want: 0},
+		{in: " 7 ", want: 7},
+		{in: "3T", want: 3_000_000_000_000},
+		{in: "9223372036854775807", want: math.MaxInt64},
+		{in: ".5k", want: 500},
+		{in: "-5", wantErr: "must not be negative"},
+		{in: "-5M", wantErr: "must not be negative"},
+		{in: "", wantErr: "empty count"},
+		{in: "abc", wantErr: "invalid count"},
+		{in: "NaN", wantErr: "invalid count"},
+		{in: "Inf", wantErr: "invalid count"},
+		{in: "+Inf", wantErr: "invalid count"},
+		{in: "0x10", wantErr: "invalid count"},
+		{in: "1/2", wantErr: "invalid count"},
+		{in: "5MM", wantErr: "invalid count"},
+		{in: "M", wantErr: "invalid count"},
+		{in: "_5", wantErr: "invalid count"},
+		{in: "5__0", wantErr: "invalid count"},
+		{in: "5_", wantErr: "invalid count"},
+		{in: "1.5", wantErr: "not a whole number"},
+		{in: "1.2345k", wantErr: "not a whole number"},
+		{in: "5e-1", wantErr: "not a whole number"},
+		{in: "9223372036854775808", wantErr: "too large"},
+		{in: "1e999", wantErr: "too large"},
+		{in: "1e9999", wantErr: "invalid count"},
+		{in: "10T000", wantErr: "invalid count"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseCount(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseCount(%q) = %d, %v; want error containing %q", tt.in, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseCount(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseCount(f *testing.F) {
+	for _, s := range []string{"50000000", "50_000_000", "50M", "1.5B", "2k", "5e7", "-1", "NaN", "1e999", "_", ".", "1.", "9223372036854775807", "1_2.3_4e5k"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseCount(s)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\n") {
+				t.Fatalf("multi-line error for %q: %v", s, err)
+			}
+			return
+		}
+		if n < 0 {
+			t.Fatalf("ParseCount(%q) = %d: negative", s, n)
+		}
+		// Plain digits must read back as themselves.
+		if d := strings.TrimSpace(s); d != "" && strings.Trim(d, "0123456789") == "" {
+			if got := strings.TrimLeft(d, "0"); got != "" && got != itoa(n) {
+				t.Fatalf("ParseCount(%q) = %d", s, n)
+			}
+		}
+	})
+}
+
+func itoa(n int64) string {
+	var b []byte
+	if n == 0 {
+		return "0"
+	}
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+func TestRecommendShards(t *testing.T) {
+	tests := []struct {
+		name                                  string
+		in                                    Input
+		baseline, records, bytes, recommended int64
+		binding                               string
+		onDemand                              bool
+	}{
+		{"nothing still needs one shard", Input{0, 1, 1024}, 1, 0, 0, 1, BindingBaseline, false},
+		{"50M a month is one shard", Input{50_000_000, 1, 1024}, 1, 1, 1, 1, BindingBaseline, false},
+		{"one event over the rule adds a shard", Input{50_000_001, 1, 1024}, 2, 1, 1, 2, BindingBaseline, false},
+		{"1.5B a month", Input{1_500_000_000, 1, 1024}, 30, 1, 1, 30, BindingBaseline, false},
+		// 2,592,000,000 a month is exactly 1,000/s: one shard's worth, not two.
+		{"exact record limit", Input{2_592_000_000, 1, 1}, 52, 1, 1, 52, BindingBaseline, false},
+		// 50M/month × 60 = 1,157.4/s → 2 shards by records; 1,157.4 × 100 B ≈ 0.11 MiB/s.
+		{"records bind at a high peak", Input{50_000_000, 60, 100}, 1, 2, 1, 2, BindingRecords, true},
+		// 50M/month × 10 = 192.9/s × 100 KiB = 18.8 MiB/s → 19 shards by bytes.
+		{"bytes bind with large events", Input{50_000_000, 10, 102_400}, 1, 1, 19, 19, BindingBytes, true},
+		{"peak factor just under the on-demand hint", Input{50_000_000, 3.9, 1024}, 1, 1, 1, 1, BindingBaseline, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.in.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			r := RecommendShards(tt.in)
+			if r.BaselineShards != tt.baseline || r.RecordShards != tt.records || r.ByteShards != tt.bytes || r.RecommendedShards != tt.recommended {
+				t.Errorf("baseline/records/bytes/recommended = %d/%d/%d/%d, want %d/%d/%d/%d",
+					r.BaselineShards, r.RecordShards, r.ByteShards, r.RecommendedShards, tt.baseline, tt.records, tt.bytes, tt.recommended)
+			}
+			if r.ThroughputShards != max(tt.records, tt.bytes) {
+				t.Errorf("throughput = %d", r.ThroughputShards)
+			}
+			if r.Binding != tt.binding || r.OnDemand != tt.onDemand {
+				t.Errorf("binding %q onDemand %v, want %q %v", r.Binding, r.OnDemand, tt.binding, tt.onDemand)
+			}
+			wantRate := float64(tt.in.EventsPerMonth) / (30 * 86400) * tt.in.PeakFactor
+			if math.Abs(r.PeakEventsPerSecond-wantRate) > 1e-9 {
+				t.Errorf("peak rate %v, want %v", r.PeakEventsPerSecond, wantRate)
+			}
+		})
+	}
+}
+
+func TestInputValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Input
+		ok   bool
+	}{
+		{"defaults", Input{1, 1, 1024}, true},
+		{"negative events", Input{-1, 1, 1024}, false},
+		{"peak below the mean", Input{1, 0.5, 1024}, false},
+		{"NaN peak", Input{1, math.NaN(), 1024}, false},
+		{"infinite peak", Input{1, math.Inf(1), 1024}, false},
+		{"zero bytes", Input{1, 1, 0}, false},
+		{"over 10 MiB", Input{1, 1, 10*1024*1024 + 1}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.in.Validate(); (err == nil) != tt.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func gz(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestMeasureSample(t *testing.T) {
+	long := strings.Repeat("x", 300_000) // far beyond bufio.Scanner's 64 KiB and the reader's buffer
+	tests := []struct {
+		name      string
+		in        []byte
+		lines     int64
+		bytes     int64
+		meanBytes int64
+	}{
+		{"empty", nil, 0, 0, 0},
+		{"two lines", []byte("{\"a\":1}\n{\"bb\":22}\n"), 2, 16, 8},
+		{"no final newline", []byte("abcd\nef"), 2, 6, 3},
+		{"blank lines skipped", []byte("\n  \n\t\nabcd\n\n"), 1, 4, 4},
+		{"crlf not counted", []byte("abcd\r\nef\r\n"), 2, 6, 3},
+		{"BOM not counted", []byte("\uFEFFabcd\n"), 1, 4, 4},
+		{"long line", []byte(long + "\n" + long + "\r\nab\n"), 3, 600_002, 200_001},
+		{"gzip", gz(t, "abcd\nef\n\n"), 2, 6, 3},
+		{"gzip long", gz(t, long+"\n"), 1, 300_000, 300_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := MeasureSample(bytes.NewReader(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Lines != tt.lines || st.Bytes != tt.bytes || st.MeanBytes() != tt.meanBytes {
+				t.Errorf("got %+v mean %d, want lines %d bytes %d mean %d", st, st.MeanBytes(), tt.lines, tt.bytes, tt.meanBytes)
+			}
+		})
+	}
+}
+
+func TestMeasureSampleCorruptGzip(t *testing.T) {
+	data := gz(t, strings.Repeat("abcdefgh\n", 1000))
+	if _, err := MeasureSample(bytes.NewReader(data[:len(data)/2])); err == nil {
+		t.Fatal("truncated gzip: want an error")
+	}
+}
