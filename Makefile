@@ -17,8 +17,9 @@ tools: $(TOOLS_DIR)/node_modules/.package-lock.json
 $(TOOLS_DIR)/node_modules/.package-lock.json: $(TOOLS_DIR)/package-lock.json
 	cd $(TOOLS_DIR) && npm ci
 
+# Tests never reach the EC2 metadata service (only loopback is a test target here).
 test: tools
-	$(GO) test -race -count=1 ./...
+	AWS_EC2_METADATA_DISABLED=true $(GO) test -race -count=1 ./...
 
 STATICCHECK_VERSION := v0.8.2
 GORELEASER_VERSION  := v2.15.0

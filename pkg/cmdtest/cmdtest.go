@@ -41,6 +41,11 @@ func New(t testing.TB) *Env {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "no-aws-config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "no-aws-credentials"))
 	t.Setenv("LDEXPORT_CONFIG", e.StorePath)
+	// Tests never reach the EC2 metadata service or real AWS credentials.
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LDEXPORT_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
 	return e
 }
 

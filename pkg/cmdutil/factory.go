@@ -10,9 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -118,7 +120,13 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 // loopback address (a local emulator) and the chain has no credentials,
 // placeholder credentials are used: emulators accept any signature.
 func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own log lines (e.g. IMDS fallbacks) would break the promise of
+	// one error line on stderr; errors reach the user through return values.
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
+	if isLoopback(endpointURL) {
+		// A local emulator: never ask the EC2 metadata service for credentials.
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
 	if g.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(g.Profile))
 	}
