@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -49,6 +51,11 @@ type Factory struct {
 	// Kinesis returns a Kinesis client for a region and an endpoint (empty:
 	// --endpoint-url / LDEXPORT_ENDPOINT_URL, then AWS's own).
 	Kinesis func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error)
+	// STS returns an STS client for a region. --endpoint-url is Kinesis's
+	// only; STS follows the SDK's chain (AWS_ENDPOINT_URL_STS works).
+	STS func(ctx context.Context, region string) (*sts.Client, error)
+	// IAM returns an IAM client (IAM is global; AWS_ENDPOINT_URL_IAM works).
+	IAM func(ctx context.Context) (*iam.Client, error)
 	// Now is the clock (tests fix it).
 	Now func() time.Time
 }
@@ -87,6 +94,20 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 				o.BaseEndpoint = aws.String(endpointURL)
 			}
 		}), nil
+	}
+	f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
+		cfg, err := LoadAWSConfig(ctx, f.Globals, region, "")
+		if err != nil {
+			return nil, err
+		}
+		return sts.NewFromConfig(cfg), nil
+	}
+	f.IAM = func(ctx context.Context) (*iam.Client, error) {
+		cfg, err := LoadAWSConfig(ctx, f.Globals, "", "")
+		if err != nil {
+			return nil, err
+		}
+		return iam.NewFromConfig(cfg), nil
 	}
 	return f
 }
