@@ -175,15 +175,47 @@ type reader struct {
 	c    Client
 	opts Options
 	fn   func(Record) error
+	// req is the context of requests: it ends a grace period after the
+	// read's own context (see requestContext).
+	req context.Context
 
 	fnMu   sync.Mutex
 	mu     sync.Mutex
 	shards map[string]*shardState
 }
 
+// requestGrace is how long a request in flight may finish after a read is
+// told to stop. Aborting a request mid-flight gains nothing on AWS and makes
+// kinesalite 3.3.3 crash (it throws on an aborted request).
+const requestGrace = 2 * time.Second
+
+// requestContext returns a context for requests that ends requestGrace after
+// ctx ends, or when release is called.
+func requestContext(ctx context.Context) (req context.Context, release func()) {
+	req, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer cancel()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t := time.NewTimer(requestGrace)
+			defer t.Stop()
+			select {
+			case <-done:
+			case <-t.C:
+			}
+		}
+	}()
+	return req, func() { close(done) }
+}
+
 func (r *reader) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	req, release := requestContext(ctx)
+	defer release()
+	r.req = req
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 1)
@@ -196,9 +228,12 @@ func (r *reader) run(ctx context.Context) error {
 	}
 	closed := make(chan struct{}, 1) // a shard ended: list again to find its children
 	start := func(first bool) error {
-		shards, err := ListAllShards(ctx, r.c, r.opts.Stream)
+		shards, err := ListAllShards(r.req, r.c, r.opts.Stream)
 		if err != nil {
 			return err
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -308,7 +343,7 @@ func (r *reader) readShard(ctx context.Context, st *shardState) (bool, error) {
 	if st.fromStart {
 		pos = TrimHorizon
 	}
-	iter, err := r.iterator(ctx, id, pos, "")
+	iter, err := r.iterator(r.req, id, pos, "")
 	if err != nil {
 		return false, err
 	}
@@ -316,13 +351,16 @@ func (r *reader) readShard(ctx context.Context, st *shardState) (bool, error) {
 	backoff := time.Duration(0)
 	var lastCall time.Time
 	for iter != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
 		if wait := r.opts.CallInterval - time.Since(lastCall); !lastCall.IsZero() && wait > 0 {
 			if err := r.opts.Sleep(ctx, wait); err != nil {
 				return false, err
 			}
 		}
 		lastCall = time.Now()
-		res, err := r.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(r.opts.Limit)})
+		res, err := r.c.GetRecords(r.req, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(r.opts.Limit)})
 		if err != nil {
 			var pte *types.ProvisionedThroughputExceededException
 			var exp *types.ExpiredIteratorException
@@ -335,7 +373,7 @@ func (r *reader) readShard(ctx context.Context, st *shardState) (bool, error) {
 				continue
 			case errors.As(err, &exp):
 				// Iterators live five minutes; take a new one where we were.
-				if iter, err = r.iterator(ctx, id, pos, lastSeq); err != nil {
+				if iter, err = r.iterator(r.req, id, pos, lastSeq); err != nil {
 					return false, err
 				}
 				continue
@@ -347,7 +385,10 @@ func (r *reader) readShard(ctx context.Context, st *shardState) (bool, error) {
 			lastSeq = aws.ToString(rec.SequenceNumber)
 			out := Record{ShardID: id, SequenceNumber: lastSeq, PartitionKey: aws.ToString(rec.PartitionKey), Data: rec.Data, ArrivalTime: aws.ToTime(rec.ApproximateArrivalTimestamp)}
 			r.fnMu.Lock()
-			err := r.fn(out)
+			err := ctx.Err() // no record after a stop
+			if err == nil {
+				err = r.fn(out)
+			}
 			r.fnMu.Unlock()
 			if err != nil {
 				return false, err
@@ -400,11 +441,13 @@ func Find(ctx context.Context, c Client, stream, shardID, sequenceNumber string,
 	if sleep == nil {
 		sleep = SleepContext
 	}
+	req, release := requestContext(ctx)
+	defer release()
 	pause := 100 * time.Millisecond
 	var iter *string
 	for {
 		if iter == nil {
-			res, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+			res, err := c.GetShardIterator(req, &kinesis.GetShardIteratorInput{
 				StreamName: aws.String(stream), ShardId: aws.String(shardID),
 				ShardIteratorType:      types.ShardIteratorTypeAtSequenceNumber,
 				StartingSequenceNumber: aws.String(sequenceNumber),
@@ -417,7 +460,7 @@ func Find(ctx context.Context, c Client, stream, shardID, sequenceNumber string,
 			}
 			iter = res.ShardIterator
 		}
-		res, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10)})
+		res, err := c.GetRecords(req, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10)})
 		var pte *types.ProvisionedThroughputExceededException
 		switch {
 		case err == nil:
