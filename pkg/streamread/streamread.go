@@ -247,7 +247,9 @@ func (r *reader) run(ctx context.Context) error {
 			r.shards[id] = st
 			fresh = append(fresh, st)
 		}
-		sort.Slice(fresh, func(i, j int) bool { return aws.ToString(fresh[i].shard.ShardId) < aws.ToString(fresh[j].shard.ShardId) })
+		sort.Slice(fresh, func(i, j int) bool {
+			return aws.ToString(fresh[i].shard.ShardId) < aws.ToString(fresh[j].shard.ShardId)
+		})
 		for _, st := range fresh {
 			var waitFor []chan struct{}
 			for _, p := range parents(st.shard) {

@@ -145,7 +145,10 @@ func TestReadReadsParentBeforeChildrenAfterSplit(t *testing.T) {
 	if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("split"), ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
 		t.Fatalf("SplitShard: %v", err)
 	}
-	w := kinesis.NewStreamExistsWaiter(c, func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond; o.MaxDelay = 200 * time.Millisecond })
+	w := kinesis.NewStreamExistsWaiter(c, func(o *kinesis.StreamExistsWaiterOptions) {
+		o.MinDelay = 50 * time.Millisecond
+		o.MaxDelay = 200 * time.Millisecond
+	})
 	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("split")}, 30*time.Second); err != nil {
 		t.Fatalf("waiting for split: %v", err)
 	}
