@@ -75,7 +75,9 @@ func TestRecommendShards(t *testing.T) {
 }
 
 // fakeKinesis answers DescribeStreamSummary with a fixed summary.
-type fakeKinesis struct{ summary types.StreamDescriptionSummary }
+type fakeKinesis struct {
+	summary types.StreamDescriptionSummary
+}
 
 func (f fakeKinesis) DescribeStreamSummary(context.Context, *kinesis.DescribeStreamSummaryInput, ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error) {
 	return &kinesis.DescribeStreamSummaryOutput{StreamDescriptionSummary: &f.summary}, nil
@@ -109,7 +111,11 @@ func TestStreamCapacityAndEncryption(t *testing.T) {
 			s.StreamModeDetails.StreamMode = types.StreamModeOnDemand
 			return s
 		}(), 5_000_000_000, "", CheckCapacity, Pass, "on-demand"},
-		{"creating", func() types.StreamDescriptionSummary { s := provisioned(1); s.StreamStatus = types.StreamStatusCreating; return s }(), 0, "", CheckStream, Fail, "not ACTIVE"},
+		{"creating", func() types.StreamDescriptionSummary {
+			s := provisioned(1)
+			s.StreamStatus = types.StreamStatusCreating
+			return s
+		}(), 0, "", CheckStream, Fail, "not ACTIVE"},
 		{"not encrypted", provisioned(1), 0, "", CheckEncryption, Pass, "not encrypted"},
 		{"AWS-managed key", kms("alias/aws/kinesis"), 0, "", CheckEncryption, Pass, "AWS-managed"},
 		{"customer key, destination lacks it", kms(keyARN), 0, "", CheckEncryption, Fail, "--kms-key-arn"},
