@@ -104,6 +104,10 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 	}
 	f.IAM = func(ctx context.Context) (*iam.Client, error) {
 		cfg, err := LoadAWSConfig(ctx, f.Globals, "", "")
+		if ExitCode(err) == ExitUsage {
+			// IAM is global: without a configured region, sign for us-east-1.
+			cfg, err = LoadAWSConfig(ctx, f.Globals, "us-east-1", "")
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@
 package dest
 
 import (
+	"github.com/ldexport/ldexport/pkg/cmd/dest/check"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/create"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/delete"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/list"
@@ -23,5 +24,6 @@ func NewCmdDest(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(show.NewCmdShow(f, nil))
 	cmd.AddCommand(delete.NewCmdDelete(f, nil))
 	cmd.AddCommand(test.NewCmdTest(f, nil))
+	cmd.AddCommand(check.NewCmdCheck(f, nil))
 	return cmd
 }
