@@ -86,12 +86,11 @@ func TestBuildTestEvent(t *testing.T) {
 // harness is a factory over a temporary store, with a destination "local"
 // whose stream lives in kinesalite behind a recording proxy.
 type harness struct {
-	t       *testing.T
-	config  string
-	e       *kinesalite.Emulator
-	proxy   *kinesisProxy
-	stsURL  string
-	created bool
+	t      *testing.T
+	config string
+	e      *kinesalite.Emulator
+	proxy  *kinesisProxy
+	stsURL string
 }
 
 // kinesisProxy passes requests to kinesalite, remembers the access key of
