@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -192,7 +193,11 @@ func (r *run) stream(ctx context.Context) {
 	var nf *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &nf):
-		r.add(CheckStream, Fail, "stream %s not found in region %s; fix: create it (aws kinesis create-stream --stream-name %s --region %s --stream-mode-details StreamMode=ON_DEMAND) or correct the destination", d.StreamName, d.Region, d.StreamName, d.Region)
+		where := "region " + d.Region
+		if r.in.LocalEndpoint != "" {
+			where = "local endpoint " + r.in.LocalEndpoint
+		}
+		r.add(CheckStream, Fail, "stream %s not found at %s; fix: create it (aws kinesis create-stream --stream-name %s --region %s --stream-mode-details StreamMode=ON_DEMAND) or correct the destination", d.StreamName, where, d.StreamName, d.Region)
 		return
 	case isAccessDenied(err):
 		r.add(CheckStream, Skip, "caller lacks kinesis:DescribeStreamSummary on %s", d.StreamARN)
@@ -256,10 +261,19 @@ func (r *run) capacity() {
 	}
 	rec, base, tp := recommendShards(n)
 	if open >= rec {
-		r.add(CheckCapacity, Pass, "provisioned with %d open shards; %d events a month need %d (baseline %d, peak throughput %d)", open, n, rec, base, tp)
+		r.add(CheckCapacity, Pass, "provisioned with %d open shards; %s events a month need %d (baseline %d, peak throughput %d)", open, thousands(n), rec, base, tp)
 		return
 	}
-	r.add(CheckCapacity, Warn, "provisioned with %d open shards; %d events a month need %d (baseline %d, peak throughput %d): too few shards throttle writes and LaunchDarkly may drop events; fix: aws kinesis update-shard-count --stream-name %s --target-shard-count %d --scaling-type UNIFORM_SCALING", open, n, rec, base, tp, r.d.StreamName, rec)
+	r.add(CheckCapacity, Warn, "provisioned with %d open shards; %s events a month need %d (baseline %d, peak throughput %d): too few shards throttle writes and LaunchDarkly may drop events; fix: aws kinesis update-shard-count --stream-name %s --target-shard-count %d --scaling-type UNIFORM_SCALING", open, thousands(n), rec, base, tp, r.d.StreamName, rec)
+}
+
+// thousands writes n with comma separators: 120,000,000.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 const awsManagedKinesisKey = "alias/aws/kinesis"

@@ -57,6 +57,14 @@ func TestParseTrustPolicyErrors(t *testing.T) {
 	}
 }
 
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{1: "1", 999: "999", 1000: "1,000", 120_000_000: "120,000,000", 5_000_000_000: "5,000,000,000"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestRecommendShards(t *testing.T) {
 	tests := []struct{ n, rec, base, tp int64 }{
 		{1, 1, 1, 1},

@@ -173,7 +173,7 @@ func TestDestCheckAgainstKinesalite(t *testing.T) {
 		if got := statuses(rep); got != want || rep.OK {
 			t.Fatalf("checks %s (ok %v), want %s (ok false)", got, rep.OK, want)
 		}
-		if !strings.Contains(rep.Checks[2].Detail, "stream no-such-stream not found") || !strings.Contains(rep.Checks[2].Detail, "fix:") {
+		if !strings.Contains(rep.Checks[2].Detail, "stream no-such-stream not found at local endpoint") || !strings.Contains(rep.Checks[2].Detail, "fix:") {
 			t.Errorf("stream detail %q", rep.Checks[2].Detail)
 		}
 		if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "1 of 8 checks failed: stream") {
