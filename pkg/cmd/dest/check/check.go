@@ -46,7 +46,7 @@ Each is pass, warn, fail or skip, with the reason and the fix. A check that
 the caller lacks permission for is skipped, naming the permission. Against a
 local emulator (an endpoint URL), the IAM checks are skipped. Exit 1 if any
 check fails.`,
-		Example: `  ldexport dest check prod --events-per-month 120M
+		Example: `  ldexport dest check prod --events-per-month 120_000_000
   ldexport dest check prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest check NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
