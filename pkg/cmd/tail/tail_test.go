@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -259,5 +261,29 @@ func TestTailDestination(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "is not JSON and holds a line break") {
 		t.Errorf("no warning on stderr for the quoted record: %q", stderr)
+	}
+}
+
+// A fake Kinesis whose only shard always answers "1 s behind the tip" never
+// drains: without --follow, --timeout ends tail with exit 1.
+func TestTailTimeoutBeforeDrained(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		switch target := r.Header.Get("X-Amz-Target"); {
+		case strings.HasSuffix(target, ".ListShards"):
+			fmt.Fprint(w, `{"Shards":[{"ShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"1"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}}]}`)
+		case strings.HasSuffix(target, ".GetShardIterator"):
+			fmt.Fprint(w, `{"ShardIterator":"it"}`)
+		case strings.HasSuffix(target, ".GetRecords"):
+			fmt.Fprint(w, `{"Records":[],"NextShardIterator":"it","MillisBehindLatest":1000}`)
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"__type":"UnknownOperationException","message":%q}`, target)
+		}
+	}))
+	defer fake.Close()
+	out, stderr, code := run(t, "--config", filepath.Join(t.TempDir(), "c.yaml"), "--endpoint-url", fake.URL, "tail", "--stream", "s", "--timeout", "700ms")
+	if code != 1 || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--timeout 700ms reached before every shard of stream s was drained (0 records printed)") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
