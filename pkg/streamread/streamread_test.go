@@ -114,8 +114,9 @@ func TestReadFollowSeesNewRecordsAndStops(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	done := make(chan error, 1)
+	ic := &iteratorCounter{Client: c, taken: make(chan struct{}, 2)}
 	go func() {
-		done <- streamread.Read(ctx, c, fast(streamread.Options{Stream: "s", Follow: true, From: streamread.Position{Type: types.ShardIteratorTypeLatest}}), func(r streamread.Record) error {
+		done <- streamread.Read(ctx, ic, fast(streamread.Options{Stream: "s", Follow: true, From: streamread.Position{Type: types.ShardIteratorTypeLatest}}), func(r streamread.Record) error {
 			mu.Lock()
 			defer mu.Unlock()
 			got = append(got, string(r.Data))
@@ -125,7 +126,14 @@ func TestReadFollowSeesNewRecordsAndStops(t *testing.T) {
 			return nil
 		})
 	}()
-	time.Sleep(300 * time.Millisecond) // let the LATEST iterators be taken first
+	// Put only once both shards have their LATEST iterator.
+	for range 2 {
+		select {
+		case <-ic.taken:
+		case <-ctx.Done():
+			t.Fatal("no shard iterators taken")
+		}
+	}
 	put(t, c, "s", 3, 100)
 	if err := <-done; err != nil {
 		t.Fatalf("Read: %v", err)
@@ -134,6 +142,21 @@ func TestReadFollowSeesNewRecordsAndStops(t *testing.T) {
 	if want := `[{"n":100} {"n":101} {"n":102}]`; fmt.Sprint(got) != want {
 		t.Errorf("followed %v, want %v", got, want)
 	}
+}
+
+// iteratorCounter signals each GetShardIterator answered.
+type iteratorCounter struct {
+	streamread.Client
+	taken chan struct{}
+}
+
+func (c *iteratorCounter) GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, o ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error) {
+	out, err := c.Client.GetShardIterator(ctx, in, o...)
+	select {
+	case c.taken <- struct{}{}:
+	default:
+	}
+	return out, err
 }
 
 func TestReadReadsParentBeforeChildrenAfterSplit(t *testing.T) {
