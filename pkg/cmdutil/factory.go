@@ -100,6 +100,10 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 	}
 	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
+		if ExitCode(err) == ExitUsage {
+			// IAM is global: without a configured region, sign for us-east-1.
+			cfg, err = f.AWSConfig(ctx, "us-east-1")
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,10 +2,12 @@
 package dest
 
 import (
+	"github.com/ldexport/ldexport/pkg/cmd/dest/check"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/create"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/delete"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/list"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/show"
+	"github.com/ldexport/ldexport/pkg/cmd/dest/test"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/spf13/cobra"
 )
@@ -21,5 +23,7 @@ func NewCmdDest(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(list.NewCmdList(f, nil))
 	cmd.AddCommand(show.NewCmdShow(f, nil))
 	cmd.AddCommand(delete.NewCmdDelete(f, nil))
+	cmd.AddCommand(test.NewCmdTest(f, nil))
+	cmd.AddCommand(check.NewCmdCheck(f, nil))
 	return cmd
 }

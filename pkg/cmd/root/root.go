@@ -13,6 +13,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/gen"
 	"github.com/ldexport/ldexport/pkg/cmd/iam"
 	"github.com/ldexport/ldexport/pkg/cmd/shards"
+	"github.com/ldexport/ldexport/pkg/cmd/tail"
 	"github.com/ldexport/ldexport/pkg/cmd/version"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -81,6 +82,7 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 	cmd.AddCommand(gen.NewCmdGen(f, nil))
 	cmd.AddCommand(iam.NewCmdIAM(f))
 	cmd.AddCommand(shards.NewCmdShards(f, nil))
+	cmd.AddCommand(tail.NewCmdTail(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.AddCommand(completion.NewCmdCompletion(f))
 	return cmd

@@ -1,0 +1,147 @@
+// Package check implements `ldexport dest check`: the preflight before
+// pressing LaunchDarkly's "Send test event" button.
+package check
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/preflight"
+	"github.com/spf13/cobra"
+)
+
+// CheckOptions are the dependencies and flag values of `dest check`.
+type CheckOptions struct {
+	Factory *cmdutil.Factory
+
+	Name           string
+	EventsPerMonth int64
+}
+
+// NewCmdCheck returns `dest check NAME`; runF replaces checkRun in tests.
+func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{Factory: f}
+	var events string
+	cmd := &cobra.Command{
+		Use:   "check NAME [--events-per-month N]",
+		Short: "Check a destination's stream and IAM role before LaunchDarkly's test event",
+		Long: `Check the whole set-up of a destination and print one line per check:
+
+  credentials  the AWS caller (STS GetCallerIdentity)
+  account      the caller is in the destination's account
+  stream       the stream exists and is ACTIVE
+  capacity     stream mode and open shards, against --events-per-month
+  encryption   a customer-managed KMS key is recorded in the destination
+  role         the role exists (IAM GetRole)
+  trust        its trust policy lets LaunchDarkly assume it (with the external ID)
+  permissions  its policies allow kinesis:PutRecord and kinesis:PutRecords on
+               the stream (IAM SimulatePrincipalPolicy)
+
+Each is pass, warn, fail or skip, with the reason and the fix. A check that
+the caller lacks permission for is skipped, naming the permission. Against a
+local emulator (an endpoint URL), the IAM checks are skipped. Exit 1 if any
+check fails.`,
+		Example: `  ldexport dest check prod --events-per-month 120_000_000
+  ldexport dest check prod -o json`,
+		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest check NAME"),
+		ValidArgsFunction: cmdutil.DestinationNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if cmd.Flags().Changed("events-per-month") {
+				n, err := parseCount(events)
+				if err != nil {
+					return cmdutil.FlagErrorf("--events-per-month: %v", err)
+				}
+				opts.EventsPerMonth = n
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return checkRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&events, "events-per-month", "", "expected events a month, e.g. 50000000 or 50_000_000 (compares the shards with LaunchDarkly's advice)")
+	return cmd
+}
+
+// parseCount reads a positive whole number, with optional _ separators.
+// TODO(merge): use pkg/shardcalc ParseCount (50M, 1.5B, 5e7).
+func parseCount(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("invalid count %q: want a positive whole number such as 50000000 or 50_000_000", s)
+	}
+	return n, nil
+}
+
+func checkRun(ctx context.Context, opts *CheckOptions) error {
+	f := opts.Factory
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	d, err := s.Get(opts.Name)
+	if err != nil {
+		return shared.StoreError(err)
+	}
+	in := preflight.Input{Destination: d, EventsPerMonth: opts.EventsPerMonth, LocalEndpoint: d.EndpointURL}
+	if f.Globals.EndpointURL != "" {
+		in.LocalEndpoint = f.Globals.EndpointURL
+	}
+	kc, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
+	if err != nil {
+		return err
+	}
+	in.Kinesis = kc
+	if in.LocalEndpoint == "" {
+		stsClient, err := f.STS(ctx, d.Region)
+		if err != nil {
+			return err
+		}
+		iamClient, err := f.IAM(ctx, d.Region)
+		if err != nil {
+			return err
+		}
+		in.STS, in.IAM = stsClient, iamClient
+	}
+	rep := preflight.Run(ctx, in)
+	if err := output.Write(f.IOStreams, f.Globals.Output, rep, func() error { return printChecks(f, rep) }); err != nil {
+		return err
+	}
+	if failed := rep.Failed(); len(failed) > 0 {
+		return cmdutil.RuntimeErrorf("dest check %s: %d of %d checks failed: %s", d.Name, len(failed), len(rep.Checks), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// printChecks prints one line per check: status, name, detail; the status
+// styled on a terminal, plain when piped.
+func printChecks(f *cmdutil.Factory, rep preflight.Report) error {
+	p := output.NewPalette(f.IOStreams)
+	width := 0
+	for _, c := range rep.Checks {
+		width = max(width, len(c.Name))
+	}
+	var b strings.Builder
+	for _, c := range rep.Checks {
+		style := p.Plain
+		switch c.Status {
+		case preflight.Pass:
+			style = p.Pass
+		case preflight.Warn:
+			style = p.Warn
+		case preflight.Fail:
+			style = p.Fail
+		case preflight.Skip:
+			style = p.Skip
+		}
+		fmt.Fprintf(&b, "%s  %-*s  %s\n", style.Render(string(c.Status)), width, c.Name, c.Detail)
+	}
+	_, err := fmt.Fprint(f.IOStreams.Out, b.String())
+	return err
+}

@@ -1,0 +1,249 @@
+// Package test implements `ldexport dest test`: put the test event that
+// LaunchDarkly's "Send test event" button sends, and optionally read it back.
+package test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/store"
+	"github.com/ldexport/ldexport/pkg/streamread"
+	"github.com/spf13/cobra"
+)
+
+// TestEventKey is the flag key and context key of LaunchDarkly's test event.
+const TestEventKey = "LaunchDarklyDataExportTestEvent"
+
+// TestOptions are the dependencies and flag values of `dest test`.
+type TestOptions struct {
+	Factory *cmdutil.Factory
+
+	Name       string
+	Verify     bool
+	Timeout    time.Duration
+	AssumeRole bool
+
+	// Sleep is the pause between reads while verifying (tests may replace it).
+	Sleep func(context.Context, time.Duration) error
+}
+
+// Result is what `dest test` prints with -o json/yaml.
+type Result struct {
+	Destination    string `json:"destination"`
+	Stream         string `json:"stream"`
+	ShardID        string `json:"shardId"`
+	SequenceNumber string `json:"sequenceNumber"`
+	PartitionKey   string `json:"partitionKey"`
+	TestID         string `json:"testId"`
+	AssumedRole    bool   `json:"assumedRole"`
+	Verified       bool   `json:"verified"`
+}
+
+// NewCmdTest returns `dest test NAME`; runF replaces testRun in tests.
+func NewCmdTest(f *cmdutil.Factory, runF func(context.Context, *TestOptions) error) *cobra.Command {
+	opts := &TestOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "test NAME [--verify] [--timeout 30s] [--assume-role]",
+		Short: "Put LaunchDarkly's test event into the destination's stream",
+		Long: `Put one test event into the destination's stream, as LaunchDarkly's "Send test
+event" button does: an exported-event wrapper holding a feature event whose flag
+key and context key are LaunchDarklyDataExportTestEvent, with a random partition
+key and a random ldexportTestId that identifies this one record.
+
+Prints the shard ID and sequence number. --verify reads that record back and
+fails unless it arrived byte for byte. --assume-role first assumes the
+destination's role (STS AssumeRole, with its external ID) and sends with it,
+as LaunchDarkly does; that only works when the role trusts you.`,
+		Example: `  ldexport dest test prod --verify
+  ldexport dest test prod --assume-role -o json`,
+		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest test NAME"),
+		ValidArgsFunction: cmdutil.DestinationNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if opts.Timeout <= 0 {
+				return cmdutil.FlagErrorf("--timeout: must be more than 0, got %s", opts.Timeout)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return testRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long --verify waits for the record")
+	cmd.Flags().BoolVar(&opts.AssumeRole, "assume-role", false, "send with the destination's role (STS AssumeRole with its external ID)")
+	return cmd
+}
+
+// testEvent is the exported-event wrapper; field order is LaunchDarkly's.
+type testEvent struct {
+	Project     string       `json:"project"`
+	Environment string       `json:"environment"`
+	Event       featureEvent `json:"event"`
+	Version     int          `json:"version"`
+}
+
+type featureEvent struct {
+	Kind         string            `json:"kind"`
+	CreationDate int64             `json:"creationDate"`
+	ContextKeys  map[string]string `json:"contextKeys"`
+	Context      eventContext      `json:"context"`
+	Key          string            `json:"key"`
+	Value        bool              `json:"value"`
+	Default      bool              `json:"default"`
+	Version      int               `json:"version"`
+	Variation    int               `json:"variation"`
+	TestID       string            `json:"ldexportTestId"`
+}
+
+type eventContext struct {
+	Kind string `json:"kind"`
+	Key  string `json:"key"`
+}
+
+// BuildTestEvent returns the test event record for a destination: one JSON
+// object, no trailing newline.
+func BuildTestEvent(d store.Destination, now time.Time, testID string) ([]byte, error) {
+	return json.Marshal(testEvent{
+		Project:     d.Project,
+		Environment: d.Environment,
+		Event: featureEvent{
+			Kind:         "feature",
+			CreationDate: now.UnixMilli(),
+			ContextKeys:  map[string]string{"user": TestEventKey},
+			Context:      eventContext{Kind: "user", Key: TestEventKey},
+			Key:          TestEventKey,
+			Value:        true,
+			Default:      false,
+			Version:      1,
+			Variation:    0,
+			TestID:       testID,
+		},
+		Version: 1,
+	})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+func testRun(ctx context.Context, opts *TestOptions) error {
+	f := opts.Factory
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	d, err := s.Get(opts.Name)
+	if err != nil {
+		return shared.StoreError(err)
+	}
+	client, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
+	if err != nil {
+		return err
+	}
+	if opts.AssumeRole {
+		if client, err = withRole(ctx, f, d, client); err != nil {
+			return err
+		}
+	}
+
+	res := Result{Destination: d.Name, Stream: d.StreamName, PartitionKey: randomHex(16), TestID: randomHex(16), AssumedRole: opts.AssumeRole}
+	data, err := BuildTestEvent(d, f.Now(), res.TestID)
+	if err != nil {
+		return err
+	}
+	put, err := client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(d.StreamName), PartitionKey: aws.String(res.PartitionKey), Data: data})
+	if err != nil {
+		return cmdutil.RuntimeErrorf("dest test %s: put the test event into stream %s (region %s): %v", d.Name, d.StreamName, d.Region, err)
+	}
+	res.ShardID, res.SequenceNumber = aws.ToString(put.ShardId), aws.ToString(put.SequenceNumber)
+
+	var verifyErr error
+	if opts.Verify {
+		vctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		rec, err := streamread.Find(vctx, client, d.StreamName, res.ShardID, res.SequenceNumber, opts.Sleep)
+		cancel()
+		switch {
+		case errors.Is(err, streamread.ErrNotFound) && ctx.Err() == nil:
+			verifyErr = cmdutil.RuntimeErrorf("dest test %s: the test event was not read back from %s within --timeout %s: %v", d.Name, res.ShardID, opts.Timeout, err)
+		case err != nil:
+			verifyErr = cmdutil.RuntimeErrorf("dest test %s: read the test event back: %v", d.Name, err)
+		case !bytes.Equal(rec.Data, data):
+			verifyErr = cmdutil.RuntimeErrorf("dest test %s: the record read back at %s in %s differs from the test event sent (%d bytes read, %d sent)", d.Name, res.SequenceNumber, res.ShardID, len(rec.Data), len(data))
+		case rec.PartitionKey != res.PartitionKey:
+			verifyErr = cmdutil.RuntimeErrorf("dest test %s: the record read back at %s in %s has partition key %q, sent %q", d.Name, res.SequenceNumber, res.ShardID, rec.PartitionKey, res.PartitionKey)
+		default:
+			res.Verified = true
+		}
+	}
+	if err := printResult(f, res, opts.Verify); err != nil {
+		return err
+	}
+	return verifyErr
+}
+
+func printResult(f *cmdutil.Factory, res Result, verify bool) error {
+	return output.Write(f.IOStreams, f.Globals.Output, res, func() error {
+		w := f.IOStreams.Out
+		how := "your credentials"
+		if res.AssumedRole {
+			how = "the destination's role"
+		}
+		fmt.Fprintf(w, "Sent the test event to stream %s (destination %s) with %s.\n", res.Stream, res.Destination, how)
+		t := output.NewTablePrinter(f.IOStreams, "FIELD", "VALUE")
+		t.AddRow("shardId", res.ShardID)
+		t.AddRow("sequenceNumber", res.SequenceNumber)
+		t.AddRow("partitionKey", res.PartitionKey)
+		t.AddRow("testId", res.TestID)
+		if err := t.Render(); err != nil {
+			return err
+		}
+		if verify && res.Verified {
+			fmt.Fprintf(w, "Verified: the record at that sequence number was read back byte for byte.\n")
+		}
+		return nil
+	})
+}
+
+// withRole returns a Kinesis client that signs with credentials of the
+// destination's role.
+func withRole(ctx context.Context, f *cmdutil.Factory, d store.Destination, client *kinesis.Client) (*kinesis.Client, error) {
+	stsClient, err := f.STS(ctx, d.Region)
+	if err != nil {
+		return nil, err
+	}
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(d.RoleARN), RoleSessionName: aws.String("ldexport-dest-test"), DurationSeconds: aws.Int32(900)}
+	if d.ExternalID != "" {
+		in.ExternalId = aws.String(d.ExternalID)
+	}
+	out, err := stsClient.AssumeRole(ctx, in)
+	if err != nil {
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied" {
+			return nil, cmdutil.RuntimeErrorf("--assume-role: role %s does not let you assume it (AccessDenied): its trust policy names LaunchDarkly's account, not you. Add your principal to the trust policy for the test, or run `ldexport dest test %s` without --assume-role to test the stream with your own credentials", d.RoleARN, d.Name)
+		}
+		return nil, cmdutil.RuntimeErrorf("--assume-role: assume role %s: %v", d.RoleARN, err)
+	}
+	c := out.Credentials
+	if c == nil {
+		return nil, cmdutil.RuntimeErrorf("--assume-role: STS returned no credentials for role %s", d.RoleARN)
+	}
+	creds := credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return kinesis.New(client.Options(), func(o *kinesis.Options) { o.Credentials = aws.NewCredentialsCache(creds) }), nil
+}

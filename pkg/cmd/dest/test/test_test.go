@@ -1,0 +1,342 @@
+package test_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/ldexport/ldexport/pkg/awsquerytest"
+	"github.com/ldexport/ldexport/pkg/cmd/dest/test"
+	"github.com/ldexport/ldexport/pkg/cmd/root"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/store"
+)
+
+func TestNewCmdTestFlags(t *testing.T) {
+	tests := []struct {
+		args    string
+		want    test.TestOptions
+		wantErr string
+	}{
+		{args: "prod", want: test.TestOptions{Name: "prod", Timeout: 30 * time.Second}},
+		{args: "prod --verify --timeout 5s --assume-role", want: test.TestOptions{Name: "prod", Verify: true, Timeout: 5 * time.Second, AssumeRole: true}},
+		{args: "", wantErr: "name the destination"},
+		{args: "a b", wantErr: "too many arguments"},
+		{args: "prod --timeout 0s", wantErr: "--timeout: must be more than 0"},
+		{args: "prod --timeout soon", wantErr: "invalid argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			ios, _, _, _ := iostreams.Test()
+			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
+			var got *test.TestOptions
+			cmd := test.NewCmdTest(f, func(_ context.Context, o *test.TestOptions) error { got = o; return nil })
+			cmd.SetArgs(strings.Fields(tt.args))
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.Execute()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				if code := cmdutil.ExitCode(err); code != 2 {
+					t.Errorf("exit code %d, want 2", code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != tt.want.Name || got.Verify != tt.want.Verify || got.Timeout != tt.want.Timeout || got.AssumeRole != tt.want.AssumeRole {
+				t.Errorf("options %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuildTestEvent(t *testing.T) {
+	d := store.Destination{Project: "default", Environment: "production"}
+	got, err := test.BuildTestEvent(d, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"project":"default","environment":"production","event":{"kind":"feature","creationDate":1795687200000,"contextKeys":{"user":"LaunchDarklyDataExportTestEvent"},"context":{"kind":"user","key":"LaunchDarklyDataExportTestEvent"},"key":"LaunchDarklyDataExportTestEvent","value":true,"default":false,"version":1,"variation":0,"ldexportTestId":"abc"},"version":1}`
+	if string(got) != want {
+		t.Errorf("BuildTestEvent =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// harness is a factory over a temporary store, with a destination "local"
+// whose stream lives in kinesalite behind a recording proxy.
+type harness struct {
+	t      *testing.T
+	config string
+	e      *kinesalite.Emulator
+	proxy  *kinesisProxy
+	stsURL string
+}
+
+// kinesisProxy passes requests to kinesalite, remembers the access key of
+// each request's signature, and can corrupt the data GetRecords returns.
+type kinesisProxy struct {
+	*httptest.Server
+	mu         sync.Mutex
+	accessKeys []string
+	corrupt    atomic.Bool
+}
+
+func newKinesisProxy(t *testing.T, target string) *kinesisProxy {
+	u, _ := url.Parse(target)
+	p := &kinesisProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error {
+		if !p.corrupt.Load() || !strings.HasSuffix(r.Request.Header.Get("X-Amz-Target"), ".GetRecords") {
+			return nil
+		}
+		var body map[string]any
+		raw, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(raw, &body); err != nil {
+			return err
+		}
+		for _, rec := range body["Records"].([]any) {
+			rec.(map[string]any)["Data"] = "Y29ycnVwdGVk" // "corrupted"
+		}
+		raw, _ = json.Marshal(body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		r.ContentLength = int64(len(raw))
+		r.Header.Set("Content-Length", fmt.Sprint(len(raw)))
+		r.Header.Del("X-Amz-Crc32")
+		return nil
+	}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		if _, after, ok := strings.Cut(auth, "Credential="); ok {
+			key, _, _ := strings.Cut(after, "/")
+			p.mu.Lock()
+			p.accessKeys = append(p.accessKeys, key)
+			p.mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *kinesisProxy) keys() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.accessKeys...)
+}
+
+func newHarness(t *testing.T, streams ...string) *harness {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	e := kinesalite.Start(t, streams...)
+	return &harness{t: t, config: filepath.Join(t.TempDir(), "config.yaml"), e: e, proxy: newKinesisProxy(t, e.Endpoint)}
+}
+
+func (h *harness) run(args ...string) (string, string, int) {
+	h.t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{})
+	if h.stsURL != "" {
+		f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
+			return sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(h.stsURL), Credentials: credentials.NewStaticCredentialsProvider("AKIDCALLER", "local", "")}), nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code := root.Execute(ctx, f, append([]string{"--config", h.config}, args...))
+	return out.String(), errOut.String(), code
+}
+
+func (h *harness) create(name, stream string, extra ...string) {
+	h.t.Helper()
+	args := append([]string{"dest", "create", name, "--env", "env-" + name, "--stream", stream, "--role-arn", "arn:aws:iam::123456789012:role/ld-export",
+		"--region", "us-east-1", "--endpoint-url", h.proxy.URL}, extra...)
+	if _, stderr, code := h.run(args...); code != 0 {
+		h.t.Fatalf("dest create: exit %d: %s", code, stderr)
+	}
+}
+
+func TestDestTestAgainstKinesalite(t *testing.T) {
+	h := newHarness(t, "ld-events:2")
+	h.create("local", "ld-events")
+	h.create("gone", "no-such-stream")
+
+	t.Run("sent and found by tail --grep", func(t *testing.T) {
+		out, stderr, code := h.run("dest", "test", "local")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(out, "Sent the test event to stream ld-events (destination local)") || !strings.Contains(out, "shardId-00000000000") || !strings.Contains(out, "sequenceNumber\t") {
+			t.Errorf("output lacks the shard and sequence number:\n%s", out)
+		}
+		tailOut, stderr, code := h.run("tail", "--dest", "local", "--grep", test.TestEventKey)
+		if code != 0 {
+			t.Fatalf("tail: exit %d: %s", code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(tailOut), "\n")
+		if len(lines) != 1 {
+			t.Fatalf("tail --grep found %d lines, want 1:\n%s", len(lines), tailOut)
+		}
+		var ev struct {
+			Project, Environment string
+			Version              int
+			Event                struct {
+				Kind         string
+				Key          string
+				CreationDate int64
+				ContextKeys  map[string]string
+				Context      map[string]string
+			}
+		}
+		if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {
+			t.Fatalf("tail printed a line that is not JSON: %v", err)
+		}
+		if ev.Project != "default" || ev.Environment != "env-local" || ev.Version != 1 || ev.Event.Kind != "feature" || ev.Event.Key != test.TestEventKey ||
+			ev.Event.ContextKeys["user"] != test.TestEventKey || ev.Event.Context["kind"] != "user" || ev.Event.Context["key"] != test.TestEventKey {
+			t.Errorf("the test event is not LaunchDarkly's shape: %s", lines[0])
+		}
+		if age := time.Since(time.UnixMilli(ev.Event.CreationDate)); age < 0 || age > time.Minute {
+			t.Errorf("creationDate %d is %v old", ev.Event.CreationDate, age)
+		}
+	})
+
+	t.Run("verify as JSON", func(t *testing.T) {
+		out, stderr, code := h.run("dest", "test", "local", "--verify", "-o", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var res test.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		if !res.Verified || res.Destination != "local" || res.Stream != "ld-events" || res.ShardID == "" || res.SequenceNumber == "" || len(res.TestID) != 32 || res.AssumedRole {
+			t.Errorf("result %+v", res)
+		}
+		found := 0
+		for _, r := range h.e.ReadAll(t, "ld-events") {
+			if bytes.Contains(r.Data, []byte(res.TestID)) {
+				found++
+				if r.ShardID != res.ShardID || r.SequenceNumber != res.SequenceNumber || r.PartitionKey != res.PartitionKey {
+					t.Errorf("record stored at %s/%s key %s; printed %s/%s key %s", r.ShardID, r.SequenceNumber, r.PartitionKey, res.ShardID, res.SequenceNumber, res.PartitionKey)
+				}
+			}
+		}
+		if found != 1 {
+			t.Errorf("the stream holds %d records with test id %s, want 1", found, res.TestID)
+		}
+	})
+
+	t.Run("verify fails when the bytes read back differ", func(t *testing.T) {
+		h.proxy.corrupt.Store(true)
+		defer h.proxy.corrupt.Store(false)
+		_, stderr, code := h.run("dest", "test", "local", "--verify", "--timeout", "5s")
+		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "differs from the test event sent") {
+			t.Fatalf("exit %d, stderr %q; want 1 and one line", code, stderr)
+		}
+	})
+
+	t.Run("missing stream", func(t *testing.T) {
+		out, stderr, code := h.run("dest", "test", "gone")
+		if code != 1 || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "no-such-stream") || !strings.Contains(stderr, "ResourceNotFoundException") {
+			t.Fatalf("exit %d, stdout %q, stderr %q; want 1 and one line", code, out, stderr)
+		}
+	})
+
+	t.Run("unknown destination", func(t *testing.T) {
+		_, stderr, code := h.run("dest", "test", "nope")
+		if code != 1 || strings.Count(stderr, "\n") != 1 {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+	})
+}
+
+// The fake STS answers the query API (form POST, Action=AssumeRole) with the
+// documented AssumeRoleResponse XML, or a 403 <ErrorResponse> AccessDenied.
+const assumeRoleXML = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <Credentials>
+      <AccessKeyId>ASIAROLEKEY</AccessKeyId>
+      <SecretAccessKey>role-secret</SecretAccessKey>
+      <SessionToken>role-token</SessionToken>
+      <Expiration>2099-01-01T00:00:00Z</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/ld-export/ldexport-dest-test</Arn>
+      <AssumedRoleId>AROAEXAMPLE:ldexport-dest-test</AssumedRoleId>
+    </AssumedRoleUser>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata>
+</AssumeRoleResponse>`
+
+func TestDestTestAssumeRole(t *testing.T) {
+	h := newHarness(t, "ld-events:1")
+	h.create("local", "ld-events", "--external-id", "ext-123")
+
+	t.Run("credentials of the role sign the PutRecord", func(t *testing.T) {
+		fake := awsquerytest.NewServer(t, map[string]awsquerytest.Handler{"AssumeRole": awsquerytest.OK(assumeRoleXML)})
+		h.stsURL = fake.URL
+		before := len(h.proxy.keys())
+		out, stderr, code := h.run("dest", "test", "local", "--assume-role", "--verify", "-o", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		calls := fake.Calls()
+		if len(calls) != 1 || calls[0].Get("RoleArn") != "arn:aws:iam::123456789012:role/ld-export" || calls[0].Get("ExternalId") != "ext-123" || calls[0].Get("RoleSessionName") == "" {
+			t.Errorf("AssumeRole calls %v", calls)
+		}
+		keys := h.proxy.keys()[before:]
+		if len(keys) == 0 {
+			t.Fatal("no Kinesis request went through the proxy")
+		}
+		for _, k := range keys {
+			if k != "ASIAROLEKEY" {
+				t.Errorf("a Kinesis request was signed with %s, want the role's ASIAROLEKEY", k)
+			}
+		}
+		var res test.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil || !res.AssumedRole || !res.Verified {
+			t.Errorf("result %s (%v)", out, err)
+		}
+	})
+
+	t.Run("a role that does not trust the caller", func(t *testing.T) {
+		fake := awsquerytest.NewServer(t, map[string]awsquerytest.Handler{
+			"AssumeRole": awsquerytest.AccessDenied("User: arn:aws:iam::123456789012:user/me is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/ld-export"),
+		})
+		h.stsURL = fake.URL
+		before := len(h.proxy.keys())
+		out, stderr, code := h.run("dest", "test", "local", "--assume-role")
+		if code != 1 || out != "" || strings.Count(stderr, "\n") != 1 {
+			t.Fatalf("exit %d, stdout %q, stderr %q; want 1 and one line", code, out, stderr)
+		}
+		for _, want := range []string{"AccessDenied", "add your principal to the trust policy", "without --assume-role"} {
+			if !strings.Contains(strings.ToLower(stderr), strings.ToLower(want)) {
+				t.Errorf("stderr %q lacks %q", stderr, want)
+			}
+		}
+		if n := len(h.proxy.keys()) - before; n != 0 {
+			t.Errorf("%d Kinesis requests after AssumeRole was denied, want 0", n)
+		}
+	})
+}
