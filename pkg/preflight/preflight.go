@@ -10,7 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"strconv"
 	"strings"
 
@@ -228,15 +228,11 @@ func (r *run) stream(ctx context.Context) {
 	}
 }
 
-// recommendShards is LaunchDarkly's rule of thumb and the per-shard write
-// limit: max(ceil(N/50M) (at least 1), ceil(rate/1000), ceil(rate*1KiB/1MiB))
-// with rate = N/(30 days).
-// TODO(merge): use pkg/shardcalc
-func recommendShards(eventsPerMonth int64) (recommended, baseline, throughput int64) {
-	baseline = max(int64(math.Ceil(float64(eventsPerMonth)/50_000_000)), 1)
-	rate := float64(eventsPerMonth) / (30 * 86400)
-	throughput = max(int64(math.Ceil(rate/1000)), int64(math.Ceil(rate*1024/1048576)))
-	return max(baseline, throughput), baseline, throughput
+// recommendShards is `ldexport shards` for n events a month at the mean rate
+// and the default event size.
+func recommendShards(n int64) (recommended, baseline, throughput int64) {
+	r := shardcalc.RecommendShards(shardcalc.Input{EventsPerMonth: n, PeakFactor: 1, AvgEventBytes: shardcalc.DefaultAvgEventBytes})
+	return r.RecommendedShards, r.BaselineShards, r.ThroughputShards
 }
 
 func (r *run) capacity() {

@@ -120,9 +120,10 @@ func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
 // ceil rounds up, forgiving the float error of a value that is a whole
 // number in exact arithmetic (e.g. 1000.0000000000001 shards' worth of rate).
+// Any positive rate, however small, needs a whole shard.
 func ceil(x float64) int64 {
 	f := math.Floor(x)
-	if x-f < 1e-9 {
+	if x == f || f >= 1 && x-f < 1e-9*x {
 		return int64(f)
 	}
 	return int64(f) + 1

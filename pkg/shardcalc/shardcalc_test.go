@@ -114,6 +114,8 @@ func TestRecommendShards(t *testing.T) {
 		{"nothing still needs one shard", Input{0, 1, 1024}, 1, 0, 0, 1, BindingBaseline, false},
 		{"50M a month is one shard", Input{50_000_000, 1, 1024}, 1, 1, 1, 1, BindingBaseline, false},
 		{"one event over the rule adds a shard", Input{50_000_001, 1, 1024}, 2, 1, 1, 2, BindingBaseline, false},
+		// Any positive rate needs a whole shard: ceil(0.00000039/1000) is 1.
+		{"one event a month", Input{1, 1, 1024}, 1, 1, 1, 1, BindingBaseline, false},
 		{"1.5B a month", Input{1_500_000_000, 1, 1024}, 30, 1, 1, 30, BindingBaseline, false},
 		// 2,592,000,000 a month is exactly 1,000/s: one shard's worth, not two.
 		{"exact record limit", Input{2_592_000_000, 1, 1}, 52, 1, 1, 52, BindingBaseline, false},

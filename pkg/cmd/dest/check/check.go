@@ -5,7 +5,7 @@ package check
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
@@ -53,7 +53,10 @@ check fails.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if cmd.Flags().Changed("events-per-month") {
-				n, err := parseCount(events)
+				n, err := shardcalc.ParseCount(events)
+				if err == nil && n == 0 {
+					err = fmt.Errorf("invalid count %q: want a positive number of events", events)
+				}
 				if err != nil {
 					return cmdutil.FlagErrorf("--events-per-month: %v", err)
 				}
@@ -65,18 +68,8 @@ check fails.`,
 			return checkRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&events, "events-per-month", "", "expected events a month, e.g. 50000000 or 50_000_000 (compares the shards with LaunchDarkly's advice)")
+	cmd.Flags().StringVar(&events, "events-per-month", "", "expected events a month, e.g. 50000000, 50_000_000, 50M, 1.5B (compares the shards with LaunchDarkly's advice)")
 	return cmd
-}
-
-// parseCount reads a positive whole number, with optional _ separators.
-// TODO(merge): use pkg/shardcalc ParseCount (50M, 1.5B, 5e7).
-func parseCount(s string) (int64, error) {
-	n, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("invalid count %q: want a positive whole number such as 50000000 or 50_000_000", s)
-	}
-	return n, nil
 }
 
 func checkRun(ctx context.Context, opts *CheckOptions) error {
