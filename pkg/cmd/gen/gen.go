@@ -5,7 +5,7 @@ package gen
 import (
 	"context"
 	"errors"
-	"fmt"
+	"github.com/ldexport/ldexport/pkg/quantity"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -53,7 +53,7 @@ Valid kinds: ` + kindNames() + `.`,
   ldexport gen --count 100k --project mobile --environment staging > events.ndjson`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := ParseCount(count)
+			n, err := quantity.ParseCount(count)
 			if err != nil {
 				return cmdutil.UsageErrorf("--count: %v", err)
 			}
@@ -128,57 +128,4 @@ func genRun(ctx context.Context, opts *GenOptions) error {
 	default:
 		return cmdutil.RuntimeErrorf("writing events: %v", err)
 	}
-}
-
-// ParseCount reads an event count: digits with optional underscores
-// (100_000) and an optional suffix k (thousand), M (million) or B (billion),
-// which may follow a decimal (1.5k). The result must be a whole number >= 0.
-// The arithmetic is on integers, so 0.3k is exactly 300.
-func ParseCount(s string) (int64, error) {
-	invalid := fmt.Errorf("invalid count %q (use a whole number such as 100000, 100_000, 100k or 1M)", s)
-	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "-") {
-		return 0, fmt.Errorf("count %q must not be negative", s)
-	}
-	if strings.HasPrefix(t, "_") || strings.HasSuffix(t, "_") || strings.Contains(t, "__") {
-		return 0, invalid
-	}
-	t = strings.ReplaceAll(t, "_", "")
-	zeros := 0 // decimal exponent of the suffix
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k', 'K':
-			zeros = 3
-		case 'm', 'M':
-			zeros = 6
-		case 'b', 'B', 'g', 'G':
-			zeros = 9
-		}
-		if zeros > 0 {
-			t = t[:n-1]
-		}
-	}
-	whole, frac, hasDot := strings.Cut(t, ".")
-	if whole == "" && frac == "" || !allDigits(whole) || !allDigits(frac) || hasDot && frac == "" {
-		return 0, invalid
-	}
-	frac = strings.TrimRight(frac, "0")
-	if len(frac) > zeros {
-		return 0, fmt.Errorf("count %q is not a whole number of events", s)
-	}
-	digits := whole + frac + strings.Repeat("0", zeros-len(frac))
-	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("count %q is too large", s)
-	}
-	return n, nil
-}
-
-func allDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -88,52 +88,6 @@ func equalKinds(a, b []eventgen.Kind) bool {
 	return true
 }
 
-func TestParseCount(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr string
-	}{
-		{in: "0", want: 0},
-		{in: "100000", want: 100000},
-		{in: "100_000", want: 100000},
-		{in: "100k", want: 100000},
-		{in: "100K", want: 100000},
-		{in: "1M", want: 1000000},
-		{in: "1.5k", want: 1500},
-		{in: "0.3k", want: 300},
-		{in: "2B", want: 2000000000},
-		{in: " 7 ", want: 7},
-		{in: "-1", wantErr: "must not be negative"},
-		{in: "-1k", wantErr: "must not be negative"},
-		{in: "1.5", wantErr: "not a whole number"},
-		{in: "1.2345k", wantErr: "not a whole number"},
-		{in: "abc", wantErr: "invalid count"},
-		{in: "", wantErr: "invalid count"},
-		{in: "k", wantErr: "invalid count"},
-		{in: "1e6", wantErr: "invalid count"},
-		{in: "+5", wantErr: "invalid count"},
-		{in: "_100", wantErr: "invalid count"},
-		{in: "1__0", wantErr: "invalid count"},
-		{in: "1.", wantErr: "invalid count"},
-		{in: "99999999999B", wantErr: "too large"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseCount(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseCount(%q) = %d, %v; want error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ParseCount(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
-			}
-		})
-	}
-}
-
 func TestGenRunWritesCountLinesDeterministically(t *testing.T) {
 	run := func(seed uint64) []byte {
 		ios, _, out, errOut := iostreams.Test()

@@ -5,6 +5,7 @@ package shards
 import (
 	"context"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/quantity"
 	"io"
 	"math"
 	"os"
@@ -50,7 +51,7 @@ is the monthly mean (N / 30 days) times --peak-factor; the event size is
 			if !cmd.Flags().Changed("events-per-month") {
 				return cmdutil.FlagErrorf("--events-per-month is required")
 			}
-			n, err := shardcalc.ParseCount(events)
+			n, err := quantity.ParseCount(events)
 			if err != nil {
 				return cmdutil.UsageErrorf("--events-per-month: %v", err)
 			}
@@ -61,7 +62,7 @@ is the monthly mean (N / 30 days) times --peak-factor; the event size is
 			if cmd.Flags().Changed("avg-event-bytes") && cmd.Flags().Changed("sample") {
 				return cmdutil.FlagErrorf("--avg-event-bytes and --sample cannot be used together")
 			}
-			if opts.AvgEventBytes, err = shardcalc.ParseCount(avgBytes); err != nil {
+			if opts.AvgEventBytes, err = quantity.ParseCount(avgBytes); err != nil {
 				return cmdutil.UsageErrorf("--avg-event-bytes: %v", err)
 			}
 			if opts.AvgEventBytes < 1 || opts.AvgEventBytes > 10*1024*1024 {

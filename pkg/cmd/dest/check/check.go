@@ -5,7 +5,7 @@ package check
 import (
 	"context"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/shardcalc"
+	"github.com/ldexport/ldexport/pkg/quantity"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
@@ -53,7 +53,7 @@ check fails.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if cmd.Flags().Changed("events-per-month") {
-				n, err := shardcalc.ParseCount(events)
+				n, err := quantity.ParseCount(events)
 				if err == nil && n == 0 {
 					err = fmt.Errorf("invalid count %q: want a positive number of events", events)
 				}
