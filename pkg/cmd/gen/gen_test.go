@@ -31,7 +31,7 @@ func TestNewCmdGenFlags(t *testing.T) {
 				Start: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}},
 		{name: "count 1M", args: "--count 1M", want: GenOptions{Count: 1000000, Seed: 1, Project: "default", Environment: "production"}},
 		{name: "short count", args: "-n 100k", want: GenOptions{Count: 100000, Seed: 1, Project: "default", Environment: "production"}},
-		{name: "negative count", args: "--count -5", wantErr: `--count: count "-5" must not be negative`, wantCode: 2},
+		{name: "negative count", args: "--count -5", wantErr: `--count: invalid count "-5": must not be negative`, wantCode: 2},
 		{name: "garbage count", args: "--count lots", wantErr: `--count: invalid count "lots"`, wantCode: 2},
 		{name: "unknown kind", args: "--kinds feature,clicks", wantErr: `--kinds: unknown event kind "clicks" (valid: feature, debug, custom, identify, index, summary, click, pageview)`, wantCode: 2},
 		{name: "empty kinds", args: "--kinds ,", wantErr: `--kinds: no event kind given`, wantCode: 2},
