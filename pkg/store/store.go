@@ -154,12 +154,8 @@ func (s *Store) Update(fn func(*File) error) error {
 	if err := fn(f); err != nil {
 		return err
 	}
-	f.Version = FormatVersion
-	var buf bytes.Buffer
-	buf.WriteString("# ldexport destination store. Edit with `ldexport dest`; nothing secret is kept here.\n")
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
+	data, err := encode(f)
+	if err != nil {
 		return err
 	}
 	// The temp file is created 0600; an existing file's mode would be copied to
@@ -167,10 +163,23 @@ func (s *Store) Update(fn func(*File) error) error {
 	if _, err := os.Stat(s.path); err == nil {
 		_ = os.Chmod(s.path, 0o600)
 	}
-	if err := atomic.WriteFile(s.path, &buf); err != nil {
+	if err := atomic.WriteFile(s.path, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("%s: %w", s.path, err)
 	}
 	return nil
+}
+
+// encode renders the store file at the current format version.
+func encode(f *File) ([]byte, error) {
+	f.Version = FormatVersion
+	var buf bytes.Buffer
+	buf.WriteString("# ldexport destination store. Edit with `ldexport dest`; nothing secret is kept here.\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // List returns the destinations sorted by name.

@@ -251,3 +251,41 @@ func TestConcurrentGoroutines(t *testing.T) {
 		t.Errorf("found %d destinations, want 8", len(ds))
 	}
 }
+
+// FuzzLoad feeds arbitrary bytes to the store parser: it must never panic,
+// must reject with a ParseError naming the file, and whatever it accepts must
+// encode and parse back to the same destinations (what Update writes).
+func FuzzLoad(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := New("fuzz/config.yaml")
+		before, err := s.parse(data)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), "fuzz/config.yaml") {
+				t.Fatalf("rejection is not a ParseError naming the file: %v", err)
+			}
+			return
+		}
+		out, err := encode(&File{Version: before.Version, Destinations: before.Destinations})
+		if err != nil {
+			t.Fatalf("encoding an accepted store: %v", err)
+		}
+		after, err := s.parse(out)
+		if err != nil {
+			t.Fatalf("re-reading an encoded store: %v\n%s", err, out)
+		}
+		if len(after.Destinations) != len(before.Destinations) {
+			t.Fatalf("round trip changed the count: %d -> %d", len(before.Destinations), len(after.Destinations))
+		}
+		for i, b := range before.Destinations {
+			a := after.Destinations[i]
+			if !a.CreatedAt.Equal(b.CreatedAt) {
+				t.Fatalf("createdAt changed: %v -> %v", b.CreatedAt, a.CreatedAt)
+			}
+			a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
+			if a != b {
+				t.Fatalf("destination changed on round trip:\n%+v\n%+v", b, a)
+			}
+		}
+	})
+}
