@@ -7,7 +7,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build test lint tools completions release-check demo bench
+.PHONY: build test lint tools completions release-check demo bench fuzz
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ldexport
@@ -43,3 +43,13 @@ completions:
 	$(GO) run ./cmd/ldexport completion zsh > completions/ldexport.zsh
 	$(GO) run ./cmd/ldexport completion fish > completions/ldexport.fish
 	$(GO) run ./cmd/ldexport completion powershell > completions/ldexport.ps1
+
+# Each fuzz target runs briefly (FUZZTIME each); `make fuzz FUZZTIME=5m` digs deeper.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  name=$${t%%:*}; pkg=$${t#*:}; \
+	  echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
