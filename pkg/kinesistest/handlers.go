@@ -471,12 +471,9 @@ func (s *Server) putRecord(c *call) *apiError {
 }
 
 func (s *Server) putRecords(c *call) *apiError {
-	var in struct {
-		StreamName, StreamARN string
-		Records               []putEntry
-	}
-	if err := c.decode(&in); err != nil {
-		return err
+	var in putRecordsInput
+	if err := decodePutRecords(c.body, &in); err != nil {
+		return &apiError{status: http.StatusBadRequest, code: "SerializationException", msg: "invalid JSON body: " + err.Error()}
 	}
 	st, err := s.findStream(in.StreamName, in.StreamARN)
 	if err != nil {
