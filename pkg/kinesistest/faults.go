@@ -42,11 +42,10 @@ type Faults struct {
 
 // requestFaults is what the draws decided for one request.
 type requestFaults struct {
-	delay    time.Duration
-	reset    bool
-	fail500  bool
-	lose     bool
-	anyDrawn bool
+	delay   time.Duration
+	reset   bool
+	fail500 bool
+	lose    bool
 }
 
 func (s *Server) drawRequestFaults() requestFaults {

@@ -295,7 +295,8 @@ func (s *Server) stream(name string) *stream {
 }
 
 // Records returns every record the stream accepted, in arrival order, or
-// nil if there is no such stream.
+// nil if there is no such stream. Data shares memory with the server's
+// copy: do not modify it.
 func (s *Server) Records(streamName string) []Record {
 	st := s.stream(streamName)
 	if st == nil {
