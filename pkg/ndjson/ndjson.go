@@ -105,7 +105,9 @@ func (r *Reader) Next() (Line, error) {
 			return Line{}, r.err
 		}
 		r.line++
-		if !oversize {
+		if oversize {
+			data = nil
+		} else {
 			if r.first {
 				data = bytes.TrimPrefix(data, utf8BOM)
 				size = int64(len(data))
