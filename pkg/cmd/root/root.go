@@ -10,6 +10,7 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmd/completion"
 	"github.com/ldexport/ldexport/pkg/cmd/dest"
+	"github.com/ldexport/ldexport/pkg/cmd/send"
 	"github.com/ldexport/ldexport/pkg/cmd/version"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -75,6 +76,7 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 	})
 
 	cmd.AddCommand(dest.NewCmdDest(f))
+	cmd.AddCommand(send.NewCmdSend(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.AddCommand(completion.NewCmdCompletion(f))
 	return cmd
