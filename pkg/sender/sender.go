@@ -71,6 +71,7 @@ type Config struct {
 	MaxBackoff       time.Duration // default 10s
 	RequestTimeout   time.Duration // one PutRecords call; default 30s
 	ShutdownTimeout  time.Duration // wait for requests in flight after an interrupt; default 10s
+	Linger           time.Duration // how long a partial batch waits for more records; default 5ms
 	Now              func() time.Time
 	Seed             uint64 // for the backoff jitter
 }
@@ -105,6 +106,9 @@ func (c *Config) defaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.Linger <= 0 {
+		c.Linger = 5 * time.Millisecond
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -261,6 +265,7 @@ func (s *Sender) dispatch(ctx context.Context) {
 	var (
 		batch       = make([]*Record, 0, s.cfg.MaxBatchRecords)
 		batchBytes  int
+		batchStart  time.Time // when the batch's first record arrived
 		carry       *Record // read but did not fit the batch
 		retry       retryQueue
 		outstanding int // records taken from s.in and not finished
@@ -273,6 +278,9 @@ func (s *Sender) dispatch(ctx context.Context) {
 		return len(batch) == 0 || (len(batch) < s.cfg.MaxBatchRecords && batchBytes+r.Size() <= s.cfg.MaxBatchBytes)
 	}
 	add := func(r *Record) {
+		if len(batch) == 0 {
+			batchStart = s.cfg.Now()
+		}
 		batch = append(batch, r)
 		batchBytes += r.Size()
 	}
@@ -337,17 +345,28 @@ func (s *Sender) dispatch(ctx context.Context) {
 			break
 		}
 		full := carry != nil || len(batch) >= s.cfg.MaxBatchRecords
+		now := s.cfg.Now()
+		// A partial batch waits up to Linger for more records, so a reader that
+		// is only a little slower than the requests still fills batches.
+		var wake time.Time
 		var workCh chan []*Record
 		if len(batch) > 0 && !stopping {
-			workCh = s.work
+			if lingerEnd := batchStart.Add(s.cfg.Linger); full || !inOpen || !now.Before(lingerEnd) {
+				workCh = s.work
+			} else {
+				wake = lingerEnd
+			}
 		}
 		var inCh chan *Record
 		if inOpen && (!full || stopping) {
 			inCh = s.in
 		}
+		if !stopping && !full && retry.Len() > 0 && (wake.IsZero() || retry.peek().due.Before(wake)) {
+			wake = retry.peek().due
+		}
 		var timerC <-chan time.Time
-		if !stopping && !full && retry.Len() > 0 {
-			timer.Reset(max(retry.peek().due.Sub(s.cfg.Now()), 0))
+		if !wake.IsZero() {
+			timer.Reset(max(wake.Sub(now), 0))
 			timerC = timer.C
 		}
 		select {
