@@ -16,6 +16,7 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/valyala/fastjson"
 )
 
 // DefaultMaxLine is the default line limit: Kinesis's default record size.
@@ -226,10 +227,29 @@ func ValidateObject(data []byte) error {
 		}
 		return invalidJSON(data)
 	}
-	if !json.Valid(data) {
+	// fastjson validates about 3x faster than encoding/json (BenchmarkValidators)
+	// but lets raw control characters through inside strings, which JSON
+	// forbids: a line with any byte below 0x20 is left to encoding/json, which
+	// also explains what is wrong with an invalid line.
+	if hasControl(data) {
+		if !json.Valid(data) {
+			return invalidJSON(data)
+		}
+		return nil
+	}
+	if fastjson.ValidateBytes(data) != nil {
 		return invalidJSON(data)
 	}
 	return nil
+}
+
+func hasControl(data []byte) bool {
+	for _, c := range data {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func invalidJSON(data []byte) error {

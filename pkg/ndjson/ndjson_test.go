@@ -3,6 +3,7 @@ package ndjson
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -198,6 +199,22 @@ func FuzzReader(f *testing.F) {
 			if o != w {
 				t.Fatalf("line %d: got %+v, want %+v", i, o, w)
 			}
+		}
+	})
+}
+
+// FuzzValidateObject checks that ValidateObject accepts exactly what
+// encoding/json accepts as one JSON object.
+func FuzzValidateObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":[1,2.5e3,true,null,"x\u00e9\n"]}`, `{"a":}`, ` {"a":1} `, "{\"a\":\"\x01\"}", `{"a":"\ud800"}`, `[1]`, `{"a":1,}`, `{"a":01}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := ValidateObject(data)
+		trimmed := bytes.TrimLeft(data, " \t\r\n")
+		want := json.Valid(data) && len(trimmed) > 0 && trimmed[0] == '{'
+		if (err == nil) != want {
+			t.Fatalf("ValidateObject(%q) = %v, encoding/json says valid object: %v", data, err, want)
 		}
 	})
 }

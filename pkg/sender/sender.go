@@ -64,7 +64,7 @@ type Config struct {
 	Concurrency      int           // requests in flight; default 8
 	MaxBatchRecords  int           // default 500
 	MaxBatchBytes    int           // default 5 MiB; a larger record goes alone
-	MaxBytesInFlight int64         // bytes read but not yet delivered or rejected; default 32 MiB
+	MaxBytesInFlight int64         // bytes read but not yet delivered or rejected; default 16 MiB
 	RetryTimeout     time.Duration // per record, from its first attempt; default 10m
 	MaxAttempts      int           // per record; default 100
 	BaseBackoff      time.Duration // default 100ms
@@ -87,7 +87,7 @@ func (c *Config) defaults() {
 		c.MaxBatchBytes = MaxBatchBytes
 	}
 	if c.MaxBytesInFlight <= 0 {
-		c.MaxBytesInFlight = 32 << 20
+		c.MaxBytesInFlight = 16 << 20
 	}
 	if c.RetryTimeout <= 0 {
 		c.RetryTimeout = 10 * time.Minute
@@ -266,7 +266,7 @@ func (s *Sender) dispatch(ctx context.Context) {
 		batch       = make([]*Record, 0, s.cfg.MaxBatchRecords)
 		batchBytes  int
 		batchStart  time.Time // when the batch's first record arrived
-		carry       *Record // read but did not fit the batch
+		carry       *Record   // read but did not fit the batch
 		retry       retryQueue
 		outstanding int // records taken from s.in and not finished
 		inOpen      = true

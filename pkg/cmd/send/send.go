@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -144,7 +145,25 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		}
 		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
 	}
+	defer tuneGC()()
 	return run(ctx, opts, t, inputs, api, limit)
+}
+
+// tuneGC trades a little memory for CPU while sending: the garbage collector
+// runs at GOGC=400 under a 40 MiB soft memory limit, unless the user set
+// GOGC or GOMEMLIMIT. Measured on 200,000 400-byte records to a local sink:
+// about a quarter less CPU than the default, peak RSS still under 64 MiB
+// (bench/README.md). The returned func restores the previous settings.
+func tuneGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	gc := debug.SetGCPercent(400)
+	limit := debug.SetMemoryLimit(40 << 20)
+	return func() {
+		debug.SetGCPercent(gc)
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // recordSizeLimit reads the stream's record size limit; 1 MiB when the caller
