@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go/logging"
 )
 
 // ClientOptions configures a Kinesis client for the sender: no SDK retries
@@ -20,6 +21,9 @@ func ClientOptions(concurrency int) func(*kinesis.Options) {
 	return func(o *kinesis.Options) {
 		o.Retryer = aws.NopRetryer{}
 		o.RetryMaxAttempts = 1
+		// The sender reports every failure itself (retries, possibleDuplicates);
+		// the SDK's own warnings would only interleave with the progress bar.
+		o.Logger = logging.Nop{}
 		hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConns = max(t.MaxIdleConns, 2*concurrency)
 			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, 2*concurrency)

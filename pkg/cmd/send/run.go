@@ -59,10 +59,11 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	var snd *sender.Sender
 	if api != nil {
 		snd = sender.New(ctx, api, sender.Config{
-			StreamName:   t.stream,
-			Concurrency:  opts.Concurrency,
-			RetryTimeout: opts.RetryTimeout,
-			Seed:         uint64(start.UnixNano()),
+			StreamName:      t.stream,
+			Concurrency:     opts.Concurrency,
+			RetryTimeout:    opts.RetryTimeout,
+			ShutdownTimeout: opts.shutdownTimeout,
+			Seed:            uint64(start.UnixNano()),
 		}, func(r *sender.Record, reason string) { rej.write(r.Data, r.Where(), reason) })
 	}
 
@@ -305,6 +306,9 @@ func startProgress(ios *iostreams.IOStreams, in *inputs, records *atomic.Int64, 
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSpinnerType(14),
+		// No spinner goroutine of the library's own: it reads the bar's state
+		// without its lock (a data race under -race); our ticker redraws instead.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	done := make(chan struct{})
 	var wg sync.WaitGroup

@@ -37,6 +37,8 @@ type SendOptions struct {
 	DryRun       bool
 	RetryTimeout time.Duration
 	Concurrency  int
+
+	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
 }
 
 // NewCmdSend returns `send`; runF replaces sendRun in tests.

@@ -313,3 +313,83 @@ func decodeSummary(s string, v *Summary) error {
 	}
 	return json.Unmarshal([]byte(s), v)
 }
+
+// blockingKinesis stores the first request, then cancels the run (an
+// interrupt) and stalls every later request until its context ends.
+type blockingKinesis struct {
+	fakeKinesis
+	cancel context.CancelFunc
+}
+
+func (b *blockingKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	b.mu.Lock()
+	first := b.calls == 0
+	b.mu.Unlock()
+	if first {
+		return b.fakeKinesis.PutRecords(ctx, in, o...)
+	}
+	b.cancel()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestRunInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	api := &blockingKinesis{cancel: cancel}
+	ios, in, out, _ := iostreams.Test()
+	ls := lines(3000)
+	in.WriteString(strings.Join(ls, "\n"))
+	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
+	opts := &SendOptions{
+		Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.JSON}, Now: time.Now},
+		OnInvalid: "fail", RejectFile: rejects, RetryTimeout: time.Minute, Concurrency: 2,
+	}
+	inputs, err := openInputs(nil, ios.In)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(ctx, opts, target{stream: "s", region: "us-east-1"}, inputs, api, 1<<20)
+	if cmdutil.ExitCode(err) != 130 || !strings.HasPrefix(err.Error(), "interrupted: ") {
+		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	var s Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(rejects)
+	rejected := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+	if s.Records != s.Sent+s.Failed || s.Failed != int64(len(rejected)) || s.Sent != int64(len(api.stored)) || s.Failed == 0 {
+		t.Fatalf("summary %+v, %d rejected lines, %d stored", s, len(rejected), len(api.stored))
+	}
+	if s.Records == int64(len(ls)) && s.Sent == 0 {
+		t.Fatal("nothing was delivered before the interrupt")
+	}
+}
+
+func TestRunProgressOnTerminal(t *testing.T) {
+	ios, in, _, errOut := iostreams.Test()
+	ios.SetStderrTTY(true)
+	ls := lines(20000)
+	in.WriteString(strings.Join(ls, "\n"))
+	opts := &SendOptions{
+		Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: time.Now},
+		OnInvalid: "fail", RetryTimeout: time.Minute, Concurrency: 2,
+	}
+	inputs, _ := openInputs(nil, ios.In)
+	api := &slowKinesis{}
+	if err := run(context.Background(), opts, target{stream: "s"}, inputs, api, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "records") || !strings.Contains(errOut.String(), "Sent 20000 of 20000 records") {
+		t.Fatalf("stderr:\n%s", errOut.String())
+	}
+}
+
+// slowKinesis takes 10ms a request, so the progress bar gets to draw.
+type slowKinesis struct{ fakeKinesis }
+
+func (s *slowKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	time.Sleep(10 * time.Millisecond)
+	return s.fakeKinesis.PutRecords(ctx, in, o...)
+}
