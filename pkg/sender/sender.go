@@ -317,6 +317,19 @@ func (s *Sender) dispatch(ctx context.Context) {
 	}
 	ctxDone := ctx.Done()
 	for {
+		// Results first: a fatal error must stop new requests as soon as possible.
+	results:
+		for {
+			select {
+			case res := <-s.results:
+				if res.fatal != nil {
+					halt(res.fatal)
+				}
+				outstanding -= s.settle(res, stopping, &retry)
+			default:
+				break results
+			}
+		}
 		if !stopping {
 			now := s.cfg.Now()
 			for carry == nil && retry.Len() > 0 && !retry.peek().due.After(now) {
