@@ -58,6 +58,37 @@ type Reader struct {
 	first   bool
 	gzipped bool
 	err     error
+
+	oversizeTo func() io.WriteCloser // receives oversize lines as they are read; nil: discard
+	spill      io.WriteCloser        // the open sink of the oversize line being read
+}
+
+// SetOversizeSink makes the reader copy each oversize line, verbatim and
+// without its newline, into the writer fn returns (one call per line; Close
+// ends the line), as the line streams past. Without it oversize lines are
+// discarded. Either way they are never held whole in memory.
+func (r *Reader) SetOversizeSink(fn func() io.WriteCloser) { r.oversizeTo = fn }
+
+// spillPart copies part of an oversize line to the sink, opening it first.
+func (r *Reader) spillPart(b []byte) {
+	if r.oversizeTo == nil {
+		return
+	}
+	if r.spill == nil {
+		r.spill = r.oversizeTo()
+		if r.first {
+			b = bytes.TrimPrefix(b, utf8BOM)
+		}
+	}
+	_, _ = r.spill.Write(b)
+}
+
+// endSpill ends the oversize line being copied, if any.
+func (r *Reader) endSpill() {
+	if r.spill != nil {
+		_ = r.spill.Close()
+		r.spill = nil
+	}
 }
 
 // NewReader returns a Reader over r named source (used in Line.Source) whose
@@ -97,6 +128,7 @@ func (r *Reader) Next() (Line, error) {
 	}
 	for {
 		data, size, oversize, err := r.readLine()
+		r.endSpill()
 		if err != nil && (size == 0 || !errors.Is(err, io.EOF)) {
 			if errors.Is(err, io.EOF) {
 				r.err = io.EOF
@@ -135,25 +167,23 @@ func (r *Reader) Next() (Line, error) {
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // readLine reads up to and without the next '\n'. A line longer than maxLine
-// (plus room for a BOM and '\r') is read to its end and discarded.
+// (plus room for a BOM and '\r') is read to its end and discarded, or
+// copied to the oversize sink as it goes.
 func (r *Reader) readLine() (data []byte, size int64, oversize bool, err error) {
 	limit := int64(r.maxLine) + 1 // a trailing '\r' does not count
 	if r.first {
 		limit += int64(len(utf8BOM))
 	}
 	frag, err := r.br.ReadSlice('\n')
-	if err == nil {
-		frag = frag[:len(frag)-1]
-		if int64(len(frag)) <= limit {
-			return frag, int64(len(frag)), r.tooLong(frag), nil
+	if err == nil || !errors.Is(err, bufio.ErrBufferFull) {
+		if err == nil {
+			frag = frag[:len(frag)-1]
 		}
-		return nil, int64(len(frag)), true, nil
-	}
-	if !errors.Is(err, bufio.ErrBufferFull) {
-		if int64(len(frag)) > limit {
+		if int64(len(frag)) > limit || r.tooLong(frag) {
+			r.spillPart(frag)
 			return nil, int64(len(frag)), true, err
 		}
-		return frag, int64(len(frag)), r.tooLong(frag), err
+		return frag, int64(len(frag)), false, err
 	}
 	// A line longer than the read buffer: assemble it, or count and discard.
 	r.long = append(r.long[:0], frag...)
@@ -165,11 +195,15 @@ func (r *Reader) readLine() (data []byte, size int64, oversize bool, err error) 
 			frag = frag[:len(frag)-1]
 		}
 		size += int64(len(frag))
-		if !oversize && size > limit {
+		switch {
+		case oversize:
+			r.spillPart(frag)
+		case size > limit:
 			oversize = true
+			r.spillPart(r.long)
+			r.spillPart(frag)
 			r.long = r.long[:0]
-		}
-		if !oversize {
+		default:
 			r.long = append(r.long, frag...)
 		}
 		if done {
@@ -185,7 +219,11 @@ func (r *Reader) readLine() (data []byte, size int64, oversize bool, err error) 
 	if oversize {
 		return nil, size, true, err
 	}
-	return r.long, size, r.tooLong(r.long), err
+	if r.tooLong(r.long) {
+		r.spillPart(r.long)
+		return nil, size, true, err
+	}
+	return r.long, size, false, err
 }
 
 // tooLong applies the exact limit once the BOM and '\r' are known.

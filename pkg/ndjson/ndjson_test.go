@@ -19,11 +19,36 @@ type got struct {
 }
 
 func readAll(t testing.TB, input []byte, maxLine int) ([]got, error) {
+	out, _, err := readAllSpill(t, input, maxLine)
+	return out, err
+}
+
+// lineSink collects the oversize lines a Reader copies out.
+type lineSink struct {
+	lines []string
+	cur   bytes.Buffer
+}
+
+func (s *lineSink) open() io.WriteCloser        { s.cur.Reset(); return s }
+func (s *lineSink) Write(p []byte) (int, error) { return s.cur.Write(p) }
+func (s *lineSink) Close() error {
+	s.lines = append(s.lines, s.cur.String())
+	return nil
+}
+
+func readAllSpill(t testing.TB, input []byte, maxLine int) ([]got, []string, error) {
 	t.Helper()
 	r, err := NewReader(bytes.NewReader(input), "in", maxLine)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	sink := &lineSink{}
+	r.SetOversizeSink(sink.open)
+	out, err := drainAll(t, r)
+	return out, sink.lines, err
+}
+
+func drainAll(t testing.TB, r *Reader) ([]got, error) {
 	defer r.Close()
 	var out []got
 	for {
@@ -103,6 +128,27 @@ func gz(t testing.TB, s string) []byte {
 	return b.Bytes()
 }
 
+func TestReaderOversizeSink(t *testing.T) {
+	huge := strings.Repeat("h", 600<<10)
+	input := "\xef\xbb\xbf" + huge + "\nok\n" + "abcdef\r\n" + strings.Repeat("m", 300) + "\nlast-" + huge
+	out, spilled, err := readAllSpill(t, []byte(input), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{huge, "abcdef\r", strings.Repeat("m", 300), "last-" + huge}
+	if len(spilled) != len(want) {
+		t.Fatalf("%d lines copied out, want %d", len(spilled), len(want))
+	}
+	for i := range want {
+		if spilled[i] != want[i] {
+			t.Errorf("line %d copied as %.20q (%d bytes), want %.20q (%d bytes)", i, spilled[i], len(spilled[i]), want[i], len(want[i]))
+		}
+	}
+	if len(out) != 5 || out[1].Data != "ok" || !out[0].Oversize || !out[4].Oversize {
+		t.Fatalf("lines %v", out)
+	}
+}
+
 func TestReaderGzip(t *testing.T) {
 	// Two concatenated gzip members, as `cat a.gz b.gz` makes.
 	input := append(gz(t, "{\"a\":1}\r\n\n"), gz(t, "{\"b\":2}")...)
@@ -171,14 +217,18 @@ func FuzzReader(f *testing.F) {
 		if len(input) >= 2 && input[0] == 0x1f && input[1] == 0x8b {
 			return // gzip detection; covered by TestReaderGzip
 		}
-		out, err := readAll(t, input, maxLine)
+		out, spilled, err := readAllSpill(t, input, maxLine)
 		if err != nil {
 			t.Fatal(err)
 		}
 		lines := strings.Split(string(bytes.TrimPrefix(input, utf8BOM)), "\n")
 		var want []got
-		for i, l := range lines {
-			l = strings.TrimSuffix(l, "\r")
+		var wantSpilled []string
+		for i, raw := range lines {
+			l := strings.TrimSuffix(raw, "\r")
+			if len(l) > maxLine {
+				wantSpilled = append(wantSpilled, raw)
+			}
 			g := got{int64(i + 1), l, false, int64(len(l))}
 			if len(l) > maxLine {
 				// An oversize line is discarded unread, so even one of spaces is reported.
@@ -190,6 +240,9 @@ func FuzzReader(f *testing.F) {
 		}
 		if len(out) != len(want) {
 			t.Fatalf("got %d lines, want %d", len(out), len(want))
+		}
+		if fmt.Sprintf("%q", spilled) != fmt.Sprintf("%q", wantSpilled) {
+			t.Fatalf("oversize lines copied out %q, want %q", spilled, wantSpilled)
 		}
 		for i := range out {
 			o, w := out[i], want[i]

@@ -80,6 +80,9 @@ readLoop:
 			stopErr = cmdutil.Usage(err)
 			break
 		}
+		if opts.OnInvalid == "skip" {
+			rd.SetOversizeSink(rej.lineWriter) // copied as it streams past, never held whole
+		}
 		for {
 			if ctx.Err() != nil {
 				break readLoop
@@ -117,7 +120,7 @@ readLoop:
 					_ = rd.Close()
 					break readLoop
 				}
-				rej.write(line.Data, line.Where(), reason) // an oversize line was never held: only its position is reported
+				rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
 				continue
 			}
 			if snd == nil {
@@ -263,6 +266,36 @@ func (r *rejectFile) write(line []byte, where, reason string) {
 	if r.err = r.w.WriteByte('\n'); r.err != nil {
 		return
 	}
+}
+
+// lineWriter starts a line the caller streams in (an oversize line); Close
+// ends it. The file stays locked in between.
+func (r *rejectFile) lineWriter() io.WriteCloser {
+	r.mu.Lock()
+	if r.f == nil && r.err == nil {
+		r.err = r.open()
+	}
+	return rejectLine{r}
+}
+
+type rejectLine struct{ r *rejectFile }
+
+func (l rejectLine) Write(p []byte) (int, error) {
+	if l.r.err != nil {
+		return len(p), nil // already failed: reported when the file is closed
+	}
+	if _, err := l.r.w.Write(p); err != nil {
+		l.r.err = err
+	}
+	return len(p), nil
+}
+
+func (l rejectLine) Close() error {
+	defer l.r.mu.Unlock()
+	if l.r.err == nil {
+		l.r.err = l.r.w.WriteByte('\n')
+	}
+	return nil
 }
 
 func (r *rejectFile) close() error {

@@ -240,7 +240,7 @@ func TestRunInvalidSkip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != "[1,2]\nnot json\n" {
+	if string(got) != "[1,2]\nnot json\n"+`{"big":"`+strings.Repeat("x", 200)+`"}`+"\n" {
 		t.Fatalf("reject file %q", got)
 	}
 }
