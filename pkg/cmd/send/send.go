@@ -176,7 +176,11 @@ func recordSizeLimit(ctx context.Context, c *kinesis.Client, t target) (int, err
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
 			switch ae.ErrorCode() {
-			case "AccessDeniedException", "UnknownOperationException":
+			case "AccessDeniedException", "UnknownOperationException",
+				// DescribeStreamSummary allows 20 calls a second per account: when it
+				// stays throttled after the SDK's retries, assume the default limit
+				// (a longer line is then rejected, never lost).
+				"LimitExceededException", "InternalFailure", "ServiceUnavailable":
 				return ndjson.DefaultMaxLine, nil
 			}
 			return 0, describeFatal(&sender.FatalError{Code: ae.ErrorCode(), Err: err}, t)
