@@ -151,7 +151,17 @@ type Sender struct {
 	sent, failed, bytes, requests, retries, throttled, dups atomic.Int64
 
 	err error // set by the dispatcher before done closes
+
+	closeMu sync.RWMutex // Put holds it shared while handing over; Close exclusively to close s.in
+	closed  bool
 }
+
+// ErrClosed is returned by Put after Close.
+var ErrClosed = errors.New("sender closed")
+
+// Stopped is closed when the sender stops taking records: an interrupt or a
+// fatal error. Close then says which.
+func (s *Sender) Stopped() <-chan struct{} { return s.stop.Done() }
 
 // ErrInterrupted is the reason given to records not sent because the run was interrupted.
 var ErrInterrupted = errors.New("interrupted before delivery")
@@ -203,6 +213,13 @@ func (s *Sender) Put(r *Record) error {
 		s.reject(r, s.stopReason())
 		return s.stopErr()
 	}
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		s.budget.Release(r.weight)
+		s.reject(r, "not sent: the run had ended")
+		return ErrClosed
+	}
 	select {
 	case s.in <- r:
 		return nil
@@ -216,8 +233,16 @@ func (s *Sender) Put(r *Record) error {
 // Close says no more records come, waits until every record is sent or
 // rejected, and returns the error that stopped the run, if any: a *FatalError,
 // or the context's error after an interrupt.
+//
+// Close may be called while another goroutine is still in Put (a reader
+// abandoned after an interrupt): that Put then rejects its record.
 func (s *Sender) Close() error {
-	close(s.in)
+	s.closeMu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.in)
+	}
+	s.closeMu.Unlock()
 	<-s.done
 	s.abort()
 	return s.err

@@ -70,71 +70,37 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	var records, invalid, dryRunValid, dryRunBytes atomic.Int64
 	stopProgress := startProgress(ios, in, &records, snd)
 
-	var stopErr error // why reading stopped early
-readLoop:
-	for _, src := range in.list {
-		cr := &countingReader{r: src.r}
-		in.counted.Store(cr)
-		rd, err := ndjson.NewReader(cr, src.name, limit)
-		if err != nil {
-			stopErr = cmdutil.Usage(err)
-			break
+	// Reading runs on its own goroutine: after an interrupt or a fatal error
+	// the run must end even while a read blocks (an idle pipe), so the reader
+	// is then given a moment to notice and otherwise abandoned.
+	var stopErr error // why reading stopped early; read only once readDone is closed
+	readDone := make(chan struct{})
+	var stopped <-chan struct{}
+	if snd != nil {
+		stopped = snd.Stopped()
+	}
+	stopping := func() bool {
+		select {
+		case <-stopped:
+			return true
+		default:
+			return ctx.Err() != nil
 		}
-		if opts.OnInvalid == "skip" {
-			rd.SetOversizeSink(rej.lineWriter) // copied as it streams past, never held whole
-		}
-		for {
-			if ctx.Err() != nil {
-				break readLoop
-			}
-			line, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				stopErr = cmdutil.Usage(err)
-				_ = rd.Close()
-				break readLoop
-			}
-			records.Add(1)
-			var key string
-			reason := ""
-			switch {
-			case line.Oversize:
-				reason = fmt.Sprintf("line of %d bytes exceeds the stream's record size limit of %d bytes", line.Size, limit)
-			case !opts.Raw:
-				if err := ndjson.ValidateObject(line.Data); err != nil {
-					reason = err.Error()
-				}
-			}
-			if reason == "" {
-				key = keys.Key(line.Data)
-				if n := len(line.Data) + len(key); n > limit {
-					reason = fmt.Sprintf("record of %d bytes with its partition key exceeds the stream's record size limit of %d bytes", n, limit)
-				}
-			}
-			if reason != "" {
-				invalid.Add(1)
-				if opts.OnInvalid == "fail" {
-					stopErr = cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
-					_ = rd.Close()
-					break readLoop
-				}
-				rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
-				continue
-			}
-			if snd == nil {
-				dryRunValid.Add(1)
-				dryRunBytes.Add(int64(len(line.Data)))
-				continue
-			}
-			rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key}
-			if err := snd.Put(rec); err != nil {
-				_ = rd.Close()
-				break readLoop // the sender stopped; Close says why
-			}
-		}
-		_ = rd.Close()
+	}
+	go func() {
+		defer close(readDone)
+		stopErr = readInputs(opts, in, limit, keys, rej, snd, stopping, &records, &invalid, &dryRunValid, &dryRunBytes)
+	}()
+	readFinished := true
+	select {
+	case <-readDone:
+	case <-stopped:
+		readFinished = waitBriefly(readDone)
+	case <-ctx.Done():
+		readFinished = waitBriefly(readDone)
+	}
+	if !readFinished {
+		stopErr = nil
 	}
 
 	var sendErr error
@@ -186,6 +152,94 @@ readLoop:
 	return nil
 }
 
+// waitBriefly waits a moment for done and reports whether it closed.
+func waitBriefly(done <-chan struct{}) bool {
+	t := time.NewTimer(250 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// readInputs reads every input, validates each line and hands valid records to
+// snd (nil for --dry-run). It returns why it stopped early, if it did.
+func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender,
+	stopping func() bool, records, invalid, dryRunValid, dryRunBytes *atomic.Int64) error {
+	for _, src := range in.list {
+		cr := &countingReader{r: src.r}
+		in.counted.Store(cr)
+		rd, err := ndjson.NewReader(cr, src.name, limit)
+		if err != nil {
+			return cmdutil.Usage(err)
+		}
+		if opts.OnInvalid == "skip" {
+			rd.SetOversizeSink(rej.lineWriter) // copied as it streams past, never held whole
+		}
+		err = readOne(opts, rd, limit, keys, rej, snd, stopping, records, invalid, dryRunValid, dryRunBytes)
+		_ = rd.Close()
+		if err != nil || stopping() {
+			return err
+		}
+	}
+	return nil
+}
+
+func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender,
+	stopping func() bool, records, invalid, dryRunValid, dryRunBytes *atomic.Int64) error {
+	for {
+		if stopping() {
+			return nil
+		}
+		line, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return cmdutil.Usage(err)
+		}
+		if stopping() {
+			return nil // read after the stop: not counted, not sent
+		}
+		records.Add(1)
+		var key string
+		reason := ""
+		switch {
+		case line.Oversize:
+			reason = fmt.Sprintf("line of %d bytes exceeds the stream's record size limit of %d bytes", line.Size, limit)
+		case !opts.Raw:
+			if err := ndjson.ValidateObject(line.Data); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason == "" {
+			key = keys.Key(line.Data)
+			if n := len(line.Data) + len(key); n > limit {
+				reason = fmt.Sprintf("record of %d bytes with its partition key exceeds the stream's record size limit of %d bytes", n, limit)
+			}
+		}
+		if reason != "" {
+			invalid.Add(1)
+			if opts.OnInvalid == "fail" {
+				return cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
+			}
+			rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
+			continue
+		}
+		if snd == nil {
+			dryRunValid.Add(1)
+			dryRunBytes.Add(int64(len(line.Data)))
+			continue
+		}
+		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key}
+		if err := snd.Put(rec); err != nil {
+			return nil // the sender stopped and rejected rec; Close says why
+		}
+	}
+}
+
 func printSummary(ios *iostreams.IOStreams, format output.Format, s Summary, dryRun bool, t target, rej *rejectFile) error {
 	if rej.count > maxShownRejects {
 		fmt.Fprintf(ios.ErrOut, "... and %d more rejected lines\n", rej.count-maxShownRejects)
@@ -234,6 +288,7 @@ type rejectFile struct {
 	w        *bufio.Writer
 	count    int
 	err      error
+	closed   bool // after the summary: a reader abandoned mid-read may still call in
 }
 
 func (r *rejectFile) open() error {
@@ -250,6 +305,9 @@ func (r *rejectFile) open() error {
 func (r *rejectFile) write(line []byte, where, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
 	r.count++
 	if r.count <= maxShownRejects {
 		fmt.Fprintf(r.errOut, "%s: %s\n", where, reason)
@@ -272,7 +330,7 @@ func (r *rejectFile) write(line []byte, where, reason string) {
 // ends it. The file stays locked in between.
 func (r *rejectFile) lineWriter() io.WriteCloser {
 	r.mu.Lock()
-	if r.f == nil && r.err == nil {
+	if r.f == nil && r.err == nil && !r.closed {
 		r.err = r.open()
 	}
 	return rejectLine{r}
@@ -281,7 +339,7 @@ func (r *rejectFile) lineWriter() io.WriteCloser {
 type rejectLine struct{ r *rejectFile }
 
 func (l rejectLine) Write(p []byte) (int, error) {
-	if l.r.err != nil {
+	if l.r.err != nil || l.r.closed {
 		return len(p), nil // already failed: reported when the file is closed
 	}
 	if _, err := l.r.w.Write(p); err != nil {
@@ -292,7 +350,7 @@ func (l rejectLine) Write(p []byte) (int, error) {
 
 func (l rejectLine) Close() error {
 	defer l.r.mu.Unlock()
-	if l.r.err == nil {
+	if l.r.err == nil && !l.r.closed {
 		l.r.err = l.r.w.WriteByte('\n')
 	}
 	return nil
@@ -301,6 +359,7 @@ func (l rejectLine) Close() error {
 func (r *rejectFile) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	if r.f == nil {
 		return r.err
 	}

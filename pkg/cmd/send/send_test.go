@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -392,4 +393,63 @@ type slowKinesis struct{ fakeKinesis }
 func (s *slowKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
 	time.Sleep(10 * time.Millisecond)
 	return s.fakeKinesis.PutRecords(ctx, in, o...)
+}
+
+// An idle pipe (say `tail -f events | ldexport send`) must not keep a stopped
+// run alive: after a fatal error or an interrupt, run returns while the read
+// is still blocked.
+func TestRunEndsWhileStdinIsIdle(t *testing.T) {
+	notFound := &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "gone"}
+	tests := []struct {
+		name      string
+		interrupt bool
+		api       *fakeKinesis
+		wantCode  int
+	}{
+		{"fatal error", false, &fakeKinesis{fail: func(int) error { return notFound }}, 1},
+		{"interrupt", true, &fakeKinesis{}, 130},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			ios, _, out, _ := iostreams.Test()
+			ios.In = pr
+			go func() {
+				for _, l := range lines(3) {
+					fmt.Fprintln(pw, l)
+				}
+				if tt.interrupt {
+					time.Sleep(100 * time.Millisecond)
+					cancel()
+				}
+				// then the pipe stays open and idle
+			}()
+			opts := &SendOptions{
+				Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.JSON}, Now: time.Now},
+				OnInvalid: "fail", RejectFile: filepath.Join(t.TempDir(), "rej"), RetryTimeout: time.Minute, Concurrency: 1,
+				shutdownTimeout: 50 * time.Millisecond,
+			}
+			inputs, _ := openInputs(nil, ios.In)
+			done := make(chan error, 1)
+			go func() { done <- run(ctx, opts, target{stream: "s", region: "us-east-1"}, inputs, tt.api, 1<<20) }()
+			select {
+			case err := <-done:
+				if cmdutil.ExitCode(err) != tt.wantCode {
+					t.Fatalf("err = %v (exit %d), want exit %d", err, cmdutil.ExitCode(err), tt.wantCode)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("run did not end while stdin was idle")
+			}
+			var s Summary
+			if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.Records != 3 || s.Sent+s.Failed != 3 {
+				t.Fatalf("%+v", s)
+			}
+		})
+	}
 }
