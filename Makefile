@@ -23,3 +23,8 @@ test: tools
 lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+# Benchmarks of `ldexport send`: go test -bench, then bench/send.sh (see bench/README.md).
+bench: tools
+	$(GO) test -run '^$$' -bench . ./pkg/ndjson/ ./pkg/sender/ ./pkg/partitionkey/
+	bench/send.sh
