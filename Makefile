@@ -46,10 +46,15 @@ completions:
 
 # Each fuzz target runs briefly (FUZZTIME each); `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity
+FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity FuzzReader:./pkg/ndjson FuzzValidateObject:./pkg/ndjson
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  name=$${t%%:*}; pkg=$${t#*:}; \
 	  echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+# Benchmarks of `ldexport send`: go test -bench, then bench/send.sh (see bench/README.md).
+bench: tools
+	$(GO) test -run '^$$' -bench . ./pkg/ndjson/ ./pkg/sender/ ./pkg/partitionkey/
+	bench/send.sh

@@ -14,6 +14,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/iam"
 	"github.com/ldexport/ldexport/pkg/cmd/shards"
 	"github.com/ldexport/ldexport/pkg/cmd/tail"
+	"github.com/ldexport/ldexport/pkg/cmd/send"
 	"github.com/ldexport/ldexport/pkg/cmd/version"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -83,6 +84,7 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 	cmd.AddCommand(iam.NewCmdIAM(f))
 	cmd.AddCommand(shards.NewCmdShards(f, nil))
 	cmd.AddCommand(tail.NewCmdTail(f, nil))
+	cmd.AddCommand(send.NewCmdSend(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.AddCommand(completion.NewCmdCompletion(f))
 	return cmd

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# bench/send.sh — measures `ldexport send` against a plain sequential SDK loop
+# (bench/seqput), both sending the same ~400-byte events to the same local
+# sink (bench/sink); then send against kinesalite; then peak RSS while
+# sending ~1 GB from stdin to the sink.
+#
+#   bench/send.sh                 # defaults below
+#   RECORDS=500000 REPS=3 GIGABYTES=1 KL_RECORDS=50000 bench/send.sh
+#
+# Needs: go, curl, /usr/bin/time (apt-get install time), node + `make tools`
+# for the kinesalite part (skipped when missing). Binaries and data go to a
+# temp dir that is removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RECORDS=${RECORDS:-200000}      # records per sink run
+REPS=${REPS:-3}                 # sink runs of each, interleaved
+KL_RECORDS=${KL_RECORDS:-50000} # records sent to kinesalite
+GIGABYTES=${GIGABYTES:-1}       # volume for the RSS run
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+go build -o "$work/" ./cmd/ldexport ./bench/sink ./bench/seqput ./bench/events
+
+"$work/sink" >"$work/sink.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do grep -q '^ready ' "$work/sink.out" 2>/dev/null && break; sleep 0.1; done
+sink=$(sed -n 's/^ready //p' "$work/sink.out")
+
+"$work/events" -n "$RECORDS" >"$work/events.ndjson"
+bytes=$(stat -c %s "$work/events.ndjson")
+echo "input: $RECORDS records, $bytes bytes ($((bytes / RECORDS)) bytes a line)"
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# rps prints the recordsPerSecond of a send summary (JSON on stdin) as an integer.
+rps() { tr -d ' \n' | sed 's/.*"recordsPerSecond":\([0-9.]*\).*/\1/' | awk '{print int($1)}'; }
+stat_records() { curl -s "$sink/stats" | sed 's/.*"records":\([0-9]*\).*/\1/'; }
+
+seq_best=0 send_best=0
+for rep in $(seq "$REPS"); do
+  curl -s -X POST "$sink/reset" >/dev/null
+  seq_rps=$("$work/seqput" -endpoint "$sink" -file "$work/events.ndjson" | awk '{print int($6)}')
+  seq_got=$(stat_records)
+  curl -s -X POST "$sink/reset" >/dev/null
+  send_rps=$("$work/ldexport" send "$work/events.ndjson" --stream sink --endpoint-url "$sink" -o json | rps)
+  send_got=$(stat_records)
+  echo "sink run $rep: seqput $seq_rps records/s (sink received $seq_got), send $send_rps records/s (sink received $send_got)"
+  ((seq_rps > seq_best)) && seq_best=$seq_rps
+  ((send_rps > send_best)) && send_best=$send_rps
+done
+echo "sink best of $REPS: seqput $seq_best records/s, send $send_best records/s, ratio $(awk "BEGIN{printf \"%.2f\", $send_best/$seq_best}")x"
+
+# kinesalite: send should reach kinesalite's own ingest ceiling.
+if [ -d tools/kinesalite/node_modules/kinesalite ] && command -v node >/dev/null; then
+  head -n "$KL_RECORDS" "$work/events.ndjson" >"$work/kl.ndjson"
+  # The launcher exits when its stdin closes: hold a FIFO's write end open
+  # until this script ends.
+  mkfifo "$work/kl.in"
+  node tools/kinesalite/launcher.js --port 0 --streams seq:4,send:4 <"$work/kl.in" >"$work/kl.out" 2>&1 &
+  pids+=($!)
+  exec 3>"$work/kl.in"
+  for _ in $(seq 100); do grep -q '^ready ' "$work/kl.out" 2>/dev/null && break; sleep 0.1; done
+  kl=$(sed -n 's/^ready //p' "$work/kl.out")
+  kl_seq=$("$work/seqput" -endpoint "$kl" -stream seq -file "$work/kl.ndjson" | awk '{print int($6)}')
+  kl_send=$("$work/ldexport" send "$work/kl.ndjson" --stream send --endpoint-url "$kl" -o json | rps)
+  echo "kinesalite ($KL_RECORDS records): seqput $kl_seq records/s, send $kl_send records/s"
+else
+  echo "kinesalite: skipped (run \`make tools\`)"
+fi
+
+# Peak RSS while sending from stdin to the sink.
+n=$((GIGABYTES * 1000000000 / (bytes / RECORDS)))
+curl -s -X POST "$sink/reset" >/dev/null
+"$work/events" -n "$n" | /usr/bin/time -v "$work/ldexport" send --stream sink --endpoint-url "$sink" -o json \
+  >"$work/rss.json" 2>"$work/rss.err"
+rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/rss.err")
+echo "RSS run: $n records (~${GIGABYTES} GB) from stdin; sink received $(stat_records); peak RSS $((rss / 1024)) MiB; $(rps <"$work/rss.json") records/s"

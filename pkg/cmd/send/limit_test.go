@@ -1,0 +1,56 @@
+package send
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+)
+
+func TestRecordSizeLimit(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		body     string
+		want     int
+		wantErr  string
+		wantCode int
+	}{
+		{"stream says 2 MiB", 200, `{"StreamDescriptionSummary":{"StreamName":"s","MaxRecordSizeInKiB":2048}}`, 2 << 20, "", 0},
+		{"field absent (kinesalite)", 200, `{"StreamDescriptionSummary":{"StreamName":"s"}}`, 1 << 20, "", 0},
+		{"access denied", 400, `{"__type":"AccessDeniedException","message":"no"}`, 1 << 20, "", 0},
+		{"missing stream", 400, `{"__type":"ResourceNotFoundException","message":"Stream s not found"}`, 0, `stream "s" not found in us-east-1 (ResourceNotFoundException)`, 1},
+		{"bad credentials", 400, `{"__type":"UnrecognizedClientException","message":"bad token"}`, 0, "AWS rejected the credentials", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if got := r.Header.Get("X-Amz-Target"); got != "Kinesis_20131202.DescribeStreamSummary" {
+					t.Errorf("target %q", got)
+				}
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			}))
+			defer srv.Close()
+			c := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+			got, err := recordSizeLimit(context.Background(), c, target{stream: "s", region: "us-east-1", endpoint: srv.URL})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
+					t.Fatalf("err = %v (exit %d), want %q", err, cmdutil.ExitCode(err), tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("limit %d, err %v; want %d", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+// Package partitionkey chooses the Kinesis partition key of a record: a
+// random key by default, as LaunchDarkly writes, or the value of a field
+// path such as event.contextKeys.user.
+package partitionkey
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/buger/jsonparser"
+)
+
+// MaxChars is the longest partition key Kinesis accepts, in Unicode characters.
+const MaxChars = 256
+
+// RandomLen is the length of a random key: 32 hexadecimal characters (128 bits).
+const RandomLen = 32
+
+// Chooser returns the partition key of each record. It is not safe for
+// concurrent use: each goroutine needs its own.
+type Chooser struct {
+	path []string // nil: always random
+	rng  *rand.Rand
+	buf  [RandomLen]byte
+}
+
+// New returns a Chooser for spec: "" or "random" for random keys, or a
+// dot-separated field path. seed seeds the random keys (any value; tests fix it).
+func New(spec string, seed uint64) (*Chooser, error) {
+	c := &Chooser{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	if spec == "" || spec == "random" {
+		return c, nil
+	}
+	parts := strings.Split(spec, ".")
+	for _, p := range parts {
+		if p == "" {
+			return nil, fmt.Errorf("invalid field path %q: empty segment (use names joined by dots, e.g. event.contextKeys.user)", spec)
+		}
+	}
+	c.path = parts
+	return c, nil
+}
+
+// Random reports whether every key is random.
+func (c *Chooser) Random() bool { return c.path == nil }
+
+// Key returns the partition key for a JSON record. A record without the
+// field, or whose value is not a non-empty string or a number, gets a random
+// key. A value longer than MaxChars characters is replaced by the hex
+// SHA-256 of the value (64 characters), so equal values still share a shard.
+func (c *Chooser) Key(data []byte) string {
+	if c.path == nil {
+		return c.random()
+	}
+	v, typ, _, err := jsonparser.Get(data, c.path...)
+	if err != nil {
+		return c.random()
+	}
+	var s string
+	switch typ {
+	case jsonparser.String:
+		u, err := jsonparser.ParseString(v)
+		if err != nil {
+			return c.random()
+		}
+		s = u
+	case jsonparser.Number:
+		s = string(v)
+	default:
+		return c.random()
+	}
+	if s == "" {
+		return c.random()
+	}
+	if len(s) > MaxChars && utf8.RuneCountInString(s) > MaxChars {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}
+	return s
+}
+
+const hexDigits = "0123456789abcdef"
+
+func (c *Chooser) random() string {
+	a, b := c.rng.Uint64(), c.rng.Uint64()
+	for i := 0; i < 16; i++ {
+		c.buf[i] = hexDigits[a&0xf]
+		a >>= 4
+		c.buf[16+i] = hexDigits[b&0xf]
+		b >>= 4
+	}
+	return string(c.buf[:])
+}
