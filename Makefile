@@ -12,6 +12,10 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.d
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ldexport
 
+# The quick start: the whole job against the local emulator (tools/demo.sh).
+demo: build tools
+	AWS_EC2_METADATA_DISABLED=true tools/demo.sh
+
 # The local Kinesis emulator (kinesalite), pinned in tools/kinesalite/package-lock.json.
 tools: $(TOOLS_DIR)/node_modules/.package-lock.json
 $(TOOLS_DIR)/node_modules/.package-lock.json: $(TOOLS_DIR)/package-lock.json

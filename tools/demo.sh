@@ -28,5 +28,6 @@ $bin dest create demo --env production --stream ld-events --region us-east-1 \
 $bin gen --count 100000 --seed 7 | $bin send --dest demo
 $bin dest test demo --verify
 $bin dest check demo --events-per-month 150M
+$bin tail --dest demo --grep LaunchDarklyDataExportTestEvent --max 1
 { set +x; } 2>/dev/null
 echo "== done: 100,000 events and the test event are in the local stream"
