@@ -91,19 +91,11 @@ Without --follow, tail ends when every shard is drained.`,
 
 func tailRun(ctx context.Context, opts *TailOptions) error {
 	f := opts.Factory
-	stream, region, endpoint := opts.Stream, "", ""
-	if opts.Dest != "" {
-		s, err := f.Store()
-		if err != nil {
-			return err
-		}
-		d, err := s.Get(opts.Dest)
-		if err != nil {
-			return shared.StoreError(err)
-		}
-		stream, region, endpoint = d.StreamName, d.Region, d.EndpointURL
+	t, err := shared.ResolveTarget(f, opts.Dest, opts.Stream)
+	if err != nil {
+		return err
 	}
-	client, err := f.Kinesis(ctx, region, endpoint)
+	client, err := f.Kinesis(ctx, t.Region, t.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -113,7 +105,7 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 		defer cancel()
 	}
 	ro := opts.Read
-	ro.Stream = stream
+	ro.Stream = t.Stream
 	ro.From = opts.From
 	ro.Follow = opts.Follow
 	p := &Printer{Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut, Grep: []byte(opts.Grep), Max: opts.Max}
@@ -125,7 +117,7 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 		if opts.Follow {
 			return nil // --timeout is how a follow ends
 		}
-		return cmdutil.RuntimeErrorf("tail: --timeout %s reached before every shard of stream %s was drained (%d records printed)", opts.Timeout, stream, p.Printed)
+		return cmdutil.RuntimeErrorf("tail: --timeout %s reached before every shard of stream %s was drained (%d records printed)", opts.Timeout, t.Stream, p.Printed)
 	default:
 		return err
 	}

@@ -74,13 +74,9 @@ check fails.`,
 
 func checkRun(ctx context.Context, opts *CheckOptions) error {
 	f := opts.Factory
-	s, err := f.Store()
+	d, err := shared.Load(f, opts.Name)
 	if err != nil {
 		return err
-	}
-	d, err := s.Get(opts.Name)
-	if err != nil {
-		return shared.StoreError(err)
 	}
 	in := preflight.Input{Destination: d, EventsPerMonth: opts.EventsPerMonth, LocalEndpoint: d.EndpointURL}
 	if f.Globals.EndpointURL != "" {

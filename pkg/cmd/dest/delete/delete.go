@@ -49,9 +49,9 @@ func deleteRun(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.Get(opts.Name)
+	d, err := shared.Load(f, opts.Name)
 	if err != nil {
-		return shared.StoreError(err)
+		return err
 	}
 	if !opts.Yes {
 		fmt.Fprintf(f.IOStreams.ErrOut, "Delete destination %s (%s/%s → %s) from %s? [y/N] ", d.Name, d.Project, d.Environment, d.StreamName, s.Path())

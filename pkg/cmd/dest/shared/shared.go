@@ -25,6 +25,37 @@ func StoreError(err error) error {
 	}
 }
 
+// Load returns the stored destination called name: an unknown name or an
+// unreadable store is a run-time failure (exit 1).
+func Load(f *cmdutil.Factory, name string) (store.Destination, error) {
+	s, err := f.Store()
+	if err != nil {
+		return store.Destination{}, err
+	}
+	d, err := s.Get(name)
+	return d, StoreError(err)
+}
+
+// Target is the stream a command reads or writes.
+type Target struct {
+	Stream   string
+	Region   string // empty: --region, then the AWS configuration's
+	Endpoint string // empty: --endpoint-url, then AWS's own
+}
+
+// ResolveTarget turns `--dest NAME` or `--stream S` into a Target; the caller
+// has checked that exactly one is given.
+func ResolveTarget(f *cmdutil.Factory, dest, stream string) (Target, error) {
+	if dest == "" {
+		return Target{Stream: stream}, nil
+	}
+	d, err := Load(f, dest)
+	if err != nil {
+		return Target{}, err
+	}
+	return Target{Stream: d.StreamName, Region: d.Region, Endpoint: d.EndpointURL}, nil
+}
+
 // Fields lists a destination's fields in contract order as key/value pairs,
 // leaving out empty optional ones.
 func Fields(d store.Destination) [][2]string {

@@ -34,13 +34,9 @@ func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) err
 }
 
 func showRun(opts *ShowOptions) error {
-	s, err := opts.Factory.Store()
+	d, err := shared.Load(opts.Factory, opts.Name)
 	if err != nil {
 		return err
-	}
-	d, err := s.Get(opts.Name)
-	if err != nil {
-		return shared.StoreError(err)
 	}
 	return shared.PrintOne(opts.Factory, d)
 }

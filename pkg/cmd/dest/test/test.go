@@ -145,13 +145,9 @@ func randomHex(n int) string {
 
 func testRun(ctx context.Context, opts *TestOptions) error {
 	f := opts.Factory
-	s, err := f.Store()
+	d, err := shared.Load(f, opts.Name)
 	if err != nil {
 		return err
-	}
-	d, err := s.Get(opts.Name)
-	if err != nil {
-		return shared.StoreError(err)
 	}
 	client, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
 	if err != nil {

@@ -3,7 +3,9 @@
 package shared
 
 import (
-	"errors"
+	"fmt"
+
+	destshared "github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -17,16 +19,9 @@ func Destination(f *cmdutil.Factory, name string) (store.Destination, error) {
 	if err := store.ValidateName(name); err != nil {
 		return store.Destination{}, cmdutil.UsageErrorf("--dest: %v", err)
 	}
-	s, err := f.Store()
+	d, err := destshared.Load(f, name)
 	if err != nil {
-		return store.Destination{}, err
-	}
-	d, err := s.Get(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return d, cmdutil.RuntimeErrorf("--dest: %v", err)
-	}
-	if err != nil {
-		return d, &cmdutil.ExitError{Code: cmdutil.ExitRuntime, Err: err}
+		return d, fmt.Errorf("--dest: %w", err)
 	}
 	return d, nil
 }
