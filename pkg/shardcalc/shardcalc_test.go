@@ -108,6 +108,7 @@ func TestMeasureSample(t *testing.T) {
 		{"long line", []byte(long + "\n" + long + "\r\nab\n"), 3, 600_002, 200_001},
 		{"gzip", gz(t, "abcd\nef\n\n"), 2, 6, 3},
 		{"gzip long", gz(t, long+"\n"), 1, 300_000, 300_000},
+		{"line over a record (1.5 MiB)", []byte(strings.Repeat("y", 1_572_864) + "\nab\n"), 2, 1_572_866, 786_433},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
