@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"strconv"
 	"strings"
@@ -20,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/store"
 )
@@ -141,22 +141,6 @@ func (r *run) add(name string, s Status, format string, args ...any) {
 	r.checks = append(r.checks, Check{Name: name, Status: s, Detail: fmt.Sprintf(format, args...)})
 }
 
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-func isAccessDenied(err error) bool {
-	switch errorCode(err) {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-		return true
-	}
-	return false
-}
-
 func (r *run) credentials(ctx context.Context) {
 	if r.in.LocalEndpoint != "" {
 		r.iamSkip = fmt.Sprintf("local endpoint %s: no IAM", r.in.LocalEndpoint)
@@ -199,7 +183,7 @@ func (r *run) stream(ctx context.Context) {
 		}
 		r.add(CheckStream, Fail, "stream %s not found at %s; fix: create it (aws kinesis create-stream --stream-name %s --region %s --stream-mode-details StreamMode=ON_DEMAND) or correct the destination", d.StreamName, where, d.StreamName, d.Region)
 		return
-	case isAccessDenied(err):
+	case awserr.IsAccessDenied(err):
 		r.add(CheckStream, Skip, "caller lacks kinesis:DescribeStreamSummary on %s", d.StreamARN)
 		return
 	case err != nil:
@@ -323,7 +307,7 @@ func (r *run) checkRole(ctx context.Context) {
 		r.roleSkip = "the role does not exist"
 		r.add(CheckRole, Fail, "role %s does not exist in account %s; fix: ldexport iam apply --dest %s", arn.RoleName(), d.AccountID, d.Name)
 		return
-	case isAccessDenied(err):
+	case awserr.IsAccessDenied(err):
 		r.roleSkip = "caller lacks iam:GetRole"
 		r.add(CheckRole, Skip, "caller lacks iam:GetRole")
 		return
@@ -378,7 +362,7 @@ func (r *run) permissions(ctx context.Context) {
 		denied = append(denied, kmsDenied...)
 	}
 	switch {
-	case isAccessDenied(err):
+	case awserr.IsAccessDenied(err):
 		r.add(CheckPermissions, Skip, "caller lacks iam:SimulatePrincipalPolicy")
 	case err != nil:
 		r.add(CheckPermissions, Fail, "cannot simulate the role's policies: %v", err)

@@ -10,13 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -166,7 +166,7 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	}
 	put, err := client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(d.StreamName), PartitionKey: aws.String(res.PartitionKey), Data: data})
 	if err != nil {
-		return cmdutil.RuntimeErrorf("dest test %s: put the test event into stream %s (region %s): %v", d.Name, d.StreamName, d.Region, err)
+		return cmdutil.RuntimeErrorf("dest test %s: put the test event into stream %s (region %s): %s", d.Name, d.StreamName, d.Region, awserr.Short(err))
 	}
 	res.ShardID, res.SequenceNumber = aws.ToString(put.ShardId), aws.ToString(put.SequenceNumber)
 
@@ -230,11 +230,10 @@ func withRole(ctx context.Context, f *cmdutil.Factory, d store.Destination, clie
 	}
 	out, err := stsClient.AssumeRole(ctx, in)
 	if err != nil {
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied" {
+		if awserr.IsAccessDenied(err) {
 			return nil, cmdutil.RuntimeErrorf("--assume-role: role %s does not let you assume it (AccessDenied): its trust policy names LaunchDarkly's account, not you. Add your principal to the trust policy for the test, or run `ldexport dest test %s` without --assume-role to test the stream with your own credentials", d.RoleARN, d.Name)
 		}
-		return nil, cmdutil.RuntimeErrorf("--assume-role: assume role %s: %v", d.RoleARN, err)
+		return nil, cmdutil.RuntimeErrorf("--assume-role: assume role %s: %s", d.RoleARN, awserr.Short(err))
 	}
 	c := out.Credentials
 	if c == nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"io"
 	"net/url"
 	"regexp"
@@ -447,15 +448,11 @@ func isNoSuchEntity(err error) bool {
 // awsError turns an AWS error into a one-line run-time failure; an access
 // denial says which permission the caller lacks, on what.
 func awsError(action, resource string, err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-			return cmdutil.RuntimeErrorf("%s denied: the caller needs %s on %s", action, action, resource)
-		}
+	if awserr.IsAccessDenied(err) {
+		return cmdutil.RuntimeErrorf("%s denied: the caller needs %s on %s", action, action, resource)
 	}
 	if strings.Contains(err.Error(), "get credentials") {
 		return cmdutil.RuntimeErrorf("%s: no usable AWS credentials: %v (set --profile or AWS_PROFILE, or run `aws sso login`)", action, err)
 	}
-	return cmdutil.RuntimeErrorf("%s on %s failed: %v", action, resource, err)
+	return cmdutil.RuntimeErrorf("%s on %s failed: %s", action, resource, awserr.Short(err))
 }

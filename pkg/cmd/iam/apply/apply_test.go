@@ -632,7 +632,7 @@ func TestAWSError(t *testing.T) {
 		{"access denied", &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
 		{"access denied exception", &smithy.GenericAPIError{Code: "AccessDeniedException"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
 		{"no credentials", errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed"), "iam:GetRole: no usable AWS credentials: "},
-		{"other", &smithy.GenericAPIError{Code: "ServiceFailure", Message: "boom"}, "iam:GetRole on arn:aws:iam::123456789012:role/r failed: api error ServiceFailure: boom"},
+		{"other", &smithy.GenericAPIError{Code: "ServiceFailure", Message: "boom"}, "iam:GetRole on arn:aws:iam::123456789012:role/r failed: ServiceFailure: boom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
