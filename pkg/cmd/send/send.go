@@ -150,6 +150,9 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		t.region = client.Options().Region
 		limit, err = recordSizeLimit(ctx, client, t)
 		if err != nil {
+			if ctx.Err() != nil { // interrupted while asking: not a failure to reach Kinesis
+				return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New("interrupted before sending anything")}
+			}
 			return err
 		}
 		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
