@@ -380,8 +380,13 @@ func (c *Checkpoint) State() *State {
 // Save writes the progress to the checkpoint file atomically: a temporary
 // file in the same folder, fsync, rename over the old one, fsync of the
 // folder. A failed Save leaves the previous checkpoint whole.
-func (c *Checkpoint) Save() error {
-	data, err := c.State().Marshal()
+func (c *Checkpoint) Save() error { return c.SaveState(c.State()) }
+
+// SaveState writes s, a State taken earlier, as Save does. A caller that
+// must make something else durable before the checkpoint counts it (such as
+// a reject file) takes the State first, then syncs, then saves it.
+func (c *Checkpoint) SaveState(s *State) error {
+	data, err := s.Marshal()
 	if err != nil {
 		return err
 	}

@@ -99,15 +99,18 @@ func (c *runCheckpoint) start(rej *rejectFile) {
 	}()
 }
 
-// save makes the reject file durable, then the checkpoint that counts its
-// lines as done. When the reject file cannot be written, the checkpoint is
-// not saved: it would claim lines that are nowhere.
+// save takes the progress, makes the reject file durable, then writes the
+// checkpoint. A rejected line is marked done only after it was written to
+// the reject file's buffer, so every line the taken progress counts is on
+// disk once the file is synced. When the reject file cannot be written, the
+// checkpoint is not saved: it would claim lines that are nowhere.
 func (c *runCheckpoint) save() error {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
+	st := c.ck.State()
 	err := c.rej.sync()
 	if err == nil {
-		err = c.ck.Save()
+		err = c.ck.SaveState(st)
 	} else {
 		err = fmt.Errorf("reject file %s: %v", c.rej.path, err)
 	}
