@@ -38,7 +38,7 @@ type Config struct {
 	Runs        int           // independent runs, each to its own stream
 	Lines       int           // input records (non-blank lines)
 	Seed        uint64        // input and interrupt delays
-	MaxDelay    time.Duration // SIGINT after a delay uniform in [MinDelay, MaxDelay]
+	MaxDelay    time.Duration // SIGINT after a delay uniform in [MinDelay, MaxDelay]; 0: 90% of an uninterrupted run's time
 	MinDelay    time.Duration
 	LatencyMin  time.Duration // every PutRecords answer is delayed within [LatencyMin, LatencyMax]
 	LatencyMax  time.Duration
@@ -49,20 +49,23 @@ type Config struct {
 
 // Result is what the runs found.
 type Result struct {
-	Runs        int   `json:"runs"`
-	Lines       int   `json:"linesPerRun"`
-	Attempts    int   `json:"attempts"`    // ldexport processes started, in all
-	Interrupted int   `json:"interrupted"` // attempts that exited 130
-	Early       int   `json:"early"`       // attempts killed by the signal before ldexport handled it
-	MidFlight   int   `json:"midFlight"`   // interrupted attempts that had records acknowledged and records not yet delivered
-	Unsent      int64 `json:"unsent"`      // records read but not delivered at the interrupts, left for the next attempt
-	Skipped     int64 `json:"skipped"`     // records skipped as done by resumed attempts, in all
-	Lost        int   `json:"lost"`        // input lines not in the stream, summed over runs
-	Duplicated  int   `json:"duplicated"`  // extra copies in the stream, summed over runs
-	Unexpected  int   `json:"unexpected"`  // stored records that are not input lines
-	Stored      int   `json:"stored"`      // records in the streams, in all
-	Rejected    int64 `json:"rejected"`    // bytes in the reject files (none expected)
-	Requests    int64 `json:"requests"`    // PutRecords requests the fake answered
+	Runs        int    `json:"runs"`
+	Lines       int    `json:"linesPerRun"`
+	FullRun     string `json:"uninterruptedRun"` // how long one uninterrupted run took (calibration)
+	MaxDelay    string `json:"maxDelay"`         // the longest delay before SIGINT
+	RunsHit     int    `json:"runsInterrupted"`  // runs interrupted at least once
+	Attempts    int    `json:"attempts"`         // ldexport processes started, in all
+	Interrupted int    `json:"interrupted"`      // attempts that exited 130
+	Early       int    `json:"early"`            // attempts killed by the signal before ldexport handled it
+	MidFlight   int    `json:"midFlight"`        // interrupted attempts that had records acknowledged and records not yet delivered
+	Unsent      int64  `json:"unsent"`           // records read but not delivered at the interrupts, left for the next attempt
+	Skipped     int64  `json:"skipped"`          // records skipped as done by resumed attempts, in all
+	Lost        int    `json:"lost"`             // input lines not in the stream, summed over runs
+	Duplicated  int    `json:"duplicated"`       // extra copies in the stream, summed over runs
+	Unexpected  int    `json:"unexpected"`       // stored records that are not input lines
+	Stored      int    `json:"stored"`           // records in the streams, in all
+	Rejected    int64  `json:"rejected"`         // bytes in the reject files (none expected)
+	Requests    int64  `json:"requests"`         // PutRecords requests the fake answered
 }
 
 func main() {
@@ -71,7 +74,7 @@ func main() {
 	flag.IntVar(&cfg.Lines, "lines", 20000, "input records per run")
 	flag.Uint64Var(&cfg.Seed, "seed", uint64(time.Now().UnixNano()), "seed for the input and the interrupt delays")
 	flag.DurationVar(&cfg.MinDelay, "min-delay", 30*time.Millisecond, "shortest delay before SIGINT")
-	flag.DurationVar(&cfg.MaxDelay, "max-delay", 1500*time.Millisecond, "longest delay before SIGINT")
+	flag.DurationVar(&cfg.MaxDelay, "max-delay", 0, "longest delay before SIGINT (0: 90% of an uninterrupted run's time)")
 	flag.DurationVar(&cfg.LatencyMin, "latency-min", 20*time.Millisecond, "shortest PutRecords latency")
 	flag.DurationVar(&cfg.LatencyMax, "latency-max", 150*time.Millisecond, "longest PutRecords latency")
 	flag.IntVar(&cfg.MaxAttempts, "max-attempts", 100, "attempts per run before giving up")
@@ -129,17 +132,42 @@ func Run(cfg Config) (Result, error) {
 		sent.Add([]byte(l))
 	}
 
-	for run := 1; run <= cfg.Runs; run++ {
-		stream := fmt.Sprintf("run-%d", run)
+	env := append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1",
+		"AWS_EC2_METADATA_DISABLED=true", "LDEXPORT_CONFIG="+filepath.Join(dir, "config.yaml"), "NO_COLOR=1")
+	argsFor := func(stream string) ([]string, string, error) {
 		if err := srv.CreateStream(stream, 2); err != nil {
-			return res, err
+			return nil, "", err
 		}
 		ck := filepath.Join(dir, stream+".checkpoint.json")
 		rej := filepath.Join(dir, stream+".rejects.ndjson")
-		args := append(append([]string{"send"}, files...), "--stream", stream, "--endpoint-url", srv.URL,
-			"--checkpoint", ck, "--reject-file", rej, "--concurrency", fmt.Sprint(cfg.Concurrency), "-o", "json")
-		env := append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1",
-			"AWS_EC2_METADATA_DISABLED=true", "LDEXPORT_CONFIG="+filepath.Join(dir, "config.yaml"), "NO_COLOR=1")
+		return append(append([]string{"send"}, files...), "--stream", stream, "--endpoint-url", srv.URL,
+			"--checkpoint", ck, "--reject-file", rej, "--concurrency", fmt.Sprint(cfg.Concurrency), "-o", "json"), rej, nil
+	}
+	// Calibration: one run without interrupt, to draw delays within a run's time.
+	args, _, err := argsFor("calibration")
+	if err != nil {
+		return res, err
+	}
+	start := time.Now()
+	if code, _, _, stderr, err := attempt(bin, args, env, time.Hour); err != nil || code != 0 {
+		return res, fmt.Errorf("uninterrupted run: exit %d, %v: %s", code, err, stderr)
+	}
+	full := time.Since(start)
+	if cfg.MaxDelay <= 0 {
+		cfg.MaxDelay = full * 9 / 10
+	}
+	if cfg.MaxDelay < cfg.MinDelay {
+		cfg.MaxDelay = cfg.MinDelay
+	}
+	res.FullRun, res.MaxDelay = full.Round(time.Millisecond).String(), cfg.MaxDelay.Round(time.Millisecond).String()
+	fmt.Fprintf(cfg.Log, "uninterrupted run: %s; SIGINT after %s..%s\n", res.FullRun, cfg.MinDelay, res.MaxDelay)
+
+	for run := 1; run <= cfg.Runs; run++ {
+		stream := fmt.Sprintf("run-%d", run)
+		args, rej, err := argsFor(stream)
+		if err != nil {
+			return res, err
+		}
 		attempts, interrupted, early := 0, 0, 0
 		for {
 			if attempts == cfg.MaxAttempts {
@@ -181,6 +209,9 @@ func Run(cfg Config) (Result, error) {
 		}
 		res.Attempts += attempts
 		res.Interrupted += interrupted
+		if interrupted > 0 {
+			res.RunsHit++
+		}
 		res.Early += early
 		res.Lost += diff.Missing
 		res.Duplicated += diff.Duplicates

@@ -15,10 +15,10 @@ func TestInterruptsResumeExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ldexport and runs it several times")
 	}
-	cfg := Config{Runs: 3, Lines: 3000, Seed: 42, MinDelay: 30 * time.Millisecond, MaxDelay: 400 * time.Millisecond,
+	cfg := Config{Runs: 3, Lines: 3000, Seed: 42, MinDelay: 30 * time.Millisecond,
 		LatencyMin: 50 * time.Millisecond, LatencyMax: 200 * time.Millisecond, MaxAttempts: 100, Concurrency: 2}
 	if n, err := strconv.Atoi(os.Getenv("LDEXPORT_INTERRUPTS_RUNS")); err == nil && n > 0 {
-		cfg.Runs, cfg.Lines, cfg.MaxDelay, cfg.Concurrency = n, 20000, 1500*time.Millisecond, 4
+		cfg.Runs, cfg.Lines, cfg.Concurrency = n, 20000, 4
 	}
 	cfg.Log = testWriter{t}
 	res, err := Run(cfg)
