@@ -361,7 +361,9 @@ func TestCheckpointSavedWhileSending(t *testing.T) {
 	ck := filepath.Join(dir, "ck.json")
 	api := &pausedKinesis{release: make(chan struct{})}
 	done := make(chan ckRun)
-	go func() { done <- runFiles(t, context.Background(), SendOptions{Files: []string{a}, Checkpoint: ck}, api) }()
+	go func() {
+		done <- runFiles(t, context.Background(), SendOptions{Files: []string{a}, Checkpoint: ck}, api)
+	}()
 	deadline := time.Now().Add(5 * time.Second)
 	var recs int64
 	for time.Now().Before(deadline) && recs == 0 {
