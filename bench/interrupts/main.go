@@ -7,8 +7,9 @@
 // (with latency on every request, so interrupts land while requests are in
 // flight, and no other faults), and writes the input: two files, one plain
 // with blank lines, one gzip. Each run sends them to a fresh stream with a
-// fresh checkpoint; every attempt gets a SIGINT after a random delay, and
-// the same command is run again until it exits 0. Then the stream is
+// fresh checkpoint; every attempt gets a SIGINT after a random delay (the
+// first one within the first half of an uninterrupted run's time), and the
+// same command is run again until it exits 0. Then the stream is
 // compared with the input, line by line as a multiset: with no lost
 // responses every line must be stored exactly once.
 package main
@@ -73,7 +74,7 @@ func main() {
 	flag.IntVar(&cfg.Runs, "runs", 20, "independent interrupted-and-resumed runs")
 	flag.IntVar(&cfg.Lines, "lines", 20000, "input records per run")
 	flag.Uint64Var(&cfg.Seed, "seed", uint64(time.Now().UnixNano()), "seed for the input and the interrupt delays")
-	flag.DurationVar(&cfg.MinDelay, "min-delay", 30*time.Millisecond, "shortest delay before SIGINT")
+	flag.DurationVar(&cfg.MinDelay, "min-delay", 50*time.Millisecond, "shortest delay before SIGINT")
 	flag.DurationVar(&cfg.MaxDelay, "max-delay", 0, "longest delay before SIGINT (0: 90% of an uninterrupted run's time)")
 	flag.DurationVar(&cfg.LatencyMin, "latency-min", 20*time.Millisecond, "shortest PutRecords latency")
 	flag.DurationVar(&cfg.LatencyMax, "latency-max", 150*time.Millisecond, "longest PutRecords latency")
@@ -174,7 +175,13 @@ func Run(cfg Config) (Result, error) {
 				return res, fmt.Errorf("run %d: not finished after %d attempts", run, attempts)
 			}
 			attempts++
-			delay := cfg.MinDelay + time.Duration(rng.Int64N(int64(cfg.MaxDelay-cfg.MinDelay)+1))
+			// The first attempt is stopped within the first half of a run's
+			// time, so that every run is interrupted at least once.
+			maxDelay := cfg.MaxDelay
+			if attempts == 1 {
+				maxDelay = max(cfg.MinDelay, cfg.MaxDelay/2)
+			}
+			delay := cfg.MinDelay + time.Duration(rng.Int64N(int64(maxDelay-cfg.MinDelay)+1))
 			code, signalled, stdout, stderr, err := attempt(bin, args, env, delay)
 			if err != nil {
 				return res, fmt.Errorf("run %d attempt %d: %v", run, attempts, err)
