@@ -117,6 +117,11 @@ func NewReader(r io.Reader, source string, maxLine int) (*Reader, error) {
 	return rd, nil
 }
 
+// LineNumber returns how many lines (blank ones included) were read so far:
+// the number of the line last returned, or of the last blank line after it.
+// While an oversize line streams into its sink, it is the line before it.
+func (r *Reader) LineNumber() int64 { return r.line }
+
 // Gzipped reports whether the input is gzip-compressed.
 func (r *Reader) Gzipped() bool { return r.gzipped }
 

@@ -74,6 +74,10 @@ type Config struct {
 	Linger           time.Duration // how long a partial batch waits for more records; default 5ms
 	Now              func() time.Time
 	Seed             uint64 // for the backoff jitter
+
+	// OnSent, if set, is called with each record Kinesis acknowledged, from
+	// the one goroutine that settles requests (e.g. to checkpoint progress).
+	OnSent func(r *Record)
 }
 
 func (c *Config) defaults() {
@@ -446,6 +450,9 @@ func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 	for i, r := range res.batch {
 		reason := res.errs[i]
 		if reason == "" {
+			if s.cfg.OnSent != nil {
+				s.cfg.OnSent(r)
+			}
 			s.finish(r)
 			finished++
 			continue

@@ -34,6 +34,9 @@ type Summary struct {
 	PossibleDuplicates int64   `json:"possibleDuplicates"`
 	DurationSeconds    float64 `json:"durationSeconds"`
 	RecordsPerSecond   float64 `json:"recordsPerSecond"`
+	// Skipped counts records already done by an earlier run (--checkpoint);
+	// they are not read again and not counted in Records.
+	Skipped int64 `json:"skipped"`
 }
 
 // maxShownRejects is how many rejected lines are named on stderr before only a count is given.
@@ -49,7 +52,14 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if err != nil {
 		return cmdutil.FlagErrorf("--partition-key: %v", err)
 	}
-	rej := &rejectFile{path: opts.RejectFile, explicit: opts.RejectFile != "", errOut: ios.ErrOut}
+	var ck *runCheckpoint
+	if opts.Checkpoint != "" {
+		if ck, err = openRunCheckpoint(opts.Checkpoint, t, in); err != nil {
+			return err
+		}
+	}
+	// With a checkpoint a given reject file is appended to: earlier runs' lines in it are done.
+	rej := &rejectFile{path: opts.RejectFile, explicit: opts.RejectFile != "", errOut: ios.ErrOut, keep: ck != nil}
 	if rej.path == "" {
 		rej.path = fmt.Sprintf("ldexport-rejects-%s.ndjson", f.Now().UTC().Format("20060102T150405Z"))
 	} else if err := rej.open(); err != nil {
@@ -58,13 +68,22 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 
 	var snd *sender.Sender
 	if api != nil {
-		snd = sender.New(ctx, api, sender.Config{
+		cfg := sender.Config{
 			StreamName:      t.stream,
 			Concurrency:     opts.Concurrency,
 			RetryTimeout:    opts.RetryTimeout,
 			ShutdownTimeout: opts.shutdownTimeout,
 			Seed:            uint64(start.UnixNano()),
-		}, func(r *sender.Record, reason string) { rej.write(r.Data, r.Where(), reason) })
+		}
+		onReject := func(r *sender.Record, reason string) { rej.write(r.Data, r.Where(), reason) }
+		if ck != nil {
+			onReject = ck.hookSender(&cfg, onReject)
+		}
+		snd = sender.New(ctx, api, cfg, onReject)
+		if ck != nil {
+			ck.stopped = snd.Stopped()
+			ck.start(rej)
+		}
 	}
 
 	var records, invalid, dryRunValid, dryRunBytes atomic.Int64
@@ -89,7 +108,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	}
 	go func() {
 		defer close(readDone)
-		stopErr = readInputs(opts, in, limit, keys, rej, snd, stopping, &records, &invalid, &dryRunValid, &dryRunBytes)
+		stopErr = readInputs(opts, in, limit, keys, rej, snd, ck, stopping, &records, &invalid, &dryRunValid, &dryRunBytes)
 	}()
 	readFinished := true
 	select {
@@ -121,6 +140,11 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if elapsed > 0 {
 		sum.RecordsPerSecond = float64(sum.Sent) / elapsed.Seconds()
 	}
+	var ckErr error
+	if ck != nil {
+		sum.Skipped = ck.skipped.Load()
+		ckErr = ck.finish(readFinished && ctx.Err() == nil && sendErr == nil && stopErr == nil)
+	}
 	rejErr := rej.close()
 	if err := printSummary(ios, f.Globals.Output, sum, opts.DryRun, t, rej); err != nil {
 		return err
@@ -128,12 +152,19 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if rejErr != nil {
 		return cmdutil.RuntimeErrorf("reject file %s: %v (%d lines were meant for it)", rej.path, rejErr, rej.count)
 	}
+	if ckErr != nil {
+		return cmdutil.RuntimeErrorf("%v", ckErr)
+	}
+	if ck != nil {
+		printCheckpointNote(ios, ck, sum)
+	}
 
 	notDelivered := func() string {
-		if rej.count == 0 {
-			return ""
+		note := ""
+		if rej.count > 0 {
+			note = fmt.Sprintf("; %d lines written to %s", rej.count, rej.path)
 		}
-		return fmt.Sprintf("; %d lines written to %s", rej.count, rej.path)
+		return note + ck.resumeNote()
 	}
 	var fe *sender.FatalError
 	switch {
@@ -166,9 +197,13 @@ func waitBriefly(done <-chan struct{}) bool {
 
 // readInputs reads every input, validates each line and hands valid records to
 // snd (nil for --dry-run). It returns why it stopped early, if it did.
-func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender,
+func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, ck *runCheckpoint,
 	stopping func() bool, records, invalid, dryRunValid, dryRunBytes *atomic.Int64) error {
-	for _, src := range in.list {
+	for i, src := range in.list {
+		fck := ck.file(i)
+		if fck.complete() {
+			continue // every line done by an earlier run
+		}
 		cr := &countingReader{r: src.r}
 		in.counted.Store(cr)
 		rd, err := ndjson.NewReader(cr, src.name, limit)
@@ -176,9 +211,9 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 			return cmdutil.Usage(err)
 		}
 		if opts.OnInvalid == "skip" {
-			rd.SetOversizeSink(rej.lineWriter) // copied as it streams past, never held whole
+			rd.SetOversizeSink(fck.oversizeSink(rd, rej.lineWriter)) // copied as it streams past, never held whole
 		}
-		err = readOne(opts, rd, limit, keys, rej, snd, stopping, records, invalid, dryRunValid, dryRunBytes)
+		err = readOne(opts, rd, limit, keys, rej, snd, fck, stopping, records, invalid, dryRunValid, dryRunBytes)
 		_ = rd.Close()
 		if err != nil || stopping() {
 			return err
@@ -187,7 +222,7 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 	return nil
 }
 
-func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender,
+func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, fck *fileCheckpoint,
 	stopping func() bool, records, invalid, dryRunValid, dryRunBytes *atomic.Int64) error {
 	for {
 		if stopping() {
@@ -195,6 +230,7 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 		}
 		line, err := rd.Next()
 		if errors.Is(err, io.EOF) {
+			fck.eof(rd.LineNumber())
 			return nil
 		}
 		if err != nil {
@@ -202,6 +238,9 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 		}
 		if stopping() {
 			return nil // read after the stop: not counted, not sent
+		}
+		if fck.skip(line) {
+			continue // done by an earlier run (--checkpoint)
 		}
 		records.Add(1)
 		var key string
@@ -226,6 +265,7 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 				return cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
 			}
 			rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
+			fck.rejected(line)
 			continue
 		}
 		if snd == nil {
@@ -283,6 +323,7 @@ type rejectFile struct {
 	mu       sync.Mutex
 	path     string
 	explicit bool
+	keep     bool // append to an existing file instead of emptying it (--checkpoint)
 	errOut   io.Writer
 	f        *os.File
 	w        *bufio.Writer
@@ -292,7 +333,11 @@ type rejectFile struct {
 }
 
 func (r *rejectFile) open() error {
-	fh, err := os.OpenFile(r.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	mode := os.O_TRUNC
+	if r.keep {
+		mode = os.O_APPEND
+	}
+	fh, err := os.OpenFile(r.path, os.O_CREATE|mode|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}

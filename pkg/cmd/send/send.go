@@ -37,6 +37,7 @@ type SendOptions struct {
 	DryRun       bool
 	RetryTimeout time.Duration
 	Concurrency  int
+	Checkpoint   string // --checkpoint PATH: record progress there, resume from it
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
 }
@@ -79,6 +80,11 @@ reject file so they can be fixed and sent again.`,
 			if opts.Concurrency < 1 || opts.Concurrency > 64 {
 				return cmdutil.FlagErrorf("--concurrency: must be 1..64, got %d", opts.Concurrency)
 			}
+			if opts.Checkpoint != "" {
+				if err := checkCheckpointFlags(opts); err != nil {
+					return err
+				}
+			}
 			if opts.Raw && opts.PartitionKey != "random" && opts.PartitionKey != "" {
 				return cmdutil.FlagErrorf("--partition-key %s needs JSON records: it cannot be used with --raw", opts.PartitionKey)
 			}
@@ -98,6 +104,7 @@ reject file so they can be fixed and sent again.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and validate, send nothing (needs no AWS credentials)")
 	fl.DurationVar(&opts.RetryTimeout, "retry-timeout", 10*time.Minute, "how long to keep retrying a record from its first attempt")
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "PutRecords requests in flight")
+	fl.StringVar(&opts.Checkpoint, "checkpoint", "", "record progress in this `file`; after an interrupt the same command resumes from it")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("on-invalid", cobra.FixedCompletions([]cobra.Completion{"fail", "skip"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -143,6 +150,9 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		t.region = client.Options().Region
 		limit, err = recordSizeLimit(ctx, client, t)
 		if err != nil {
+			if ctx.Err() != nil { // interrupted while asking: not a failure to reach Kinesis
+				return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New("interrupted before sending anything")}
+			}
 			return err
 		}
 		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))

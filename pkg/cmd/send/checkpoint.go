@@ -1,0 +1,286 @@
+package send
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ldexport/ldexport/pkg/checkpoint"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/ndjson"
+	"github.com/ldexport/ldexport/pkg/sender"
+)
+
+// checkpointInterval is how often progress is saved while sending.
+const checkpointInterval = time.Second
+
+// runCheckpoint ties a checkpoint to one run of send (--checkpoint PATH).
+//
+// A line is done when Kinesis acknowledged it, when it was written to the
+// reject file (invalid under --on-invalid skip, or given up after its retry
+// budget), or when it is blank. Records not delivered because the run
+// stopped (an interrupt or a fatal error) are not done and not written to the
+// reject file: the next run with the same command sends them.
+type runCheckpoint struct {
+	ck      *checkpoint.Checkpoint
+	index   map[string]int // input name → position
+	rej     *rejectFile
+	stopped <-chan struct{} // the sender's; set before the first Put
+
+	skipped atomic.Int64 // records already done, not read again
+	unsent  atomic.Int64 // records left for the next run
+
+	saveMu   sync.Mutex
+	saveErr  error // the first failed save
+	stop     chan struct{}
+	saverEnd sync.WaitGroup
+}
+
+// openRunCheckpoint binds the inputs and loads (or starts) the checkpoint.
+// Every problem is a usage error (exit 2) naming the file.
+func openRunCheckpoint(path string, t target, in *inputs) (*runCheckpoint, error) {
+	c := &runCheckpoint{index: map[string]int{}, stop: make(chan struct{})}
+	var names []string
+	var binds []checkpoint.Binding
+	seen := map[string]string{}
+	for i, src := range in.list {
+		if src.name == "-" {
+			return nil, cmdutil.UsageErrorf("--checkpoint cannot be used with standard input: it needs files it can read again")
+		}
+		b, err := checkpoint.Bind(src.name)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("--checkpoint: %v", err)
+		}
+		if first, dup := seen[b.Path]; dup {
+			return nil, cmdutil.UsageErrorf("--checkpoint: %s and %s are the same file; a checkpoint needs each input once", first, src.name)
+		}
+		seen[b.Path] = src.name
+		c.index[src.name] = i
+		names = append(names, src.name)
+		binds = append(binds, b)
+	}
+	ck, err := checkpoint.Open(path, t.stream, names, binds)
+	if err != nil {
+		var ce *checkpoint.Error
+		if errors.As(err, &ce) {
+			return nil, cmdutil.Usage(fmt.Errorf("%v; delete it to start over", err))
+		}
+		return nil, cmdutil.UsageErrorf("--checkpoint: %v", err)
+	}
+	c.ck = ck
+	if err := ck.Save(); err != nil { // fail now, not after sending, if it cannot be written
+		return nil, cmdutil.UsageErrorf("--checkpoint: cannot write %s: %v", path, err)
+	}
+	return c, nil
+}
+
+// start saves the checkpoint every checkpointInterval until finish.
+func (c *runCheckpoint) start(rej *rejectFile) {
+	c.rej = rej
+	c.saverEnd.Add(1)
+	go func() {
+		defer c.saverEnd.Done()
+		tick := time.NewTicker(checkpointInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-tick.C:
+				_ = c.save()
+			}
+		}
+	}()
+}
+
+// save takes the progress, makes the reject file durable, then writes the
+// checkpoint. A rejected line is marked done only after it was written to
+// the reject file's buffer, so every line the taken progress counts is on
+// disk once the file is synced. When the reject file cannot be written, the
+// checkpoint is not saved: it would claim lines that are nowhere.
+func (c *runCheckpoint) save() error {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	st := c.ck.State()
+	err := c.rej.sync()
+	if err == nil {
+		err = c.ck.SaveState(st)
+	} else {
+		err = fmt.Errorf("reject file %s: %v", c.rej.path, err)
+	}
+	if err != nil && c.saveErr == nil {
+		c.saveErr = err
+	}
+	return err
+}
+
+// finish stops the periodic saves and saves a last time; finished says the
+// run ended normally, so a checkpoint with every line done is complete.
+func (c *runCheckpoint) finish(finished bool) error {
+	close(c.stop)
+	c.saverEnd.Wait()
+	if finished {
+		c.ck.SetComplete()
+	}
+	if err := c.save(); err != nil {
+		return fmt.Errorf("checkpoint %s not saved: %v", c.ck.Path(), err)
+	}
+	return nil
+}
+
+// hookSender makes the sender report acknowledged records to the checkpoint
+// and returns the reject callback to use instead of write.
+func (c *runCheckpoint) hookSender(cfg *sender.Config, write sender.RejectFunc) sender.RejectFunc {
+	cfg.OnSent = func(r *sender.Record) { c.ck.MarkRecord(c.index[r.Source], r.Line) }
+	return func(r *sender.Record, reason string) {
+		select {
+		case <-c.stopped:
+			// The run stopped (interrupt or fatal error) before this record
+			// was delivered: it stays undone, for the next run to send.
+			c.unsent.Add(1)
+			return
+		default:
+		}
+		write(r, reason) // given up after its retry budget: done once in the reject file
+		c.ck.MarkRecord(c.index[r.Source], r.Line)
+	}
+}
+
+// file returns the reading hooks of input i; nil (no-ops) without a checkpoint.
+func (c *runCheckpoint) file(i int) *fileCheckpoint {
+	if c == nil {
+		return nil
+	}
+	return &fileCheckpoint{c: c, i: i}
+}
+
+// fileCheckpoint tracks the reading of one input. Its methods do nothing on nil.
+type fileCheckpoint struct {
+	c    *runCheckpoint
+	i    int
+	prev int64 // the last non-blank line seen
+}
+
+// complete reports whether every line of the input was done already; its
+// records then count as skipped and the input is not read at all.
+func (f *fileCheckpoint) complete() bool {
+	if f == nil {
+		return false
+	}
+	done, records := f.c.ck.FileComplete(f.i)
+	if done {
+		f.c.skipped.Add(records)
+	}
+	return done
+}
+
+// skip marks the blank lines before line as done and reports whether line
+// itself is done already (it is then counted as skipped).
+func (f *fileCheckpoint) skip(line ndjson.Line) bool {
+	if f == nil {
+		return false
+	}
+	if line.Number > f.prev+1 {
+		f.c.ck.MarkBlank(f.i, f.prev+1, line.Number-1)
+	}
+	f.prev = line.Number
+	if f.c.ck.Done(f.i, line.Number) {
+		f.c.skipped.Add(1)
+		return true
+	}
+	return false
+}
+
+// rejected marks an invalid line written to the reject file as done.
+func (f *fileCheckpoint) rejected(line ndjson.Line) {
+	if f != nil {
+		f.c.ck.MarkRecord(f.i, line.Number)
+	}
+}
+
+// eof records that the input has lines lines; the blank ones at its end are done.
+func (f *fileCheckpoint) eof(lines int64) {
+	if f == nil {
+		return
+	}
+	if lines > f.prev {
+		f.c.ck.MarkBlank(f.i, f.prev+1, lines)
+	}
+	f.c.ck.ReachedEnd(f.i, lines)
+}
+
+// oversizeSink wraps the reject file's sink for oversize lines so that an
+// oversize line already done (it is in an earlier run's reject file) is
+// discarded instead of written again.
+func (f *fileCheckpoint) oversizeSink(rd *ndjson.Reader, sink func() io.WriteCloser) func() io.WriteCloser {
+	if f == nil {
+		return sink
+	}
+	return func() io.WriteCloser {
+		if f.c.ck.Done(f.i, rd.LineNumber()+1) { // the line being read is the one after the last counted
+			return discardLine{}
+		}
+		return sink()
+	}
+}
+
+type discardLine struct{}
+
+func (discardLine) Write(p []byte) (int, error) { return len(p), nil }
+func (discardLine) Close() error                { return nil }
+
+// sync writes the reject file's buffer out and fsyncs it.
+func (r *rejectFile) sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	if r.f == nil || r.closed {
+		return nil
+	}
+	if err := r.w.Flush(); err != nil {
+		r.err = err
+		return err
+	}
+	return r.f.Sync()
+}
+
+// resumeNote says how to go on after a run that stopped with a checkpoint.
+func (c *runCheckpoint) resumeNote() string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("; progress saved in %s: run the same command to send the rest", filepath.Clean(c.ck.Path()))
+}
+
+// checkCheckpointFlags refuses --checkpoint where it cannot work.
+func checkCheckpointFlags(opts *SendOptions) error {
+	if len(opts.Files) == 0 || slices.Contains(opts.Files, "-") {
+		return cmdutil.UsageErrorf("--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again")
+	}
+	if opts.DryRun {
+		return cmdutil.UsageErrorf("--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record")
+	}
+	return nil
+}
+
+// printCheckpointNote tells on stderr what the checkpoint changed.
+func printCheckpointNote(ios *iostreams.IOStreams, c *runCheckpoint, s Summary) {
+	path := c.ck.Path()
+	switch {
+	case s.Records == 0 && s.Skipped > 0 && c.ck.Complete():
+		fmt.Fprintf(ios.ErrOut, "Nothing to send: checkpoint %s records all %d records of these inputs as done\n", path, s.Skipped)
+	case s.Skipped > 0:
+		fmt.Fprintf(ios.ErrOut, "Skipped %d records already done (checkpoint %s)\n", s.Skipped, path)
+	}
+	if n := c.unsent.Load(); n > 0 {
+		fmt.Fprintf(ios.ErrOut, "%d records not delivered yet are left for the next run (checkpoint %s)\n", n, path)
+	}
+}
