@@ -37,6 +37,9 @@ type SendOptions struct {
 	DryRun       bool
 	RetryTimeout time.Duration
 	Concurrency  int
+	Balance      bool
+
+	rate rateControl // the stream's shards, learnt before sending (ratecontrol.go)
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
 }
@@ -79,6 +82,9 @@ reject file so they can be fixed and sent again.`,
 			if opts.Concurrency < 1 || opts.Concurrency > 64 {
 				return cmdutil.FlagErrorf("--concurrency: must be 1..64, got %d", opts.Concurrency)
 			}
+			if opts.Balance && opts.PartitionKey != "random" && opts.PartitionKey != "" {
+				return cmdutil.FlagErrorf("--balance spreads records over the shards whatever their key: it cannot be used with --partition-key %s", opts.PartitionKey)
+			}
 			if opts.Raw && opts.PartitionKey != "random" && opts.PartitionKey != "" {
 				return cmdutil.FlagErrorf("--partition-key %s needs JSON records: it cannot be used with --raw", opts.PartitionKey)
 			}
@@ -98,6 +104,7 @@ reject file so they can be fixed and sent again.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and validate, send nothing (needs no AWS credentials)")
 	fl.DurationVar(&opts.RetryTimeout, "retry-timeout", 10*time.Minute, "how long to keep retrying a record from its first attempt")
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "PutRecords requests in flight")
+	fl.BoolVar(&opts.Balance, "balance", false, "spread records evenly over the open shards (an ExplicitHashKey per record, in turn)")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("on-invalid", cobra.FixedCompletions([]cobra.Completion{"fail", "skip"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -145,6 +152,7 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		if err != nil {
 			return err
 		}
+		opts.rate = loadRateControl(ctx, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
 		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
 	}
 	defer tuneGC()()
