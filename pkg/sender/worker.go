@@ -184,16 +184,18 @@ func classify(err error) (failure, string) {
 		}
 		return failRetry, reason
 	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return failRetry, fmt.Sprintf("cannot connect: %v", oe.Err)
+	}
 	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
+	// Status 0 means no response came back (EOF, connection reset): the
+	// request may have been stored, so it is a lost response, not a failure.
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
 		if re.HTTPStatusCode() == http.StatusOK {
 			return failLost, fmt.Sprintf("unreadable response: %v", err)
 		}
 		return failRetry, fmt.Sprintf("HTTP %d: %v", re.HTTPStatusCode(), err)
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		return failRetry, fmt.Sprintf("cannot connect: %v", oe.Err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return failLost, "request timed out"
