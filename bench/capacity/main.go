@@ -7,14 +7,16 @@
 //     per-shard write limits on: records/s from the first to the last stored
 //     record (target ≥ 3,800/s, 95% of 4 × 1,000/s), throttled attempts
 //     (≤ 10% of the records), lost and duplicated records (0);
+//
 //   - faults: 100,000 records with 10% failed requests (500), 20% failed
 //     records, 5% lost responses and 5% resets: every record delivered,
 //     exit 0, duplicates ≤ records in lost responses ≤ possibleDuplicates;
+//
 //   - memory: peak RSS (/usr/bin/time -v) while 50,000 records go into a
 //     1-shard stream with limits on, which throttles throughout (< 64 MiB).
 //
-//	go run ./bench/capacity                 # all three
-//	go run ./bench/capacity -run capacity   # one
+//     go run ./bench/capacity                 # all three
+//     go run ./bench/capacity -run capacity   # one
 //
 // It exits 1 if a figure misses its target.
 package main
