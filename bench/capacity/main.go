@@ -27,6 +27,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,7 +60,7 @@ var failed bool
 
 func main() {
 	bin := flag.String("ldexport", "", "ldexport binary (default: go build ./cmd/ldexport into a temp dir)")
-	which := flag.String("run", "capacity,faults,memory", "figures to measure")
+	which := flag.String("run", "capacity,fallback,faults,memory", "figures to measure")
 	capN := flag.Int("capacity-records", 40000, "records for the capacity figure")
 	faultN := flag.Int("fault-records", 100000, "records for the faults figure")
 	memN := flag.Int("memory-records", 50000, "records for the memory figure")
@@ -82,6 +88,8 @@ func main() {
 			faults(*bin, work, *faultN, *seed)
 		case "memory":
 			memory(*bin, work, *memN)
+		case "fallback":
+			fallback(*bin, work, *capN)
 		default:
 			fmt.Fprintf(os.Stderr, "-run: unknown figure %q\n", w)
 			os.Exit(2)
@@ -194,6 +202,42 @@ func capacity(bin, work string, n int) {
 	figure("lost", float64(diff.Missing), 0, false, "records")
 	figure("duplicated", float64(diff.Duplicates+diff.Unexpected), 0, false, "records")
 	figure("exit code", float64(r.code), 0, false, "")
+}
+
+// fallback is the capacity run with ListShards denied, as under LaunchDarkly's
+// minimal policy: send paces the whole stream by throttling feedback. It has
+// no target of its own; it shows what the fallback costs.
+func fallback(bin, work string, n int) {
+	input, payloads := events(work, "fallback.ndjson", n)
+	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: true})
+	defer srv.Close()
+	check(srv.CreateStream("fallback", 4))
+	u, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ErrorLog = log.New(io.Discard, "", 0) // a lost response is counted below, not logged
+	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListShards") {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"AccessDeniedException","message":"not authorized to perform kinesis:ListShards"}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer deny.Close()
+	r := send(bin, work, input, deny.URL, "fallback", false)
+	recs := srv.Records("fallback")
+	diff := kinesistest.Compare(kinesistest.SentMultiset(payloads), kinesistest.StoredMultiset(recs))
+	st := srv.Stats()
+	span := recs[len(recs)-1].ArrivalTime.Sub(recs[0].ArrivalTime).Seconds()
+	fmt.Printf("fallback (ListShards denied): %d records into 4 shards with write limits; exit %d; summary %+v\n", n, r.code, r.sum)
+	fmt.Printf("  stored %d records over %.2fs: %.1f records/s (%.3f of 4,000/s); the fake throttled %d record attempts (%.3f of the records); lost %d, duplicated %d, possibleDuplicates %d (informational, no target)\n",
+		len(recs), span, float64(len(recs)-1)/span, float64(len(recs)-1)/span/4000, st.RecordsThrottled, float64(st.RecordsThrottled)/float64(n), diff.Missing, diff.Duplicates+diff.Unexpected, r.sum.PossibleDuplicates)
+	// The proxy is a second HTTP hop; if it loses a response, send must
+	// own up to the duplicates.
+	if diff.Missing+diff.Unexpected != 0 || int64(diff.Duplicates) > r.sum.PossibleDuplicates || r.code != 0 {
+		failed = true
+	}
 }
 
 func faults(bin, work string, n int, seed uint64) {

@@ -405,3 +405,16 @@ func (d *deque) popFront() *Record {
 	}
 	return r
 }
+
+// pacedLinger is how long a partial batch waits for more records while
+// records wait for their shard's rate: pacing, not the batch, sets the pace
+// then, and fuller batches mean fewer requests.
+const pacedLinger = 50 * time.Millisecond
+
+// linger is how long a partial batch may wait for more records.
+func (p *pacer) linger(base time.Duration) time.Duration {
+	if p.queued > 0 {
+		return max(base, pacedLinger)
+	}
+	return base
+}

@@ -431,7 +431,7 @@ func (s *Sender) dispatch(ctx context.Context) {
 		var wake time.Time
 		var workCh chan []*Record
 		if len(batch) > 0 && !stopping {
-			if lingerEnd := batchStart.Add(s.cfg.Linger); full || !inOpen || !now.Before(lingerEnd) {
+			if lingerEnd := batchStart.Add(s.pace.linger(s.cfg.Linger)); full || (!inOpen && s.pace.queued == 0) || !now.Before(lingerEnd) {
 				workCh = s.work
 			} else {
 				wake = lingerEnd
