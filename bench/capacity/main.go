@@ -60,7 +60,7 @@ var failed bool
 
 func main() {
 	bin := flag.String("ldexport", "", "ldexport binary (default: go build ./cmd/ldexport into a temp dir)")
-	which := flag.String("run", "capacity,fallback,faults,memory", "figures to measure")
+	which := flag.String("run", "capacity,fallback,faults,memory,memory-fallback", "figures to measure")
 	capN := flag.Int("capacity-records", 40000, "records for the capacity figure")
 	faultN := flag.Int("fault-records", 100000, "records for the faults figure")
 	memN := flag.Int("memory-records", 50000, "records for the memory figure")
@@ -87,7 +87,9 @@ func main() {
 		case "faults":
 			faults(*bin, work, *faultN, *seed)
 		case "memory":
-			memory(*bin, work, *memN)
+			memory(*bin, work, *memN, false)
+		case "memory-fallback":
+			memory(*bin, work, *memN, true)
 		case "fallback":
 			fallback(*bin, work, *capN)
 		default:
@@ -212,18 +214,7 @@ func fallback(bin, work string, n int) {
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: true})
 	defer srv.Close()
 	check(srv.CreateStream("fallback", 4))
-	u, _ := url.Parse(srv.URL)
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	proxy.ErrorLog = log.New(io.Discard, "", 0) // a lost response is counted below, not logged
-	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListShards") {
-			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"__type":"AccessDeniedException","message":"not authorized to perform kinesis:ListShards"}`)
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
+	deny := denyListShards(srv.URL)
 	defer deny.Close()
 	r := send(bin, work, input, deny.URL, "fallback", false)
 	recs := srv.Records("fallback")
@@ -238,6 +229,23 @@ func fallback(bin, work string, n int) {
 	if diff.Missing+diff.Unexpected != 0 || int64(diff.Duplicates) > r.sum.PossibleDuplicates || r.code != 0 {
 		failed = true
 	}
+}
+
+// denyListShards forwards every request to endpoint but ListShards, which
+// gets AccessDeniedException as under LaunchDarkly's minimal policy.
+func denyListShards(endpoint string) *httptest.Server {
+	u, _ := url.Parse(endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ErrorLog = log.New(io.Discard, "", 0) // a lost response is counted by the caller, not logged
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListShards") {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"AccessDeniedException","message":"not authorized to perform kinesis:ListShards"}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
 }
 
 func faults(bin, work string, n int, seed uint64) {
@@ -263,7 +271,10 @@ func faults(bin, work string, n int, seed uint64) {
 	figure("unexpected", float64(diff.Unexpected), 0, false, "records")
 }
 
-func memory(bin, work string, n int) {
+// memory measures peak RSS while the input is far faster than a 1-shard
+// stream; with deny, ListShards is denied, so send paces by throttling
+// feedback and the stream throttles all along.
+func memory(bin, work string, n int, deny bool) {
 	if _, err := os.Stat("/usr/bin/time"); err != nil {
 		fmt.Println("memory: skipped, /usr/bin/time missing (apt-get install -y time)")
 		return
@@ -272,15 +283,21 @@ func memory(bin, work string, n int) {
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: true})
 	defer srv.Close()
 	check(srv.CreateStream("memory", 1))
-	r := send(bin, work, input, srv.URL, "memory", true)
+	endpoint, what := srv.URL, "memory"
+	if deny {
+		d := denyListShards(srv.URL)
+		defer d.Close()
+		endpoint, what = d.URL, "memory (ListShards denied)"
+	}
+	r := send(bin, work, input, endpoint, "memory", true)
 	recs := srv.Records("memory")
 	diff := kinesistest.Compare(kinesistest.SentMultiset(payloads), kinesistest.StoredMultiset(recs))
 	st := srv.Stats()
-	fmt.Printf("memory: %d records into 1 shard with write limits; exit %d in %.1fs; summary %+v; the fake throttled %d record attempts\n",
-		n, r.code, r.sum.DurationSeconds, r.sum, st.RecordsThrottled)
+	fmt.Printf("%s: %d records into 1 shard with write limits; exit %d in %.1fs; summary %+v; the fake throttled %d record attempts\n",
+		what, n, r.code, r.sum.DurationSeconds, r.sum, st.RecordsThrottled)
 	figure("peak RSS", float64(r.rssKiB)/1024, 64, false, "MiB")
 	figure("lost", float64(diff.Missing), 0, false, "records")
-	figure("duplicated", float64(diff.Duplicates), 0, false, "records")
+	figure("duplicated", float64(diff.Duplicates), float64(r.sum.PossibleDuplicates), false, "records")
 }
 
 func check(err error) {

@@ -25,8 +25,11 @@ const (
 	minFactor         = 0.05
 	// streamIncrease is the stream-wide additive increase per second, as a
 	// fraction of the rate set by the last decrease.
-	streamIncrease = 0.05
-	minStreamRate  = 10.0 // records a second
+	streamIncrease    = 0.05
+	minStreamIncrease = 100.0 // records a second, per second
+	minStreamRate     = 10.0  // records a second
+	// A stream has at least one shard: the first throttle never sets the
+	// stream-wide rate below decreaseFactor × one shard's limit.
 	// refreshAfterDecreases throttle decreases within refreshWindow suggest a
 	// reshard: the shard map is listed again (at most once per refreshWindow).
 	refreshAfterDecreases = 5
@@ -180,7 +183,7 @@ func (p *pacer) refill(l *lane, now time.Time) {
 		if math.IsInf(l.rate, 1) {
 			return
 		}
-		l.rate += streamIncrease * l.base * dt
+		l.rate += max(streamIncrease*l.base, minStreamIncrease) * dt
 		l.recTok = min(l.rate, l.recTok+l.rate*dt) // holds one second's worth
 		return
 	}
@@ -213,6 +216,12 @@ func (p *pacer) take(l *lane, r *Record) {
 	l.bytTok -= float64(r.Size())
 }
 
+// admit marks r as let through at now.
+func (p *pacer) admit(l *lane, r *Record, now time.Time) {
+	p.take(l, r)
+	r.paced = now
+}
+
 // next returns a record its lane allows now, or nil.
 func (p *pacer) next(now time.Time) *Record {
 	if p.queued == 0 {
@@ -232,7 +241,7 @@ func (p *pacer) next(now time.Time) *Record {
 		}
 		l.q.popFront()
 		p.queued--
-		p.take(l, r)
+		p.admit(l, r, now)
 		p.cursor = (i + 1) % n
 		return r
 	}
@@ -301,14 +310,16 @@ func (p *pacer) roll(l *lane, now time.Time) {
 	}
 }
 
-// throttled lowers the rate of r's lane (once per decreaseInterval).
+// throttled lowers the rate of r's lane: once per decreaseInterval, and
+// only for a record let through after the last decrease (one sent at the
+// old rate says nothing about the new one).
 func (p *pacer) throttled(r *Record, now time.Time) {
 	if r.gen != p.gen {
 		return
 	}
 	l := p.lanes[r.lane]
 	l.throttledN++
-	if !l.lastDecr.IsZero() && now.Sub(l.lastDecr) < decreaseInterval {
+	if !l.lastDecr.IsZero() && (now.Sub(l.lastDecr) < decreaseInterval || r.paced.Before(l.lastDecr)) {
 		return
 	}
 	p.refill(l, now)
@@ -319,7 +330,7 @@ func (p *pacer) throttled(r *Record, now time.Time) {
 			// The first throttle: start from what the stream took just before.
 			frac := now.Sub(l.ackWindow).Seconds()
 			acked := l.ackPrev*(1-frac) + l.ackCur
-			l.rate = max(minStreamRate, acked)
+			l.rate = max(p.recLimit, acked)
 			l.recTok = 0
 		}
 		l.rate = max(minStreamRate, l.rate*decreaseFactor)

@@ -95,6 +95,12 @@ func TestPacerAIMD(t *testing.T) {
 	if math.Abs(l.factor-0.7) > 1e-9 {
 		t.Fatalf("factor %v after a second throttle within %s", l.factor, decreaseInterval)
 	}
+	r.paced = t0.Add(-time.Millisecond) // sent before the last decrease: ignored
+	p.throttled(r, t0.Add(600*time.Millisecond))
+	if math.Abs(l.factor-0.7) > 1e-9 {
+		t.Fatalf("factor %v after a throttle of a record sent at the old rate", l.factor)
+	}
+	r.paced = t0.Add(550 * time.Millisecond)
 	p.throttled(r, t0.Add(600*time.Millisecond))
 	if f := l.factor; math.Abs(f-0.49) > 0.04 { // 0.7 + 0.6·0.05, × 0.7
 		t.Fatalf("factor %v after two decreases", f)
@@ -109,12 +115,13 @@ func TestPacerAIMD(t *testing.T) {
 	}
 	// Throttled every second: f = 0.7·(f + 0.05) settles at 0.117.
 	for i := 0; i < 20; i++ {
+		r.paced = t0.Add(time.Duration(30+i)*time.Second - time.Millisecond)
 		p.throttled(r, t0.Add(time.Duration(30+i)*time.Second))
 	}
 	if math.Abs(l.factor-0.035/0.3) > 0.001 {
 		t.Fatalf("factor %v under a throttle a second, want 0.117", l.factor)
 	}
-	l.factor, l.last = 0.06, t0.Add(time.Minute)
+	l.factor, l.last, r.paced = 0.06, t0.Add(time.Minute), t0.Add(time.Minute)
 	p.throttled(r, t0.Add(time.Minute))
 	if l.factor != minFactor {
 		t.Fatalf("factor %v, floor %v", l.factor, minFactor)
@@ -141,8 +148,8 @@ func TestPacerStreamWide(t *testing.T) {
 	now := t0.Add(2 * time.Second)
 	p.throttled(rs[0], now)
 	l := p.lanes[0]
-	if math.Abs(l.rate-560) > 1 { // 800 × 0.7
-		t.Fatalf("rate %v after the first throttle, want 560", l.rate)
+	if math.Abs(l.rate-700) > 1 { // at least one shard's 1,000/s, × 0.7
+		t.Fatalf("rate %v after the first throttle, want 700", l.rate)
 	}
 	for _, r := range rs[:2000] {
 		p.push(r)
@@ -150,8 +157,17 @@ func TestPacerStreamWide(t *testing.T) {
 	if got := admitted(p, now); got != 0 {
 		t.Fatalf("%d admitted right after the throttle", got)
 	}
-	if got := admitted(p, now.Add(time.Second)); got < 550 || got > 600 {
-		t.Fatalf("%d admitted in the second after, want ~560 (+5%%/s)", got)
+	if got := admitted(p, now.Add(time.Second)); got < 790 || got > 810 {
+		t.Fatalf("%d admitted in the second after, want 800 (700, +100/s)", got)
+	}
+	// 3,000 acknowledged in a second: the first throttle starts from them.
+	q := newPacer(nil, false, 1000, 1<<20, t0)
+	for i := 0; i < 3000; i++ {
+		q.acked(rs[i], t0.Add(time.Second+time.Duration(i)*300*time.Microsecond))
+	}
+	q.throttled(rs[0], t0.Add(2*time.Second))
+	if r := q.lanes[0].rate; math.Abs(r-2100) > 1 {
+		t.Fatalf("rate %v after 3,000/s, want 2,100", r)
 	}
 	// Large records count as size/1 KiB records.
 	big := &Record{Data: make([]byte, 10<<10), Key: "k"}

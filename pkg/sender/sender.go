@@ -58,6 +58,7 @@ type Record struct {
 	gen     int
 	shardID string
 	hashKey string
+	paced   time.Time // when the pacer last let it into a batch
 }
 
 // Size is what the record counts against Kinesis's limits: data plus partition key.
