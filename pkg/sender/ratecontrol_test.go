@@ -33,7 +33,6 @@ func (f *shardEcho) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput,
 
 // countingLister counts ListShards calls, safely across goroutines.
 type countingLister struct {
-	fakeLister
 	n atomic.Int64
 }
 
