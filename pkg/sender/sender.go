@@ -50,6 +50,15 @@ type Record struct {
 	lastErr     string
 	maybeStored bool
 	weight      int64
+
+	// Rate control (pacer.go): the lane (shard) the record waits in, under
+	// which map generation, the shard it should land in, and its
+	// ExplicitHashKey under --balance.
+	lane    int
+	gen     int
+	shardID string
+	hashKey string
+	paced   time.Time // when the pacer last let it into a batch
 }
 
 // Size is what the record counts against Kinesis's limits: data plus partition key.
@@ -78,6 +87,16 @@ type Config struct {
 	// OnSent, if set, is called with each record Kinesis acknowledged, from
 	// the one goroutine that settles requests (e.g. to checkpoint progress).
 	OnSent func(r *Record)
+	// Rate control (pacer.go). With ShardMap, each open shard is paced at
+	// the shard limits (adapted to throttling) and Lister, when set, lists
+	// the shards again after a suspected reshard. Without ShardMap, one
+	// stream-wide rate adapts to throttling. Balance spreads records over
+	// the shards in turn with an ExplicitHashKey (needs ShardMap).
+	ShardMap              *ShardMap
+	Lister                ListShardsAPI
+	Balance               bool
+	ShardRecordsPerSecond int // default 1,000
+	ShardBytesPerSecond   int // default 1 MiB
 }
 
 func (c *Config) defaults() {
@@ -117,6 +136,12 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.ShardRecordsPerSecond <= 0 {
+		c.ShardRecordsPerSecond = ShardRecordsPerSecond
+	}
+	if c.ShardBytesPerSecond <= 0 {
+		c.ShardBytesPerSecond = ShardBytesPerSecond
+	}
 }
 
 // Stats are the sender's counters.
@@ -151,6 +176,8 @@ type Sender struct {
 	done    chan struct{}
 	workers sync.WaitGroup
 	rng     *rand.Rand
+	pace    *pacer         // dispatcher only
+	maps    chan *ShardMap // refreshed shard maps (nil: listing failed)
 
 	sent, failed, bytes, requests, retries, throttled, dups atomic.Int64
 
@@ -184,7 +211,10 @@ func New(ctx context.Context, api PutRecordsAPI, cfg Config, onReject RejectFunc
 		budget:   semaphore.NewWeighted(cfg.MaxBytesInFlight),
 		done:     make(chan struct{}),
 		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed+1)),
+		maps:     make(chan *ShardMap, 1),
 	}
+	s.pace = newPacer(cfg.ShardMap, cfg.Balance && cfg.ShardMap != nil,
+		float64(cfg.ShardRecordsPerSecond), float64(cfg.ShardBytesPerSecond), cfg.Now())
 	s.stop, s.halt = context.WithCancelCause(ctx)
 	s.reqCtx, s.abort = context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
@@ -301,6 +331,8 @@ func (s *Sender) dispatch(ctx context.Context) {
 		inOpen      = true
 		stopping    bool
 		timer       = time.NewTimer(time.Hour)
+		refreshing  bool      // a ListShards refresh is running
+		lastRefresh time.Time // when the last one started
 	)
 	defer timer.Stop()
 	fits := func(r *Record) bool {
@@ -313,18 +345,17 @@ func (s *Sender) dispatch(ctx context.Context) {
 		batch = append(batch, r)
 		batchBytes += r.Size()
 	}
+	// A record taken from s.in waits in the pacer (still holding its share of
+	// the byte budget) until its shard's rate lets it into a batch.
 	take := func(r *Record) {
 		outstanding++
-		switch {
-		case stopping:
+		if stopping {
 			s.finish(r)
 			s.reject(r, s.stopReason())
 			outstanding--
-		case fits(r):
-			add(r)
-		default:
-			carry = r
+			return
 		}
+		s.pace.push(r)
 	}
 	halt := func(cause error) {
 		if stopping {
@@ -334,6 +365,7 @@ func (s *Sender) dispatch(ctx context.Context) {
 		s.halt(cause)
 		reason := s.stopReason()
 		pending := append(batch, retry.drain()...)
+		pending = append(pending, s.pace.drain()...)
 		if carry != nil {
 			pending = append(pending, carry)
 		}
@@ -361,16 +393,11 @@ func (s *Sender) dispatch(ctx context.Context) {
 		}
 		if !stopping {
 			now := s.cfg.Now()
-			for carry == nil && retry.Len() > 0 && !retry.peek().due.After(now) {
-				r := retry.pop()
-				if fits(r) {
-					add(r)
-				} else {
-					carry = r
-				}
+			for retry.Len() > 0 && !retry.peek().due.After(now) {
+				s.pace.pushFront(retry.pop())
 			}
 		drain:
-			for carry == nil && inOpen && len(batch) < s.cfg.MaxBatchRecords {
+			for inOpen {
 				select {
 				case r, ok := <-s.in:
 					if !ok {
@@ -381,6 +408,21 @@ func (s *Sender) dispatch(ctx context.Context) {
 				default:
 					break drain
 				}
+			}
+			for carry == nil && len(batch) < s.cfg.MaxBatchRecords {
+				r := s.pace.next(now)
+				if r == nil {
+					break
+				}
+				if fits(r) {
+					add(r)
+				} else {
+					carry = r
+				}
+			}
+			if s.pace.stale && s.cfg.Lister != nil && !refreshing && (lastRefresh.IsZero() || now.Sub(lastRefresh) >= refreshWindow) {
+				refreshing, lastRefresh = true, now
+				go s.refreshShards()
 			}
 		}
 		if !inOpen && outstanding == 0 {
@@ -393,18 +435,23 @@ func (s *Sender) dispatch(ctx context.Context) {
 		var wake time.Time
 		var workCh chan []*Record
 		if len(batch) > 0 && !stopping {
-			if lingerEnd := batchStart.Add(s.cfg.Linger); full || !inOpen || !now.Before(lingerEnd) {
+			if lingerEnd := batchStart.Add(s.pace.linger(s.cfg.Linger)); full || (!inOpen && s.pace.queued == 0) || !now.Before(lingerEnd) {
 				workCh = s.work
 			} else {
 				wake = lingerEnd
 			}
 		}
 		var inCh chan *Record
-		if inOpen && (!full || stopping) {
-			inCh = s.in
+		if inOpen {
+			inCh = s.in // the byte budget bounds what waits in the pacer
 		}
-		if !stopping && !full && retry.Len() > 0 && (wake.IsZero() || retry.peek().due.Before(wake)) {
+		if !stopping && retry.Len() > 0 && (wake.IsZero() || retry.peek().due.Before(wake)) {
 			wake = retry.peek().due
+		}
+		if !stopping && !full {
+			if w := s.pace.wake(now); !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
+				wake = w
+			}
 		}
 		var timerC <-chan time.Time
 		if !wake.IsZero() {
@@ -429,6 +476,12 @@ func (s *Sender) dispatch(ctx context.Context) {
 				halt(res.fatal)
 			}
 			outstanding -= s.settle(res, stopping, &retry)
+		case m := <-s.maps:
+			refreshing = false
+			s.pace.stale = false
+			if m != nil && !stopping {
+				s.pace.setMap(m, s.cfg.Now())
+			}
 		case <-timerC:
 		case <-ctxDone:
 			ctxDone = nil
@@ -447,15 +500,22 @@ func (s *Sender) dispatch(ctx context.Context) {
 func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 	finished := 0
 	now := s.cfg.Now()
+	if res.misrouted {
+		s.pace.misrouted()
+	}
 	for i, r := range res.batch {
 		reason := res.errs[i]
 		if reason == "" {
 			if s.cfg.OnSent != nil {
 				s.cfg.OnSent(r)
 			}
+			s.pace.acked(r, now)
 			s.finish(r)
 			finished++
 			continue
+		}
+		if isThrottle(reason) {
+			s.pace.throttled(r, now)
 		}
 		r.lastErr = reason
 		if res.maybeStored && !r.maybeStored {

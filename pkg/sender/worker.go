@@ -20,6 +20,7 @@ type result struct {
 	batch       []*Record
 	errs        []string // per record: "" when stored, else why it was not
 	maybeStored bool     // the response was lost: the failed records may be stored
+	misrouted   bool     // a record landed in another shard than the shard map said
 	fatal       *FatalError
 }
 
@@ -91,6 +92,9 @@ func (s *Sender) put(batch []*Record) result {
 		}
 		r.attempts++
 		entries[i] = types.PutRecordsRequestEntry{Data: r.Data, PartitionKey: aws.String(r.Key)}
+		if r.hashKey != "" {
+			entries[i].ExplicitHashKey = aws.String(r.hashKey)
+		}
 	}
 	s.requests.Add(1)
 	ctx, cancel := context.WithTimeout(s.reqCtx, s.cfg.RequestTimeout)
@@ -128,6 +132,9 @@ func (s *Sender) put(batch []*Record) result {
 	// Count the per-record error codes: some endpoints set FailedRecordCount wrongly.
 	for i, rr := range out.Records {
 		if rr.ErrorCode == nil {
+			if batch[i].shardID != "" && rr.ShardId != nil && *rr.ShardId != batch[i].shardID {
+				res.misrouted = true
+			}
 			s.sent.Add(1)
 			s.bytes.Add(int64(len(batch[i].Data)))
 			continue
@@ -177,16 +184,18 @@ func classify(err error) (failure, string) {
 		}
 		return failRetry, reason
 	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return failRetry, fmt.Sprintf("cannot connect: %v", oe.Err)
+	}
 	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
+	// Status 0 means no response came back (EOF, connection reset): the
+	// request may have been stored, so it is a lost response, not a failure.
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
 		if re.HTTPStatusCode() == http.StatusOK {
 			return failLost, fmt.Sprintf("unreadable response: %v", err)
 		}
 		return failRetry, fmt.Sprintf("HTTP %d: %v", re.HTTPStatusCode(), err)
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		return failRetry, fmt.Sprintf("cannot connect: %v", oe.Err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return failLost, "request timed out"

@@ -74,6 +74,9 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 			RetryTimeout:    opts.RetryTimeout,
 			ShutdownTimeout: opts.shutdownTimeout,
 			Seed:            uint64(start.UnixNano()),
+			ShardMap:        opts.rate.shards,
+			Lister:          opts.rate.lister,
+			Balance:         opts.Balance,
 		}
 		onReject := func(r *sender.Record, reason string) { rej.write(r.Data, r.Where(), reason) }
 		if ck != nil {

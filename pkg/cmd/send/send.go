@@ -38,6 +38,9 @@ type SendOptions struct {
 	RetryTimeout time.Duration
 	Concurrency  int
 	Checkpoint   string // --checkpoint PATH: record progress there, resume from it
+	Balance      bool
+
+	rate rateControl // the stream's shards, learnt before sending (ratecontrol.go)
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
 }
@@ -85,6 +88,9 @@ reject file so they can be fixed and sent again.`,
 					return err
 				}
 			}
+			if opts.Balance && opts.PartitionKey != "random" && opts.PartitionKey != "" {
+				return cmdutil.FlagErrorf("--balance spreads records over the shards whatever their key: it cannot be used with --partition-key %s", opts.PartitionKey)
+			}
 			if opts.Raw && opts.PartitionKey != "random" && opts.PartitionKey != "" {
 				return cmdutil.FlagErrorf("--partition-key %s needs JSON records: it cannot be used with --raw", opts.PartitionKey)
 			}
@@ -105,6 +111,7 @@ reject file so they can be fixed and sent again.`,
 	fl.DurationVar(&opts.RetryTimeout, "retry-timeout", 10*time.Minute, "how long to keep retrying a record from its first attempt")
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "PutRecords requests in flight")
 	fl.StringVar(&opts.Checkpoint, "checkpoint", "", "record progress in this `file`; after an interrupt the same command resumes from it")
+	fl.BoolVar(&opts.Balance, "balance", false, "spread records evenly over the open shards (an ExplicitHashKey per record, in turn)")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("on-invalid", cobra.FixedCompletions([]cobra.Completion{"fail", "skip"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -155,6 +162,7 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 			}
 			return err
 		}
+		opts.rate = loadRateControl(ctx, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
 		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
 	}
 	defer tuneGC()()

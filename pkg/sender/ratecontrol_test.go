@@ -1,0 +1,132 @@
+package sender
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// shardEcho stores every record and answers with the shard it names
+// (shardID), remembering each record's ExplicitHashKey.
+type shardEcho struct {
+	mu       sync.Mutex
+	shardID  func(e types.PutRecordsRequestEntry) string
+	hashKeys []string
+}
+
+func (f *shardEcho) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &kinesis.PutRecordsOutput{}
+	for _, e := range in.Records {
+		f.hashKeys = append(f.hashKeys, aws.ToString(e.ExplicitHashKey))
+		out.Records = append(out.Records, types.PutRecordsResultEntry{SequenceNumber: aws.String("1"), ShardId: aws.String(f.shardID(e))})
+	}
+	return out, nil
+}
+
+// countingLister counts ListShards calls, safely across goroutines.
+type countingLister struct {
+	n atomic.Int64
+}
+
+func (c *countingLister) ListShards(ctx context.Context, in *kinesis.ListShardsInput, o ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error) {
+	c.n.Add(1)
+	return &kinesis.ListShardsOutput{Shards: evenShards(2)}, nil
+}
+
+func TestBalanceSetsHashKeysInTurn(t *testing.T) {
+	m := mapOf(t, 4)
+	f := &shardEcho{shardID: func(e types.PutRecordsRequestEntry) string {
+		h, _ := parseHashKey(aws.ToString(e.ExplicitHashKey))
+		return m.Shards[m.Find(h)].ID
+	}}
+	rs := records(400)
+	for _, r := range rs {
+		r.Key = "hot" // one key would put everything in one shard
+	}
+	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, ShardMap: m, Balance: true}, rs)
+	if r.err != nil || r.stats.Sent != 400 {
+		t.Fatalf("err %v stats %+v", r.err, r.stats)
+	}
+	per := map[int]int{}
+	for _, k := range f.hashKeys {
+		h, ok := parseHashKey(k)
+		if !ok {
+			t.Fatalf("ExplicitHashKey %q", k)
+		}
+		per[m.Find(h)]++
+	}
+	for i := 0; i < 4; i++ {
+		if per[i] != 100 {
+			t.Fatalf("records per shard %v, want 100 each", per)
+		}
+	}
+}
+
+func TestMisroutedRecordRefreshesShardMap(t *testing.T) {
+	l := &countingLister{}
+	f := &shardEcho{shardID: func(types.PutRecordsRequestEntry) string { return "shardId-000000000099" }}
+	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, ShardMap: mapOf(t, 1), Lister: l, MaxBatchRecords: 10}, records(100))
+	if r.err != nil || r.stats.Sent != 100 {
+		t.Fatalf("err %v stats %+v", r.err, r.stats)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for l.n.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := l.n.Load(); got != 1 {
+		t.Fatalf("%d ListShards calls after records landed in an unknown shard, want 1 (at most one per %s)", got, refreshWindow)
+	}
+}
+
+// While a shard's pace holds records back, reading waits: records waiting for
+// pacing count against the bytes-in-flight budget.
+func TestPacedRecordsHoldTheByteBudget(t *testing.T) {
+	f := &shardEcho{shardID: func(types.PutRecordsRequestEntry) string { return "shardId-000000000000" }}
+	const budget = 10 << 10
+	s := New(context.Background(), f, Config{StreamName: "s", ShardMap: mapOf(t, 1), ShardRecordsPerSecond: 200, MaxBytesInFlight: budget},
+		func(*Record, string) { t.Error("rejected") })
+	rs := records(600)
+	for _, r := range rs {
+		r.Data = append(r.Data, make([]byte, 100-len(r.Data)-len(r.Key))...) // 100 bytes with the key
+	}
+	var put atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, r := range rs {
+			if err := s.Put(r); err != nil {
+				t.Error(err)
+				return
+			}
+			put.Add(1)
+		}
+	}()
+	worst := int64(0)
+	for {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Millisecond):
+			worst = max(worst, put.Load()-s.Stats().Sent)
+			continue
+		}
+		break
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Stats().Sent != 600 {
+		t.Fatalf("stats %+v", s.Stats())
+	}
+	// At most budget/100 records read and not yet sent (+1 for the Put on its way).
+	if worst > budget/100+1 || worst < budget/100/2 {
+		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, budget/100)
+	}
+}
