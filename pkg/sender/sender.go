@@ -48,7 +48,6 @@ type Record struct {
 	first       time.Time
 	due         time.Time
 	lastErr     string
-	maybeStored bool
 	weight      int64
 
 	// Rate control (pacer.go): the lane (shard) the record waits in, under
@@ -152,7 +151,7 @@ type Stats struct {
 	Requests           int64 // PutRecords calls
 	Retries            int64 // records sent again after a failure
 	Throttled          int64 // records throttled (alone or with their request)
-	PossibleDuplicates int64 // records that may be stored twice (a response was lost)
+	PossibleDuplicates int64 // copies of records that may be stored more than once: one per record per lost response
 }
 
 // RejectFunc receives a record that will not be delivered, with the reason.
@@ -518,8 +517,9 @@ func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 			s.pace.throttled(r, now)
 		}
 		r.lastErr = reason
-		if res.maybeStored && !r.maybeStored {
-			r.maybeStored = true
+		if res.maybeStored {
+			// Each lost response may have stored one more copy of the record,
+			// so a record in two lost responses counts twice.
 			s.dups.Add(1)
 		}
 		if stopping {

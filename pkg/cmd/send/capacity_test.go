@@ -33,7 +33,8 @@ func sendTo(t *testing.T, n int, endpoint, stream string, args ...string) (cli, 
 func TestSendLimitsAndFaults(t *testing.T) {
 	setup(t)
 	srv := kinesistest.NewServer(kinesistest.Options{Seed: 3, Limits: kinesistest.DefaultWriteLimits(), Faults: kinesistest.Faults{
-		Request500: 0.05, RecordFailure: 0.1, LostResponse: 0.05, Reset: 0.05,
+		// High enough that every kind happens in the ~80 requests of this run.
+		Request500: 0.1, RecordFailure: 0.1, LostResponse: 0.1, Reset: 0.1,
 	}})
 	defer srv.Close()
 	if err := srv.CreateStream("s", 2); err != nil {
