@@ -94,6 +94,33 @@ func TestSendBalanceWithFieldKey(t *testing.T) {
 	}
 }
 
+// --no-pace never lists the shards: nothing is paced until the stream
+// throttles, and then the whole stream slows down by feedback, as without
+// ListShards. It cannot be combined with --balance, which needs the map.
+func TestSendNoPace(t *testing.T) {
+	setup(t)
+	srv := kinesistest.NewServer(kinesistest.Options{})
+	defer srv.Close()
+	if err := srv.CreateStream("s", 2); err != nil {
+		t.Fatal(err)
+	}
+	c, sent := sendTo(t, 3000, srv.URL, "s", "--no-pace")
+	if c.code != 0 {
+		t.Fatalf("exit %d: %s", c.code, c.stderr)
+	}
+	diff := kinesistest.Compare(kinesistest.SentMultiset(sent), kinesistest.StoredMultiset(srv.Records("s")))
+	if diff.Missing != 0 || diff.Duplicates != 0 || diff.Unexpected != 0 {
+		t.Fatalf("diff %+v", diff)
+	}
+	if st := srv.Stats(); st.Operations["ListShards"] != 0 {
+		t.Errorf("--no-pace listed the shards %d times", st.Operations["ListShards"])
+	}
+	c = ldexport(t, nil, "send", "--stream", "s", "--no-pace", "--balance")
+	if c.code != 2 || !strings.Contains(c.stderr, "--no-pace") {
+		t.Fatalf("--no-pace --balance: exit %d: %s", c.code, c.stderr)
+	}
+}
+
 // denyListShards forwards everything to next but ListShards, which gets
 // AccessDeniedException as under LaunchDarkly's minimal policy.
 func denyListShards(t *testing.T, next string) string {

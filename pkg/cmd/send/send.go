@@ -39,6 +39,7 @@ type SendOptions struct {
 	Concurrency  int
 	Checkpoint   string // --checkpoint PATH: record progress there, resume from it
 	Balance      bool
+	NoPace       bool // --no-pace: no per-shard pacing, only throttling feedback
 
 	rate rateControl // the stream's shards, learnt before sending (ratecontrol.go)
 
@@ -88,6 +89,9 @@ reject file so they can be fixed and sent again.`,
 					return err
 				}
 			}
+			if opts.NoPace && opts.Balance {
+				return cmdutil.FlagErrorf("--balance needs the shard map that --no-pace does without: use one or the other")
+			}
 			if opts.Balance && opts.PartitionKey != "random" && opts.PartitionKey != "" {
 				return cmdutil.FlagErrorf("--balance spreads records over the shards whatever their key: it cannot be used with --partition-key %s", opts.PartitionKey)
 			}
@@ -111,6 +115,7 @@ reject file so they can be fixed and sent again.`,
 	fl.DurationVar(&opts.RetryTimeout, "retry-timeout", 10*time.Minute, "how long to keep retrying a record from its first attempt")
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "PutRecords requests in flight")
 	fl.StringVar(&opts.Checkpoint, "checkpoint", "", "record progress in this `file`; after an interrupt the same command resumes from it")
+	fl.BoolVar(&opts.NoPace, "no-pace", false, "do not pace each shard at its write limit; slow down on throttling only (emulators without limits)")
 	fl.BoolVar(&opts.Balance, "balance", false, "spread records evenly over the open shards (an ExplicitHashKey per record, in turn)")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("on-invalid", cobra.FixedCompletions([]cobra.Completion{"fail", "skip"}, cobra.ShellCompDirectiveNoFileComp))
@@ -162,7 +167,9 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 			}
 			return err
 		}
-		opts.rate = loadRateControl(ctx, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
+		if !opts.NoPace {
+			opts.rate = loadRateControl(ctx, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
+		}
 		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
 	}
 	defer tuneGC()()
