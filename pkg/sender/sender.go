@@ -44,11 +44,11 @@ type Record struct {
 	Data   []byte
 	Key    string // partition key
 
-	attempts    int
-	first       time.Time
-	due         time.Time
-	lastErr     string
-	weight      int64
+	attempts int
+	first    time.Time
+	due      time.Time
+	lastErr  string
+	weight   int64
 
 	// Rate control (pacer.go): the lane (shard) the record waits in, under
 	// which map generation, the shard it should land in, and its
