@@ -1,9 +1,9 @@
 package tail_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -43,21 +43,9 @@ func TestNewCmdTailFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
-			var got *tail.TailOptions
-			cmd := tail.NewCmdTail(f, func(_ context.Context, o *tail.TailOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tt.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := cmdtest.ParseFlags(tail.NewCmdTail, tt.args)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				if code := cmdutil.ExitCode(err); code != 2 {
-					t.Errorf("exit code %d, want 2", code)
-				}
+				cmdtest.WantUsageError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {

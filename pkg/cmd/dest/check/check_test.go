@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -42,18 +42,9 @@ func TestNewCmdCheckFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
-			var got *check.CheckOptions
-			cmd := check.NewCmdCheck(f, func(_ context.Context, o *check.CheckOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tt.args))
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			got, err := cmdtest.ParseFlags(check.NewCmdCheck, tt.args)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != 2 {
-					t.Fatalf("error %v (exit %d), want %q and exit 2", err, cmdutil.ExitCode(err), tt.wantErr)
-				}
+				cmdtest.WantUsageError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {

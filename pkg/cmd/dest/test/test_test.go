@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -44,21 +45,9 @@ func TestNewCmdTestFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
-			var got *test.TestOptions
-			cmd := test.NewCmdTest(f, func(_ context.Context, o *test.TestOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tt.args))
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			got, err := cmdtest.ParseFlags(test.NewCmdTest, tt.args)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				if code := cmdutil.ExitCode(err); code != 2 {
-					t.Errorf("exit code %d, want 2", code)
-				}
+				cmdtest.WantUsageError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {
