@@ -7,7 +7,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build test lint tools completions release-check demo bench fuzz
+.PHONY: build test test-hostile lint tools completions release-check demo bench fuzz
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ldexport
@@ -24,6 +24,20 @@ $(TOOLS_DIR)/node_modules/.package-lock.json: $(TOOLS_DIR)/package-lock.json
 # Tests never reach the EC2 metadata service (only loopback is a test target here).
 test: tools
 	AWS_EC2_METADATA_DISABLED=true $(GO) test -race -count=1 ./...
+
+# `make test` in a hostile AWS environment: a missing profile, regions, a broken
+# config file, bogus credentials and endpoints. Tests must not read any of it
+# (pkg/testenv clears it), so this passes exactly when `make test` does.
+HOSTILE_ENV := AWS_PROFILE=ghost AWS_DEFAULT_REGION=eu-west-1 AWS_REGION=mars-1 \
+	AWS_CONFIG_FILE=$(CURDIR)/testdata/hostile-aws-config \
+	AWS_SHARED_CREDENTIALS_FILE=$(CURDIR)/testdata/hostile-aws-config \
+	AWS_ACCESS_KEY_ID=AKIAGHOSTGHOSTGHOST AWS_SECRET_ACCESS_KEY=ghost \
+	AWS_ENDPOINT_URL=http://127.0.0.1:1 AWS_EC2_METADATA_DISABLED=false \
+	LDEXPORT_ENDPOINT_URL=http://127.0.0.1:1 LDEXPORT_REGION=mars-1 \
+	LDEXPORT_CONFIG=$(CURDIR)/testdata/hostile-aws-config \
+	LAUNCHDARKLY_ACCESS_TOKEN=api-ghost LD_ACCESS_TOKEN=api-ghost
+test-hostile: tools
+	$(HOSTILE_ENV) $(GO) test -race -count=1 ./...
 
 STATICCHECK_VERSION := v0.8.2
 GORELEASER_VERSION  := v2.15.0
