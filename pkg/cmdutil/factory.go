@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
+	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -30,12 +32,15 @@ type BuildInfo struct {
 // GlobalOptions are the values of the contract's global flags, resolved from
 // flags and environment before any command runs.
 type GlobalOptions struct {
-	ConfigPath  string
-	Profile     string
-	Region      string
-	EndpointURL string
-	Output      output.Format
-	NoColor     bool
+	ConfigPath string
+	Profile    string
+	Region     string
+	// RegionSource names where Region came from: --region, LDEXPORT_REGION,
+	// AWS_REGION or AWS_DEFAULT_REGION, for error messages.
+	RegionSource string
+	EndpointURL  string
+	Output       output.Format
+	NoColor      bool
 }
 
 // Factory carries the I/O streams and lazy constructors every command needs,
@@ -100,7 +105,7 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 	}
 	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
-		if ExitCode(err) == ExitUsage {
+		if errors.Is(err, ErrNoRegion) {
 			// IAM is global: without a configured region, sign for us-east-1.
 			cfg, err = f.AWSConfig(ctx, "us-east-1")
 		}
@@ -119,6 +124,10 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 	return f
 }
 
+// ErrNoRegion is LoadAWSConfig's error when no flag, variable or profile
+// gives a region (exit 2).
+var ErrNoRegion = errors.New("no AWS region: pass --region, set AWS_REGION, or set a region in the AWS profile")
+
 // LoadAWSConfig loads the SDK's default configuration chain. --region wins
 // over region, which wins over the chain's region. When endpointURL is a
 // loopback address (a local emulator) and the chain has no credentials,
@@ -134,15 +143,24 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 	if g.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(g.Profile))
 	}
+	source := "region"
 	if g.Region != "" {
-		region = g.Region
+		region, source = g.Region, g.RegionFrom()
 	}
 	if region != "" {
+		if err := awsarn.ValidateRegion(region); err != nil {
+			return aws.Config{}, UsageErrorf("%s: %v", source, err)
+		}
 		opts = append(opts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("cannot load AWS configuration: %w", err)
+	}
+	if region == "" && cfg.Region != "" {
+		if err := awsarn.ValidateRegion(cfg.Region); err != nil {
+			return aws.Config{}, UsageErrorf("the AWS configuration's region (profile %s): %v", profileName(g), err)
+		}
 	}
 	if isLoopback(endpointURL) {
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
@@ -153,9 +171,24 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 		}
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, UsageErrorf("no AWS region: pass --region, set AWS_REGION, or set a region in the AWS profile")
+		return aws.Config{}, &ExitError{Code: ExitUsage, Err: ErrNoRegion}
 	}
 	return cfg, nil
+}
+
+// RegionFrom names where Region came from, for error messages.
+func (g *GlobalOptions) RegionFrom() string {
+	if g == nil || g.RegionSource == "" {
+		return "--region"
+	}
+	return g.RegionSource
+}
+
+func profileName(g *GlobalOptions) string {
+	if g.Profile != "" {
+		return g.Profile
+	}
+	return "default"
 }
 
 func isLoopback(endpoint string) bool {

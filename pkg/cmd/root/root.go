@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
+	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/completion"
 	"github.com/ldexport/ldexport/pkg/cmd/dest"
 	"github.com/ldexport/ldexport/pkg/cmd/gen"
@@ -63,7 +65,20 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 		g.ConfigPath = v.GetString("config")
 		g.Profile = v.GetString("profile")
 		g.Region = v.GetString("region")
+		g.RegionSource = source(c, "region", "LDEXPORT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
 		g.EndpointURL = v.GetString("endpoint-url")
+		// A region the user typed for ldexport is checked now; one from the
+		// AWS variables other tools share is checked when a command uses it.
+		if g.Region != "" && (g.RegionSource == "--region" || g.RegionSource == "LDEXPORT_REGION") {
+			if err := awsarn.ValidateRegion(g.Region); err != nil {
+				return cmdutil.UsageErrorf("%s: %v", g.RegionSource, err)
+			}
+		}
+		if g.EndpointURL != "" {
+			if err := awsarn.ValidateEndpointURL(g.EndpointURL); err != nil {
+				return cmdutil.UsageErrorf("%s: %v", source(c, "endpoint-url", "LDEXPORT_ENDPOINT_URL"), err)
+			}
+		}
 		format, err := output.ParseFormat(v.GetString("output"))
 		if err != nil {
 			return cmdutil.FlagErrorf("%v", err)
@@ -115,6 +130,20 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		fmt.Fprintf(f.IOStreams.ErrOut, "\n%s", executed.UsageString())
 	}
 	return code
+}
+
+// source names where a global flag's value came from, in viper's order: the
+// flag, then the first environment variable that is set and not empty.
+func source(c *cobra.Command, flag string, envs ...string) string {
+	if fl := c.Flags().Lookup(flag); fl != nil && fl.Changed {
+		return "--" + flag
+	}
+	for _, e := range envs {
+		if os.Getenv(e) != "" {
+			return e
+		}
+	}
+	return "--" + flag
 }
 
 // oneLine keeps an error on one line, as the contract promises.

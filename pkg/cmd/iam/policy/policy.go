@@ -73,7 +73,7 @@ customer-managed KMS key if it has one. Only JSON is printed, so it pipes into t
 // value that is not acceptable is bad input (exit 2) naming its flag.
 func (o *PolicyOptions) Document() (iampolicy.PermissionsDocument, error) {
 	region, account, stream, kms := o.Region, o.AccountID, o.Stream, o.KMSKeyARN
-	src := map[string]string{"region": "--region", "account": "--account-id", "stream": "--stream"}
+	src := map[string]string{"region": o.Factory.Globals.RegionFrom(), "account": "--account-id", "stream": "--stream"}
 	if o.Dest != "" {
 		d, err := shared.Destination(o.Factory, o.Dest)
 		if err != nil {
