@@ -6,6 +6,7 @@ package awsarn
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -20,6 +21,7 @@ var (
 	streamRe     = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 	roleRe       = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):iam::([0-9]{12}):role/([\w+=,.@/-]+)$`)
 	kmsKeyRe     = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):kms:([a-z0-9-]+):([0-9]{12}):key/[0-9a-zA-Z-]{1,128}$`)
+	hostLabelRe  = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
 	kmsAliasRe   = regexp.MustCompile(`^arn:[a-z-]+:kms:[a-z0-9-]*:[0-9]*:alias/`)
 	externalIDRe = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // length checked apart: RE2 repeats stop at 1000
 )
@@ -165,6 +167,9 @@ func ValidateEndpointURL(s string) error {
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return bad("a fragment is not allowed")
 	}
+	if !validHost(u.Hostname()) {
+		return bad("the host is neither an IP address nor a DNS name (at most 253 characters, labels of at most 63)")
+	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return bad("the port must be 1 to 65535")
@@ -173,4 +178,21 @@ func ValidateEndpointURL(s string) error {
 		return bad("empty port")
 	}
 	return nil
+}
+
+// validHost accepts an IP address or a DNS name (labels of letters, digits,
+// '-' and '_', which container names use).
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if !hostLabelRe.MatchString(label) {
+			return false
+		}
+	}
+	return true
 }

@@ -160,7 +160,7 @@ func TestHostileKMSKeys(t *testing.T) {
 }
 
 func TestHostileEndpointURLs(t *testing.T) {
-	good := []string{"http://127.0.0.1:4567", "https://kinesis.us-east-1.amazonaws.com", "http://localhost:4567/", "http://[::1]:4567/kinesis", "https://vpce-1.kinesis.us-east-1.vpce.amazonaws.com/path"}
+	good := []string{"http://127.0.0.1:4567", "https://kinesis.us-east-1.amazonaws.com", "http://localhost:4567/", "http://[::1]:4567/kinesis", "https://vpce-1.kinesis.us-east-1.vpce.amazonaws.com/path", "http://kinesis_local:4567", "http://localhost.:4567"}
 	tests := []struct{ url, want string }{
 		{"http://user:secret@127.0.0.1:4567", "user name or password"},
 		{"http://secret@127.0.0.1:4567", "user name or password"},
@@ -178,6 +178,10 @@ func TestHostileEndpointURLs(t *testing.T) {
 		{"http://127.0.0.1:99999", "port must be 1 to 65535"},
 		{"http://127.0.0.1:", "empty port"},
 		{"http://127.0.0.1:4567\n", "not a URL"},
+		{"http://" + strings.Repeat("a", 100000), "neither an IP address nor a DNS name"},
+		{"http://" + strings.Repeat("a", 64) + ".com", "neither an IP address nor a DNS name"},
+		{"http://a..b:1", "neither an IP address nor a DNS name"},
+		{"http://-a:1", "neither an IP address nor a DNS name"},
 		{"", "scheme must be http or https"},
 	}
 	for _, u := range good {

@@ -131,3 +131,39 @@ func TestHostileRegionInUnusedVariable(t *testing.T) {
 		t.Errorf("output %q", e.Out)
 	}
 }
+
+// TestHostileHugeValueErrorLine: whatever echoes a 100,000-character value,
+// the error is one line of about maxErrorLine bytes that still says what is
+// wrong (its start) and how to fix it (its end).
+func TestHostileHugeValueErrorLine(t *testing.T) {
+	huge := strings.Repeat("a", 100000)
+	tests := []struct {
+		args       []string
+		start, end string
+	}{
+		{[]string{"dest", "show", huge}, "destination not found", "(see `ldexport dest list`)"},
+		{[]string{"gen", "--kinds", huge}, "--kinds: unknown event kind", "click, pageview)"},
+		{[]string{"dest", "show", "\x1b[2J" + huge + "\n"}, "destination not found", "(see `ldexport dest list`)"},
+	}
+	for _, tt := range tests {
+		e := cmdtest.New(t)
+		code := e.Run(Execute, tt.args...)
+		first, _, _ := strings.Cut(e.ErrOut.String(), "\n")
+		if code == 0 || len(first) > maxErrorLine+100 || !strings.HasPrefix(first, tt.start) || !strings.HasSuffix(first, tt.end) || strings.ContainsAny(first, "\x1b\r") {
+			t.Errorf("%.20q: exit %d, first line (%d bytes) %.200q … %.200q", tt.args, code, len(first), first, first[max(0, len(first)-200):])
+		}
+	}
+}
+
+func TestOneLineEscapesAndCuts(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a\nb\r\n  c", "a b c"},
+		{"red \x1b[31m here\x07", `red \x1b[31m here\x07`},
+		{strings.Repeat("é", 600), strings.Repeat("é", 350) + " … (300 bytes cut) … " + strings.Repeat("é", 100)},
+	}
+	for _, tt := range tests {
+		if got := oneLine(tt.in); got != tt.want {
+			t.Errorf("oneLine(%.40q) = %.80q, want %.80q", tt.in, got, tt.want)
+		}
+	}
+}

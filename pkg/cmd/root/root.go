@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/completion"
@@ -146,8 +148,37 @@ func source(c *cobra.Command, flag string, envs ...string) string {
 	return "--" + flag
 }
 
-// oneLine keeps an error on one line, as the contract promises.
+// maxErrorLine is the longest error line printed, in bytes; a longer one (a
+// message that repeats a huge input) loses its middle, keeping the start that
+// says what is wrong and the end that says how to fix it.
+const maxErrorLine = 1000
+
+// oneLine keeps an error on one short line, as the contract promises: line
+// breaks become spaces, other control characters (a terminal escape an input
+// carried) are shown escaped, and the middle of an overlong line is cut.
 func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	s = b.String()
+	if len(s) <= maxErrorLine {
+		return s
+	}
+	head := s[:runeStart(s, maxErrorLine*7/10)]
+	tail := s[runeStart(s, len(s)-maxErrorLine*2/10):]
+	return fmt.Sprintf("%s … (%d bytes cut) … %s", head, len(s)-len(head)-len(tail), tail)
+}
+
+// runeStart moves i back to the start of the UTF-8 sequence it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }
