@@ -9,21 +9,6 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 )
 
-// A stored destination, as YAML, for the hand-edited store cases; FIELD is
-// replaced by one more line.
-const storedDest = `version: 1
-destinations:
-  - name: prod
-    project: default
-    environment: production
-    region: us-east-1
-    streamName: ld-events
-    streamArn: arn:aws:kinesis:us-east-1:123456789012:stream/ld-events
-    roleArn: arn:aws:iam::123456789012:role/ld-export
-    accountId: "123456789012"
-    createdAt: 2026-11-26T10:00:00Z
-`
-
 // TestHostileInputs runs the whole command tree with inputs a hostile user
 // types: each must end with the contract's exit code and one short line on
 // stderr that names where the problem is, never echoing a password, and
@@ -40,7 +25,7 @@ func TestHostileInputs(t *testing.T) {
 		name      string
 		args      []string
 		env       map[string]string
-		store     string // store file contents, if any
+		edit      [2]string // a hand edit (old, new) of a store holding cmdtest's "prod"
 		wantCode  int
 		wantErr   string
 		wantUsage bool
@@ -69,12 +54,12 @@ func TestHostileInputs(t *testing.T) {
 		{name: "profile region mars-1 for send", args: []string{"send", "--stream", "s"}, env: map[string]string{"AWS_REGION": "", "AWS_CONFIG_FILE": profile}, wantCode: 2, wantErr: `the AWS configuration's region (profile default): invalid region "mars-1"`},
 		{name: "shards that overflow", args: []string{"shards", "--events-per-month", "1T", "--peak-factor", "1e300"}, wantCode: 2, wantErr: "needs more than 9,007,199,254,740,992 shards"},
 		{name: "gen project key with a newline", args: []string{"gen", "--project", "a\nb"}, wantCode: 2, wantErr: `--project: invalid project key "a\nb"`},
-		{name: "stored region mars-1", args: []string{"dest", "list"}, store: strings.Replace(storedDest, "region: us-east-1", "region: mars-1", 1), wantCode: 1, wantErr: `config.yaml:6: invalid destination store: destination 1 ("prod"): region: invalid region "mars-1"`},
-		{name: "stored endpoint with a password", args: []string{"dest", "check", "prod"}, store: storedDest + "    endpointUrl: http://user:secret@127.0.0.1:4567\n", wantCode: 1, wantErr: `config.yaml:12: invalid destination store: destination 1 ("prod"): endpointUrl: invalid endpoint URL "http://127.0.0.1:4567"`},
-		{name: "stored KMS alias", args: []string{"send", "--dest", "prod", "--dry-run"}, store: storedDest + "    kmsKeyArn: arn:aws:kms:us-east-1:123456789012:alias/x\n", wantCode: 1, wantErr: `config.yaml:12: invalid destination store: destination 1 ("prod"): kmsKeyArn: KMS key ARN`},
-		{name: "stored environment key with an escape", args: []string{"dest", "show", "prod"}, store: strings.Replace(storedDest, "environment: production", `environment: "prod\e[2J"`, 1), wantCode: 1, wantErr: `config.yaml:5: invalid destination store: destination 1 ("prod"): environment: invalid environment key "prod\x1b[2J"`},
-		{name: "stored account unlike the role's", args: []string{"iam", "policy", "--dest", "prod"}, store: strings.Replace(storedDest, `accountId: "123456789012"`, `accountId: "210987654321"`, 1), wantCode: 1, wantErr: `config.yaml:10: invalid destination store: destination 1 ("prod"): accountId: 210987654321 differs from the role ARN's account 123456789012`},
-		{name: "stored destination without a stream", args: []string{"dest", "list"}, store: strings.Replace(storedDest, "    streamName: ld-events\n", "", 1), wantCode: 1, wantErr: `config.yaml:3: invalid destination store: destination 1 ("prod"): streamName: invalid stream name ""`},
+		{name: "stored region mars-1", args: []string{"dest", "list"}, edit: [2]string{"region: us-east-1", "region: mars-1"}, wantCode: 1, wantErr: `config.yaml:7: invalid destination store: destination 1 ("prod"): region: invalid region "mars-1"`},
+		{name: "stored endpoint with a password", args: []string{"dest", "check", "prod"}, edit: [2]string{"    createdAt:", "    endpointUrl: http://user:secret@127.0.0.1:4567\n    createdAt:"}, wantCode: 1, wantErr: `config.yaml:12: invalid destination store: destination 1 ("prod"): endpointUrl: invalid endpoint URL "http://127.0.0.1:4567"`},
+		{name: "stored KMS alias", args: []string{"send", "--dest", "prod", "--dry-run"}, edit: [2]string{"    createdAt:", "    kmsKeyArn: arn:aws:kms:us-east-1:123456789012:alias/x\n    createdAt:"}, wantCode: 1, wantErr: `config.yaml:12: invalid destination store: destination 1 ("prod"): kmsKeyArn: KMS key ARN`},
+		{name: "stored environment key with an escape", args: []string{"dest", "show", "prod"}, edit: [2]string{"environment: production", `environment: "prod\e[2J"`}, wantCode: 1, wantErr: `config.yaml:6: invalid destination store: destination 1 ("prod"): environment: invalid environment key "prod\x1b[2J"`},
+		{name: "stored account unlike the role's", args: []string{"iam", "policy", "--dest", "prod"}, edit: [2]string{`accountId: "123456789012"`, `accountId: "210987654321"`}, wantCode: 1, wantErr: `config.yaml:11: invalid destination store: destination 1 ("prod"): accountId: 210987654321 differs from the role ARN's account 123456789012`},
+		{name: "stored destination without a stream", args: []string{"dest", "list"}, edit: [2]string{"    streamName: ld-events\n", ""}, wantCode: 1, wantErr: `config.yaml:4: invalid destination store: destination 1 ("prod"): streamName: invalid stream name ""`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,11 +67,15 @@ func TestHostileInputs(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			if tt.store != "" {
-				if err := os.MkdirAll(filepath.Dir(e.StorePath), 0o700); err != nil {
-					t.Fatal(err)
+			var stored string
+			if tt.edit[0] != "" {
+				e.Seed(t, cmdtest.Destinations()[0])
+				data, err := os.ReadFile(e.StorePath)
+				if err != nil || !strings.Contains(string(data), tt.edit[0]) {
+					t.Fatalf("seeded store %v lacks %q:\n%s", err, tt.edit[0], data)
 				}
-				if err := os.WriteFile(e.StorePath, []byte(tt.store), 0o600); err != nil {
+				stored = strings.Replace(string(data), tt.edit[0], tt.edit[1], 1)
+				if err := os.WriteFile(e.StorePath, []byte(stored), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -109,10 +98,10 @@ func TestHostileInputs(t *testing.T) {
 				t.Errorf("the password is echoed:\n%s", stderr)
 			}
 			data, err := os.ReadFile(e.StorePath)
-			if tt.store == "" && err == nil {
+			if stored == "" && err == nil {
 				t.Errorf("a store was written:\n%s", data)
 			}
-			if tt.store != "" && string(data) != tt.store {
+			if stored != "" && string(data) != stored {
 				t.Errorf("the hand-edited store was rewritten:\n%s", data)
 			}
 		})
