@@ -105,22 +105,25 @@ func (e *SameFileError) Error() string {
 }
 
 // Distinct returns a *SameFileError for the first two paths that name the
-// same file: for files that exist, the same device and inode after following
-// symbolic links (hard links included); for files not there yet, the same
-// resolved path. Devices such as /dev/null are never the same file as
-// anything. Empty paths are ignored.
-func Distinct(paths ...Named) error {
+// same file where at least one of them is written (in writes); paths only
+// read may name one file between them (a file sent twice). Files that exist
+// are the same when they have the same device and inode after following
+// symbolic links (hard links included); files not there yet, when their
+// resolved paths are equal. Devices such as /dev/null are never the same
+// file as anything. Empty paths are ignored.
+func Distinct(reads, writes []Named) error {
 	type key struct {
 		n        Named
+		write    bool
 		resolved string
 		info     fs.FileInfo // nil: does not exist
 	}
 	var keys []key
-	for _, n := range paths {
+	for i, n := range append(append([]Named(nil), reads...), writes...) {
 		if n.Path == "" {
 			continue
 		}
-		k := key{n: n, info: n.Info}
+		k := key{n: n, write: i >= len(reads), info: n.Info}
 		if k.info == nil {
 			r, err := Resolve(n.Path)
 			if err != nil {
@@ -137,6 +140,9 @@ func Distinct(paths ...Named) error {
 			continue
 		}
 		for _, o := range keys {
+			if !k.write && !o.write {
+				continue
+			}
 			same := false
 			switch {
 			case k.info != nil && o.info != nil:

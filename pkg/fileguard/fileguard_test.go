@@ -75,25 +75,28 @@ func TestDistinct(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	input := Named{"input", in, nil}
 	tests := []struct {
-		name  string
-		paths []Named
-		same  string // "" when distinct
+		name   string
+		reads  []Named
+		writes []Named
+		same   string // "" when distinct
 	}{
-		{"different files", []Named{{"input", in, nil}, {"--reject-file", other, nil}}, ""},
-		{"same path", []Named{{"input", in, nil}, {"--reject-file", in, nil}}, "input " + in + " and --reject-file " + in},
-		{"relative and absolute", []Named{{"input", rel, nil}, {"--reject-file", in, nil}}, "input " + rel},
-		{"symlink", []Named{{"input", in, nil}, {"--checkpoint", filepath.Join(dir, "in-link"), nil}}, "--checkpoint"},
-		{"hard link", []Named{{"input", in, nil}, {"--reject-file", filepath.Join(dir, "in-hard"), nil}}, "--reject-file"},
-		{"both new", []Named{{"--reject-file", filepath.Join(dir, "new.ndjson"), nil}, {"--checkpoint", filepath.Join(dir, ".", "new.ndjson"), nil}}, "--checkpoint"},
-		{"dangling link to a new file", []Named{{"--reject-file", filepath.Join(dir, "new.ndjson"), nil}, {"--checkpoint", filepath.Join(dir, "new-link"), nil}}, "--checkpoint"},
-		{"redirected standard input", []Named{{"standard input", "-", stdinInfo}, {"--reject-file", in, nil}}, "standard input and --reject-file"},
-		{"devices", []Named{{"input", os.DevNull, nil}, {"--reject-file", os.DevNull, nil}}, ""},
-		{"empty ignored", []Named{{"input", in, nil}, {"--checkpoint", "", nil}}, ""},
+		{"different files", []Named{input}, []Named{{"--reject-file", other, nil}}, ""},
+		{"same path", []Named{input}, []Named{{"--reject-file", in, nil}}, "input " + in + " and --reject-file " + in},
+		{"relative and absolute", []Named{{"input", rel, nil}}, []Named{{"--reject-file", in, nil}}, "input " + rel},
+		{"symlink", []Named{input}, []Named{{"--checkpoint", filepath.Join(dir, "in-link"), nil}}, "--checkpoint"},
+		{"hard link", []Named{input}, []Named{{"--reject-file", filepath.Join(dir, "in-hard"), nil}}, "--reject-file"},
+		{"both new", nil, []Named{{"--reject-file", filepath.Join(dir, "new.ndjson"), nil}, {"--checkpoint", filepath.Join(dir, ".", "new.ndjson"), nil}}, "--checkpoint"},
+		{"dangling link to a new file", nil, []Named{{"--reject-file", filepath.Join(dir, "new.ndjson"), nil}, {"--checkpoint", filepath.Join(dir, "new-link"), nil}}, "--checkpoint"},
+		{"redirected standard input", []Named{{"standard input", "-", stdinInfo}}, []Named{{"--reject-file", in, nil}}, "standard input and --reject-file"},
+		{"devices", []Named{{"input", os.DevNull, nil}}, []Named{{"--reject-file", os.DevNull, nil}}, ""},
+		{"empty ignored", []Named{input}, []Named{{"--checkpoint", "", nil}}, ""},
+		{"an input read twice", []Named{input, {"input", filepath.Join(dir, "in-link"), nil}}, []Named{{"--reject-file", other, nil}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Distinct(tt.paths...)
+			err := Distinct(tt.reads, tt.writes)
 			if tt.same == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -111,11 +111,14 @@ func readHolder(lp string) *Holder {
 // Path returns the lock file's path.
 func (l *Lock) Path() string { return l.path }
 
-// Unlock empties the lock file (it names no holder any more) and releases the lock.
+// Unlock empties the lock file (it names no holder any more) and releases
+// the lock. Unlocking again does nothing.
 func (l *Lock) Unlock() error {
-	if l == nil {
+	if l == nil || l.fl == nil {
 		return nil
 	}
 	_ = os.Truncate(l.path, 0)
-	return l.fl.Unlock()
+	err := l.fl.Unlock()
+	l.fl = nil
+	return err
 }
