@@ -397,6 +397,17 @@ func TestCheckpointHolderProcess(t *testing.T) {
 	}
 }
 
+// bigLines is more input (24 MiB) than send holds in memory (16 MiB): a run
+// that stops early cannot have read it all.
+func bigLines() []string {
+	ls := lines(24 << 10)
+	pad := strings.Repeat("x", 900)
+	for i := range ls {
+		ls[i] = strings.Replace(ls[i], `"n":`, `"pad":"`+pad+`","n":`, 1)
+	}
+	return ls
+}
+
 // TestHostileUnreadAccounted: a run that stops early names, per input, the
 // first line never read ("unread"), and tells how to send the rest; the
 // lines sent, the lines in the reject file and the lines from fromLine on
@@ -404,7 +415,7 @@ func TestCheckpointHolderProcess(t *testing.T) {
 func TestHostileUnreadAccounted(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.ndjson"), filepath.Join(dir, "b.ndjson")
-	la, lb := lines(3000), lines(40)
+	la, lb := bigLines(), lines(40)
 	for i := range lb {
 		lb[i] = strings.Replace(lb[i], `"n":`, `"b":`, 1)
 	}
@@ -412,7 +423,7 @@ func TestHostileUnreadAccounted(t *testing.T) {
 	writeFile(t, b, strings.Join(lb, "\n")+"\n")
 	fatal := &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Stream s not found."}
 	invalidA := append(append([]string(nil), la[:1000]...), `{"broken":`)
-	invalidA = append(invalidA, la[1000:]...)
+	invalidA = append(invalidA, la[1000:3000]...)
 	inv := filepath.Join(dir, "invalid.ndjson")
 	writeFile(t, inv, strings.Join(invalidA, "\n")+"\n")
 
@@ -522,17 +533,18 @@ func TestHostileUnreadAccounted(t *testing.T) {
 func TestHostileUnreadStdinAndCheckpoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := hostileRun(t, ctx, SendOptions{RejectFile: filepath.Join(t.TempDir(), "rej")}, &stalledKinesis{after: 1, cancel: cancel}, "", strings.NewReader(strings.Join(lines(3000), "\n")))
+	r := hostileRun(t, ctx, SendOptions{RejectFile: filepath.Join(t.TempDir(), "rej")}, &stalledKinesis{after: 1, cancel: cancel}, "", strings.NewReader(strings.Join(bigLines(), "\n")))
 	if cmdutil.ExitCode(r.err) != 130 || len(r.summary.Unread) != 1 || r.summary.Unread[0].File != "-" || r.summary.Unread[0].FromLine != r.summary.Records+1 {
 		t.Fatalf("stdin: %v %+v", r.err, r.summary)
 	}
-	if !strings.Contains(r.stderr, fmt.Sprintf("Never read: standard input from line %d", r.summary.Records+1)) || !strings.Contains(r.stderr, fmt.Sprintf("<the same input> | tail -n +%d | ldexport send --stream s", r.summary.Records+1)) {
+	if !strings.Contains(r.stderr, fmt.Sprintf("Never read: standard input from line %d", r.summary.Records+1)) || !strings.Contains(r.stderr, fmt.Sprintf("<the same input> | tail -n +%d | ldexport send --stream s", r.summary.Records+1)) ||
+		strings.Contains(r.stderr, "with --checkpoint FILE") {
 		t.Fatalf("stderr:\n%s", r.stderr)
 	}
 
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.ndjson")
-	writeFile(t, a, strings.Join(lines(3000), "\n"))
+	writeFile(t, a, strings.Join(bigLines(), "\n"))
 	ck := filepath.Join(dir, "ck.json")
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
@@ -582,5 +594,23 @@ func TestHostileRefusedBeforeKinesis(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(v); string(got) != "{}\n" {
 		t.Fatalf("input changed: %q", got)
+	}
+}
+
+func TestResendFlags(t *testing.T) {
+	tests := []struct {
+		opts    SendOptions
+		globals cmdutil.GlobalOptions
+		want    string
+	}{
+		{SendOptions{Stream: "s", PartitionKey: "random", OnInvalid: "fail"}, cmdutil.GlobalOptions{}, " --stream s"},
+		{SendOptions{Dest: "prod", PartitionKey: "event.contextKeys.user", OnInvalid: "skip", Raw: true, DryRun: true}, cmdutil.GlobalOptions{Profile: "dev"}, " --dest prod --profile dev --partition-key event.contextKeys.user --on-invalid skip --raw --dry-run"},
+		{SendOptions{Stream: "s", Balance: true, NoPace: true}, cmdutil.GlobalOptions{ConfigPath: "/my dir/it's.yaml", Region: "eu-west-1", EndpointURL: "http://127.0.0.1:4567"}, ` --stream s --config '/my dir/it'\''s.yaml' --region eu-west-1 --endpoint-url http://127.0.0.1:4567 --balance --no-pace`},
+	}
+	for _, tt := range tests {
+		tt.opts.Factory = &cmdutil.Factory{Globals: &tt.globals}
+		if got := resendFlags(&tt.opts); got != tt.want {
+			t.Errorf("resendFlags = %q, want %q", got, tt.want)
+		}
 	}
 }

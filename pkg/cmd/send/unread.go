@@ -3,6 +3,7 @@ package send
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/iostreams"
@@ -69,7 +70,9 @@ func printUnread(ios *iostreams.IOStreams, opts *SendOptions, in *inputs, unread
 		}
 		fmt.Fprintf(ios.ErrOut, "  %s%s\n", cmd, note)
 	}
-	fmt.Fprintln(ios.ErrOut, "(with --checkpoint FILE, an interrupted run is finished by running the same command again)")
+	if !slices.ContainsFunc(in.list, func(src *input) bool { return src.name == "-" }) {
+		fmt.Fprintln(ios.ErrOut, "(with --checkpoint FILE, a run that stops is finished by running the same command again)")
+	}
 }
 
 func displayName(file string) string {
@@ -104,7 +107,7 @@ func resendFlags(opts *SendOptions) string {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{opts.Raw, "--raw"}, {opts.Balance, "--balance"}, {opts.NoPace, "--no-pace"}} {
+	}{{opts.Raw, "--raw"}, {opts.Balance, "--balance"}, {opts.NoPace, "--no-pace"}, {opts.DryRun, "--dry-run"}} {
 		if f.on {
 			a = append(a, f.name)
 		}
