@@ -116,3 +116,48 @@ func openGivenRejectFile(path string, appendOK bool) (*os.File, error) {
 	}
 	return fh, nil
 }
+
+// Thresholds of wholeLines: whole lines are written out once this much is
+// buffered; a line still growing past maxPartial (an oversize line streamed
+// to the reject file) is written out in parts, to keep memory bounded.
+const (
+	flushAt    = 64 << 10
+	maxPartial = 1 << 20
+)
+
+// wholeLines buffers lines for a file opened with O_APPEND and writes them
+// out whole lines at a time, one write call each, so that two runs
+// appending to one reject file at once never split each other's lines
+// (lines over maxPartial excepted). Not safe for concurrent use.
+type wholeLines struct {
+	f   *os.File
+	buf []byte
+}
+
+// Write adds p to the current line.
+func (w *wholeLines) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > maxPartial+flushAt {
+		return len(p), w.Flush()
+	}
+	return len(p), nil
+}
+
+// WriteByte adds c; a newline ends the line and may write the buffer out.
+func (w *wholeLines) WriteByte(c byte) error {
+	w.buf = append(w.buf, c)
+	if c == '\n' && len(w.buf) >= flushAt {
+		return w.Flush()
+	}
+	return nil
+}
+
+// Flush writes the buffer out in one call.
+func (w *wholeLines) Flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.f.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}

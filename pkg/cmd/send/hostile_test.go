@@ -614,3 +614,74 @@ func TestResendFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileSharedRejectFileKeepsLinesWhole: two runs started at once with
+// the same (empty) --reject-file both append to it; every rejected line of
+// both is in it once and whole. The old code truncated the file at each
+// start and flushed its buffer in the middle of lines.
+func TestHostileSharedRejectFileKeepsLinesWhole(t *testing.T) {
+	rej := filepath.Join(t.TempDir(), "rejects.ndjson")
+	const perRun = 3000
+	want := map[string]int{}
+	var inputs [2][]string
+	for run := range inputs {
+		for i := range perRun {
+			l := fmt.Sprintf("not json, run %d line %d %s", run, i, strings.Repeat("y", i%700))
+			inputs[run] = append(inputs[run], l)
+			want[l]++
+		}
+	}
+	type out struct {
+		run int
+		r   hostileResult
+	}
+	done := make(chan out, 2)
+	var pipes [2]*io.PipeWriter
+	for run := range pipes {
+		pr, pw := io.Pipe()
+		pipes[run] = pw
+		go func() {
+			done <- out{run, hostileRun(t, context.Background(), SendOptions{DryRun: true, OnInvalid: "skip", RejectFile: rej}, nil, "", pr)}
+		}()
+	}
+	// A write to a pipe returns once the run reads it: by then the run has
+	// opened the reject file, which it does before reading.
+	for _, pw := range pipes {
+		if _, err := pw.Write([]byte("\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Fed in turns, a few lines each, so that both runs write at once.
+	go func() {
+		for i := 0; i < perRun; i += 7 {
+			for run, pw := range pipes {
+				_, _ = pw.Write([]byte(strings.Join(inputs[run][i:min(i+7, perRun)], "\n") + "\n"))
+			}
+		}
+		for _, pw := range pipes {
+			_ = pw.Close()
+		}
+	}()
+	for range pipes {
+		o := <-done
+		if o.r.err != nil || o.r.summary.Invalid != perRun {
+			t.Fatalf("run %d: %v %+v", o.run, o.r.err, o.r.summary)
+		}
+	}
+	data, err := os.ReadFile(rej)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		got[l]++
+	}
+	for l, n := range got {
+		if want[l] != n {
+			t.Fatalf("reject file holds %q %d times (a split or lost line)", l[:min(len(l), 60)], n)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("reject file holds %d distinct lines, want %d", len(got), len(want))
+	}
+}

@@ -1,7 +1,6 @@
 package send
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -347,7 +346,7 @@ type rejectFile struct {
 	started  time.Time // names the default file
 	errOut   io.Writer
 	f        *os.File
-	w        *bufio.Writer
+	w        *wholeLines
 	count    int
 	err      error
 	closed   bool // after the summary: a reader abandoned mid-read may still call in
@@ -365,7 +364,7 @@ func (r *rejectFile) open() error {
 		return err
 	}
 	r.path = fh.Name()
-	r.f, r.w = fh, bufio.NewWriter(fh)
+	r.f, r.w = fh, &wholeLines{f: fh}
 	return nil
 }
 
