@@ -195,3 +195,24 @@ func TestTryLockNamesHolder(t *testing.T) {
 		t.Fatalf("released lock file still names a holder: %q", data)
 	}
 }
+
+// TestLockLeavesForeignFileAlone: a file at PATH.lock that is not a lock file
+// (the user's own) is locked but never written.
+func TestLockLeavesForeignFileAlone(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "ck.json")
+	write(t, ck+".lock", "my notes\n")
+	l, err := TryLock(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TryLock(ck); !errors.As(err, new(*LockedError)) {
+		t.Fatalf("second lock: %v", err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(ck + ".lock"); string(got) != "my notes\n" {
+		t.Fatalf("the file was written: %q", got)
+	}
+}

@@ -16,8 +16,9 @@ import (
 // released: removing it would let two processes lock two different files of
 // the same name.
 type Lock struct {
-	fl   *flock.Flock
-	path string
+	fl    *flock.Flock
+	path  string
+	named bool // the lock file names this process
 }
 
 // Holder is who holds a lock, as the holder wrote it into the lock file.
@@ -88,11 +89,15 @@ func lock(ctx context.Context, path string, retry time.Duration) (*Lock, error) 
 	if !ok {
 		return nil, &LockedError{Path: lp, Holder: readHolder(lp)}
 	}
-	host, _ := os.Hostname()
-	h, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Since: time.Now().UTC()})
-	// Only the holder writes the lock file, so this cannot race with another writer.
-	_ = os.WriteFile(lp, append(h, '\n'), 0o600)
-	return &Lock{fl: fl, path: lp}, nil
+	l := &Lock{fl: fl, path: lp}
+	// Only the holder writes the lock file, so this cannot race with another
+	// writer. A file of that name that holds something else is left alone.
+	if data, err := os.ReadFile(lp); err == nil && (len(data) == 0 || readHolder(lp) != nil) {
+		host, _ := os.Hostname()
+		h, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Since: time.Now().UTC()})
+		l.named = os.WriteFile(lp, append(h, '\n'), 0o600) == nil
+	}
+	return l, nil
 }
 
 // readHolder reads who holds the lock file lp; nil when it does not say.
@@ -117,7 +122,9 @@ func (l *Lock) Unlock() error {
 	if l == nil || l.fl == nil {
 		return nil
 	}
-	_ = os.Truncate(l.path, 0)
+	if l.named {
+		_ = os.Truncate(l.path, 0)
+	}
 	err := l.fl.Unlock()
 	l.fl = nil
 	return err
