@@ -79,8 +79,8 @@ type timeoutCause struct {
 func (t *timeoutCause) Error() string        { return Short(t.err) }
 func (t *timeoutCause) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// head is "Kinesis PutRecords on stream "s" in us-east-1".
-func (o Op) head() string {
+// Head names the call and where it went: "Kinesis PutRecords on stream "s" in us-east-1".
+func (o Op) Head() string {
 	var b strings.Builder
 	b.WriteString(o.Service)
 	if o.Call != "" {
@@ -110,7 +110,7 @@ func message(e *Error) string {
 	}
 	switch e.Kind {
 	case Canceled:
-		return "interrupted during " + op.head()
+		return "interrupted during " + op.Head()
 	case Timeout:
 		what, fix = timeoutText(e.Err, op)
 	case NotFound:
@@ -160,7 +160,7 @@ func message(e *Error) string {
 	default:
 		what = detail
 	}
-	s := op.head() + ": " + what
+	s := op.Head() + ": " + what
 	if fix != "" {
 		s += "; fix: " + fix
 	}
