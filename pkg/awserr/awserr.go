@@ -60,6 +60,8 @@ func Short(err error) string {
 		}
 		if snap := snapshot(de.Snapshot); snap != "" {
 			s += fmt.Sprintf(" %q", snap)
+		} else if de.Err != nil {
+			s += ": " + oneLine(de.Err.Error())
 		}
 		return s
 	}
@@ -71,6 +73,11 @@ func Short(err error) string {
 // error ...", "request send failed", "exceeded maximum number of attempts")
 // and url.Error's "Post URL:" are dropped, down to the net/http or net error.
 func innermost(err error) error {
+	// Wrappers of ours around the SDK's error add nothing the message lacks.
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		err = oe.Err
+	}
 	for {
 		var next error
 		switch e := err.(type) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/aws/smithy-go"
 )
 
 // Op names a call for the message: what was asked of which service, about
@@ -51,6 +53,16 @@ func Explain(ctx context.Context, err error, op Op) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return err
+	}
+	// The SDK's chain names the service and the call when op does not.
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		if op.Service == "" {
+			op.Service = oe.ServiceID
+		}
+		if op.Call == "" {
+			op.Call = oe.OperationName
+		}
 	}
 	if ce := ContextErr(ctx, op); ce != nil {
 		return ce
@@ -121,7 +133,11 @@ func message(e *Error) string {
 		}
 	case AccessDenied:
 		what = "access denied (" + detail + ")"
-		fix = "grant the caller " + or(op.Permission, "permission for "+op.Call) + " on it, or use other credentials (--profile)"
+		perm := op.Permission
+		if perm == "" && op.Service != "" && op.Call != "" {
+			perm = strings.ToLower(op.Service) + ":" + op.Call
+		}
+		fix = "grant the caller " + or(perm, "permission for "+op.Call) + " on it, or use other credentials (--profile)"
 	case KMS:
 		what = "its KMS key cannot be used (" + detail + ")"
 		fix = "enable the key and allow the caller kms:GenerateDataKey on it"
