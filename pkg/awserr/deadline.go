@@ -36,7 +36,7 @@ func WithDeadline(ctx context.Context, d time.Duration, name string) (context.Co
 // error may blur the two (a request context cancelled after its parent's
 // deadline reports "context canceled").
 func ContextErr(ctx context.Context, op Op) *Error {
-	if ctx == nil || ctx.Err() == nil {
+	if ctx.Err() == nil {
 		return nil
 	}
 	var dl *Deadline

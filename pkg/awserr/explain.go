@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -62,6 +63,14 @@ func Explain(ctx context.Context, err error, op Op) error {
 		}
 		if op.Call == "" {
 			op.Call = oe.OperationName
+		}
+	}
+	// The request's URL names the endpoint when op does not (AWS's own, or
+	// one from AWS_ENDPOINT_URL_*).
+	var ue *url.Error
+	if op.Endpoint == "" && errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+			op.Endpoint = u.Scheme + "://" + u.Host
 		}
 	}
 	if ce := ContextErr(ctx, op); ce != nil {
@@ -144,6 +153,10 @@ func message(e *Error) string {
 	case Credentials:
 		what = "AWS rejected the credentials (" + detail + ")"
 		fix = "check --profile / AWS_PROFILE and the credentials it uses, or log in again (aws sso login)"
+		if Code(e.Err) == "" {
+			what = "no usable AWS credentials (" + detail + ")"
+			fix = "set --profile or AWS_PROFILE, run `aws configure`, or log in (aws sso login)"
+		}
 	case Invalid:
 		what = "the request was refused (" + detail + ")"
 	case Unsupported:

@@ -157,6 +157,8 @@ func Classify(err error) Kind {
 		return BadResponse
 	}
 	switch {
+	case noCredentials(err):
+		return Credentials
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Refused
 	case isDNS(err), isDial(err):
@@ -184,6 +186,14 @@ func MaybeDone(err error) bool {
 		return statusCode(err) < 300
 	}
 	return false
+}
+
+// noCredentials recognises the SDK's failure to find credentials at all
+// (before any request went out).
+func noCredentials(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "get credentials") || strings.Contains(msg, "failed to refresh cached credentials") ||
+		strings.Contains(msg, "failed to retrieve credentials")
 }
 
 func isTimeout(err error) bool {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/ldexport/ldexport/pkg/awserr"
 )
 
@@ -63,10 +65,19 @@ func (m attemptTimeout) HandleFinalize(ctx context.Context, in middleware.Finali
 	actx, cancel := awserr.WithDeadline(ctx, m.t.Attempt, "per-attempt limit")
 	defer cancel()
 	out, md, err := next.HandleFinalize(actx, in)
-	if err != nil && ctx.Err() == nil {
+	if err == nil {
+		return out, md, nil
+	}
+	if ctx.Err() == nil {
 		if dl := m.t.which(actx, err); dl != nil {
 			err = &attemptError{dl: dl, err: err}
 		}
+	}
+	// A deadline or an interrupt hides the request's URL (net/http's
+	// url.Error is replaced by the context's error): keep it for the message.
+	var ue *url.Error
+	if req, ok := in.Request.(*smithyhttp.Request); ok && req.URL != nil && req.URL.Host != "" && !errors.As(err, &ue) && awserr.Code(err) == "" {
+		err = &url.Error{Op: req.Method, URL: req.URL.Scheme + "://" + req.URL.Host, Err: err}
 	}
 	return out, md, err
 }

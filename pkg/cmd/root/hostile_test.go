@@ -276,3 +276,27 @@ func TestHostileSendUnconfirmedRecordsAreNotSent(t *testing.T) {
 		})
 	}
 }
+
+// iam apply: a silent STS endpoint ends at --timeout with exit 1; an
+// interrupt is 130.
+func TestHostileIAMApplySilentEndpoint(t *testing.T) {
+	e, _ := hostileEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	url := endpointtest.Silent(t)
+	t.Setenv("AWS_ENDPOINT_URL_STS", url)
+	t.Setenv("AWS_ENDPOINT_URL_IAM", url)
+
+	code, _ := runBounded(t, context.Background(), e, 15*time.Second, "iam", "apply", "--dest", "d", "--timeout", "700ms")
+	line := oneErrorLine(t, e.ErrOut.String())
+	if code != 1 || !strings.Contains(line, "STS GetCallerIdentity at "+url+": timed out after 700ms (--timeout) with no answer") {
+		t.Fatalf("exit %d, stderr %q", code, e.ErrOut)
+	}
+
+	e.Reset()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	if code, _ := runBounded(t, ctx, e, 15*time.Second, "iam", "apply", "--dest", "d"); code != 130 {
+		t.Fatalf("exit %d after an interrupt, want 130; stderr %q", code, e.ErrOut)
+	}
+}

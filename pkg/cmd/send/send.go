@@ -229,7 +229,7 @@ func (t target) op(call string) awserr.Op {
 // describeFatal turns an error that stopped the run into one line that says
 // what is wrong, where, and the fix.
 func describeFatal(fe *sender.FatalError, t target) error {
-	return awserr.Explain(nil, fe.Err, t.op("PutRecords"))
+	return awserr.Explain(context.Background(), fe.Err, t.op("PutRecords"))
 }
 
 // input is one opened input.
