@@ -8,7 +8,6 @@ package preflight
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -200,9 +199,8 @@ func (r *run) account() {
 func (r *run) stream(ctx context.Context) {
 	d := r.d
 	out, err := r.in.Kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(d.StreamName)})
-	var nf *types.ResourceNotFoundException
 	switch {
-	case errors.As(err, &nf):
+	case awserr.Classify(err) == awserr.NotFound:
 		where := "region " + d.Region
 		if r.in.LocalEndpoint != "" {
 			where = "local endpoint " + r.in.LocalEndpoint
@@ -327,9 +325,8 @@ func (r *run) checkRole(ctx context.Context) {
 		return
 	}
 	out, err := r.in.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(arn.RoleName())})
-	var nse *iamtypes.NoSuchEntityException
 	switch {
-	case errors.As(err, &nse):
+	case awserr.Classify(err) == awserr.NotFound:
 		r.roleSkip = "the role does not exist"
 		r.add(CheckRole, Fail, "role %s does not exist in account %s; fix: ldexport iam apply --dest %s", arn.RoleName(), d.AccountID, d.Name)
 		return

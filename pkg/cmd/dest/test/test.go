@@ -183,8 +183,8 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	var verifyErr error
 	if opts.Verify {
 		rec, err := streamread.Find(ctx, client, d.StreamName, res.ShardID, res.SequenceNumber, opts.Sleep)
-		read := op
-		read.Call, read.Permission = "GetRecords", "kinesis:GetRecords"
+		read := op // the call (GetShardIterator, GetRecords) is named from the SDK's error
+		read.Call, read.Permission = "", ""
 		switch ce := awserr.ContextErr(ctx, read); {
 		case ce != nil && ce.Kind == awserr.Canceled:
 			return ce

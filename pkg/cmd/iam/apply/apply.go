@@ -6,7 +6,6 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/ldexport/ldexport/pkg/awserr"
 	"io"
@@ -20,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/iam/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
@@ -445,12 +443,7 @@ func sameDocument(stored, want string) bool {
 }
 
 func isNoSuchEntity(err error) bool {
-	var nse *iamtypes.NoSuchEntityException
-	if errors.As(err, &nse) {
-		return true
-	}
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity"
+	return awserr.Classify(err) == awserr.NotFound
 }
 
 // awsError explains a failed call (action is its IAM permission,
