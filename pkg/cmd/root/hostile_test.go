@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -300,5 +303,54 @@ func TestHostileIAMApplySilentEndpoint(t *testing.T) {
 	time.AfterFunc(300*time.Millisecond, cancel)
 	if code, _ := runBounded(t, ctx, e, 15*time.Second, "iam", "apply", "--dest", "d"); code != 130 {
 		t.Fatalf("exit %d after an interrupt, want 130; stderr %q", code, e.ErrOut)
+	}
+}
+
+// TestHostileSignalChild is ldexport as main runs it, in a child process of
+// TestHostileSIGINTIs130: the arguments come in LDEXPORT_TEST_ARGS.
+func TestHostileSignalChild(t *testing.T) {
+	args := os.Getenv("LDEXPORT_TEST_ARGS")
+	if args == "" {
+		t.Skip("only a child process of TestHostileSIGINTIs130")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := cmdtest.New(t)
+	code := Execute(ctx, e.Factory, strings.Split(args, "\n"))
+	stop()
+	fmt.Fprint(os.Stderr, e.ErrOut.String())
+	os.Exit(code)
+}
+
+// A real SIGINT while a call waits on an endpoint that never answers: exit 130.
+func TestHostileSIGINTIs130(t *testing.T) {
+	for _, name := range []string{"dest test", "dest check"} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := hostileEnv(t)
+			url := endpointtest.Silent(t)
+			args := append([]string{"--config", e.StorePath, "--endpoint-url", url}, strings.Fields(name)...)
+			args = append(args, "d")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHostileSignalChild$")
+			cmd.Env = append(os.Environ(), "LDEXPORT_TEST_ARGS="+strings.Join(args, "\n"))
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second) // the call is waiting by then
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatalf("still running 15s after SIGINT")
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 130 || !strings.Contains(stderr.String(), "interrupted") {
+				t.Fatalf("exit %d after SIGINT, want 130; stderr:\n%s", code, stderr.String())
+			}
+		})
 	}
 }
