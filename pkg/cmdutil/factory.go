@@ -3,8 +3,6 @@ package cmdutil
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -127,7 +125,7 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 	// The SDK's own log lines (e.g. IMDS fallbacks) would break the promise of
 	// one error line on stderr; errors reach the user through return values.
 	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
-	if isLoopback(endpointURL) {
+	if IsLoopback(endpointURL) {
 		// A local emulator: never ask the EC2 metadata service for credentials.
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
@@ -144,7 +142,7 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("cannot load AWS configuration: %w", err)
 	}
-	if isLoopback(endpointURL) {
+	if IsLoopback(endpointURL) {
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
 		}
@@ -156,20 +154,4 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 		return aws.Config{}, UsageErrorf("no AWS region: pass --region, set AWS_REGION, or set a region in the AWS profile")
 	}
 	return cfg, nil
-}
-
-func isLoopback(endpoint string) bool {
-	if endpoint == "" {
-		return false
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -82,8 +82,9 @@ type harness struct {
 	stsURL string
 }
 
-// kinesisProxy passes requests to kinesalite, remembers the access key of
-// each request's signature, and can corrupt the data GetRecords returns.
+// kinesisProxy passes requests to kinesalite, remembers the operation and the
+// access key of each request's signature ("PutRecord AKID"), and can corrupt
+// the data GetRecords returns.
 type kinesisProxy struct {
 	*httptest.Server
 	mu         sync.Mutex
@@ -118,8 +119,9 @@ func newKinesisProxy(t *testing.T, target string) *kinesisProxy {
 		auth := r.Header.Get("Authorization")
 		if _, after, ok := strings.Cut(auth, "Credential="); ok {
 			key, _, _ := strings.Cut(after, "/")
+			_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 			p.mu.Lock()
-			p.accessKeys = append(p.accessKeys, key)
+			p.accessKeys = append(p.accessKeys, op+" "+key)
 			p.mu.Unlock()
 		}
 		rp.ServeHTTP(w, r)
@@ -282,7 +284,7 @@ func TestDestTestAssumeRole(t *testing.T) {
 	h := newHarness(t, "ld-events:1")
 	h.create("local", "ld-events", "--external-id", "ext-123")
 
-	t.Run("credentials of the role sign the PutRecord", func(t *testing.T) {
+	t.Run("the role signs the PutRecord, the caller reads it back", func(t *testing.T) {
 		fake := awsquerytest.NewServer(t, map[string]awsquerytest.Handler{"AssumeRole": awsquerytest.OK(assumeRoleXML)})
 		h.stsURL = fake.URL
 		before := len(h.proxy.keys())
@@ -298,10 +300,23 @@ func TestDestTestAssumeRole(t *testing.T) {
 		if len(keys) == 0 {
 			t.Fatal("no Kinesis request went through the proxy")
 		}
+		puts, reads := 0, 0
 		for _, k := range keys {
-			if k != "ASIAROLEKEY" {
-				t.Errorf("a Kinesis request was signed with %s, want the role's ASIAROLEKEY", k)
+			op, key, _ := strings.Cut(k, " ")
+			switch {
+			case op == "PutRecord" && key == "ASIAROLEKEY":
+				puts++
+			case op == "PutRecord":
+				t.Errorf("PutRecord was signed with %s, want the role's ASIAROLEKEY", key)
+			case key == "AKIDCALLER":
+				reads++
+			default:
+				// A role made by iam apply may only put records: reading back with it fails.
+				t.Errorf("%s was signed with %s, want the caller's AKIDCALLER", op, key)
 			}
+		}
+		if puts != 1 || reads == 0 {
+			t.Errorf("%d PutRecord signed by the role and %d reads by the caller, want 1 and some: %v", puts, reads, keys)
 		}
 		var res test.Result
 		if err := json.Unmarshal([]byte(out), &res); err != nil || !res.AssumedRole || !res.Verified {
