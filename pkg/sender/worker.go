@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/ldexport/ldexport/pkg/awserr"
 )
 
 // result is what a worker reports about one request.
@@ -31,6 +32,9 @@ type FatalError struct {
 }
 
 func (e *FatalError) Error() string {
+	if awserr.Unparsable(e.Err) {
+		return awserr.DescribeUnparsable(e.Err)
+	}
 	var ae smithy.APIError
 	if errors.As(e.Err, &ae) {
 		if msg := ae.ErrorMessage(); msg != "" {
@@ -187,6 +191,11 @@ func classify(err error) (failure, string) {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" {
 		return failRetry, fmt.Sprintf("cannot connect: %v", oe.Err)
+	}
+	// A 4xx whose body is not an AWS error (a proxy's or firewall's HTML page,
+	// an emulator's XML) is an answer, not a hiccup: sending it again gets it again.
+	if awserr.Unparsable(err) && awserr.IsClientError(err) {
+		return failFatal, awserr.DescribeUnparsable(err)
 	}
 	var re *smithyhttp.ResponseError
 	// Status 0 means no response came back (EOF, connection reset): the

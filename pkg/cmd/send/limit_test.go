@@ -28,6 +28,10 @@ func TestRecordSizeLimit(t *testing.T) {
 		{"access denied", 400, `{"__type":"AccessDeniedException","message":"no"}`, 1 << 20, "", 0},
 		{"missing stream", 400, `{"__type":"ResourceNotFoundException","message":"Stream s not found"}`, 0, `stream "s" not found in us-east-1 (ResourceNotFoundException)`, 1},
 		{"bad credentials", 400, `{"__type":"UnrecognizedClientException","message":"bad token"}`, 0, "AWS rejected the credentials", 1},
+		// An answer that is not an AWS error is an answer: not "cannot reach".
+		{"a WAF's HTML 403", 403, `<html><h1>403 Forbidden</h1></html>`, 0, "HTTP 403 Forbidden with a body that is not an AWS error (a proxy, firewall or emulator answered?): access denied or credentials rejected", 1},
+		{"moto's XML denial", 403, `<ErrorResponse><Errors><Error><Code>AccessDeniedException</Code></Error></Errors></ErrorResponse>`, 0, "access denied or credentials rejected", 1},
+		{"a proxy's 502 page", 502, `<html>Bad Gateway</html>`, 1 << 20, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,7 +47,7 @@ func TestRecordSizeLimit(t *testing.T) {
 			c := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
 			got, err := recordSizeLimit(context.Background(), c, target{stream: "s", region: "us-east-1", endpoint: srv.URL})
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "cannot reach") || cmdutil.ExitCode(err) != tt.wantCode {
 					t.Fatalf("err = %v (exit %d), want %q", err, cmdutil.ExitCode(err), tt.wantErr)
 				}
 				return
@@ -52,5 +56,19 @@ func TestRecordSizeLimit(t *testing.T) {
 				t.Fatalf("limit %d, err %v; want %d", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// "cannot reach" is for a connection that fails, and names the endpoint the
+// client actually used (here the target names none, as when the endpoint came
+// from AWS_ENDPOINT_URL_KINESIS rather than --endpoint-url).
+func TestRecordSizeLimitCannotReach(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	c := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1})
+	_, err := recordSizeLimit(context.Background(), c, target{stream: "s", region: "us-east-1"})
+	if err == nil || !strings.Contains(err.Error(), "cannot reach Kinesis at "+url) || cmdutil.ExitCode(err) != 1 {
+		t.Fatalf("err = %v, want exit 1 naming %s", err, url)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/awsarn"
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/ndjson"
@@ -211,10 +212,20 @@ func recordSizeLimit(ctx context.Context, c *kinesis.Client, t target) (int, err
 			return 0, describeFatal(&sender.FatalError{Code: ae.ErrorCode(), Err: err}, t)
 		}
 		where := "Kinesis in " + t.region
-		if t.endpoint != "" {
-			where = "Kinesis at " + t.endpoint
+		if e := cmdutil.KinesisEndpoint(c); !e.RealAWS() {
+			where = "Kinesis at " + e.URL
 		}
-		return 0, cmdutil.RuntimeErrorf("cannot reach %s: %v", where, err)
+		switch {
+		case awserr.Unparsable(err) && awserr.IsClientError(err):
+			return 0, describeFatal(&sender.FatalError{Err: err}, t)
+		case awserr.IsConnection(err):
+			return 0, cmdutil.RuntimeErrorf("cannot reach %s: %v", where, err)
+		case awserr.Unparsable(err):
+			// A 5xx page from a proxy or an emulator: the stream says nothing
+			// about its limit; assume the default (a longer line is rejected).
+			return ndjson.DefaultMaxLine, nil
+		}
+		return 0, cmdutil.RuntimeErrorf("%s did not answer DescribeStreamSummary for stream %q: %v", where, t.stream, err)
 	}
 	if s := out.StreamDescriptionSummary; s != nil && s.MaxRecordSizeInKiB != nil && *s.MaxRecordSizeInKiB > 0 {
 		return int(*s.MaxRecordSizeInKiB) << 10, nil
