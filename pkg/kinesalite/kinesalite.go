@@ -149,12 +149,18 @@ func (e *Emulator) CreateStream(t testing.TB, name string, shards int32) {
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatalf("CreateStream %s: %v", name, err)
 	}
-	w := kinesis.NewStreamExistsWaiter(c, func(o *kinesis.StreamExistsWaiterOptions) {
+	e.WaitActive(t, name)
+}
+
+// WaitActive waits until a stream is ACTIVE: created, or done resharding.
+func (e *Emulator) WaitActive(t testing.TB, name string) {
+	t.Helper()
+	w := kinesis.NewStreamExistsWaiter(e.Client(), func(o *kinesis.StreamExistsWaiterOptions) {
 		o.MinDelay = 10 * time.Millisecond
 		o.MaxDelay = 100 * time.Millisecond
 	})
-	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
-		t.Fatalf("waiting for stream %s: %v", name, err)
+	if err := w.Wait(context.Background(), &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatalf("waiting for stream %s to be ACTIVE: %v", name, err)
 	}
 }
 
