@@ -133,10 +133,14 @@ func (e *Emulator) Stop() {
 }
 
 // Client returns an SDK Kinesis client for the emulator, with placeholder credentials.
-func (e *Emulator) Client() *kinesis.Client {
+func (e *Emulator) Client() *kinesis.Client { return NewClient(e.Endpoint) }
+
+// NewClient returns an SDK Kinesis client for a local emulator at endpoint,
+// with placeholder credentials.
+func NewClient(endpoint string) *kinesis.Client {
 	return kinesis.New(kinesis.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(e.Endpoint),
+		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
 }
@@ -175,8 +179,14 @@ type Record struct {
 // ReadAll reads every record of every shard of stream from TRIM_HORIZON.
 func (e *Emulator) ReadAll(t testing.TB, stream string) []Record {
 	t.Helper()
+	return ReadStream(t, e.Client(), stream)
+}
+
+// ReadStream reads every record of every shard, open or closed, of stream
+// from TRIM_HORIZON, with any Kinesis client (kinesis-mock's too).
+func ReadStream(t testing.TB, c *kinesis.Client, stream string) []Record {
+	t.Helper()
 	ctx := context.Background()
-	c := e.Client()
 	var out []Record
 	shards, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
 	if err != nil {
