@@ -22,6 +22,7 @@ type result struct {
 	errs        []string // per record: "" when stored, else why it was not
 	maybeStored bool     // the response was lost: the failed records may be stored
 	misrouted   bool     // a record landed in another shard than the shard map said
+	overloaded  bool     // throttled as a whole, a 5xx or a timeout: fewer requests in flight
 	fatal       *FatalError
 }
 
@@ -124,6 +125,7 @@ func (s *Sender) put(batch []*Record) result {
 		case failLost:
 			res.maybeStored = true
 		}
+		res.overloaded = kind == failThrottled || overloaded(err)
 		if s.reqCtx.Err() != nil {
 			reason = "request abandoned at shutdown: " + reason
 			res.maybeStored = true
@@ -210,6 +212,12 @@ func classify(err error) (failure, string) {
 		return failLost, "request timed out"
 	}
 	return failLost, fmt.Sprintf("response lost: %v", err)
+}
+
+// overloaded reports whether a whole-request error says the endpoint is
+// overloaded: a 5xx answer, or no answer within the request timeout.
+func overloaded(err error) bool {
+	return awserr.HTTPStatus(err) >= 500 || errors.Is(err, context.DeadlineExceeded)
 }
 
 // retryQueue is a min-heap of records by due time.
