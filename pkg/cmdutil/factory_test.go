@@ -68,6 +68,11 @@ func TestFactoryServiceEndpoints(t *testing.T) {
 			want: [3]string{"Kinesis: http://127.0.0.1:5000", "IAM: http://127.0.0.1:5000", "STS: http://127.0.0.1:5002"},
 		},
 		{
+			name: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS switches them off",
+			env:  map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_ENDPOINT_URL_IAM": "http://127.0.0.1:5001", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
+			want: [3]string{"Kinesis: AWS", "IAM: AWS", "STS: AWS"},
+		},
+		{
 			name:     "a destination's endpointUrl is Kinesis only",
 			env:      map[string]string{"AWS_ENDPOINT_URL_IAM": "http://127.0.0.1:5001"},
 			override: "http://127.0.0.1:4567",
