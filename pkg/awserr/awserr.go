@@ -29,8 +29,12 @@ func IsAccessDenied(err error) bool {
 }
 
 // Short describes err in one line: "Code: message" for an AWS API error
-// (dropping the SDK's operation, status code and request ID), else err's text.
+// (dropping the SDK's operation, status code and request ID), what an answer
+// that is not an AWS error means (DescribeUnparsable), else err's text.
 func Short(err error) string {
+	if Unparsable(err) {
+		return DescribeUnparsable(err)
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		if msg := ae.ErrorMessage(); msg != "" {

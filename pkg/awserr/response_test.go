@@ -133,8 +133,8 @@ func TestClassifyAnswers(t *testing.T) {
 			if got := IsConnection(err); got != tt.connection {
 				t.Errorf("IsConnection = %v, want %v (%v)", got, tt.connection, err)
 			}
-			if tt.describe != "" && !strings.Contains(DescribeUnparsable(err), tt.describe) {
-				t.Errorf("DescribeUnparsable = %q, want it to contain %q", DescribeUnparsable(err), tt.describe)
+			if tt.describe != "" && (!strings.Contains(DescribeUnparsable(err), tt.describe) || Short(err) != DescribeUnparsable(err)) {
+				t.Errorf("DescribeUnparsable = %q, Short = %q, want both to contain %q", DescribeUnparsable(err), Short(err), tt.describe)
 			}
 		})
 	}

@@ -209,20 +209,11 @@ func (r *run) credentials(ctx context.Context) {
 	out, err := r.in.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		r.iamSkip = "no working AWS credentials"
-		r.add(CheckCredentials, Fail, "cannot get the caller identity%s: %s; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", where, describe(err))
+		r.add(CheckCredentials, Fail, "cannot get the caller identity%s: %s; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", where, awserr.Short(err))
 		return
 	}
 	r.callerAccount = aws.ToString(out.Account)
 	r.add(CheckCredentials, Pass, "%s (account %s)%s", aws.ToString(out.Arn), r.callerAccount, where)
-}
-
-// describe is one line for an AWS error, saying so when the answer was not
-// an AWS error at all.
-func describe(err error) string {
-	if awserr.Unparsable(err) {
-		return awserr.DescribeUnparsable(err)
-	}
-	return awserr.Short(err)
 }
 
 func (r *run) account() {
@@ -255,7 +246,7 @@ func (r *run) stream(ctx context.Context) {
 		r.add(CheckStream, Skip, "caller lacks kinesis:DescribeStreamSummary on %s", d.StreamARN)
 		return
 	case err != nil:
-		r.add(CheckStream, Fail, "cannot describe stream %s%s: %s", d.StreamName, via("Kinesis", r.in.Endpoints.Kinesis), describe(err))
+		r.add(CheckStream, Fail, "cannot describe stream %s%s: %s", d.StreamName, via("Kinesis", r.in.Endpoints.Kinesis), awserr.Short(err))
 		return
 	}
 	s := out.StreamDescriptionSummary
@@ -382,7 +373,7 @@ func (r *run) checkRole(ctx context.Context) {
 		return
 	case err != nil:
 		r.roleSkip = "the role could not be read"
-		r.add(CheckRole, Fail, "cannot read role %s%s: %s", arn.RoleName(), via("IAM", r.in.Endpoints.IAM), describe(err))
+		r.add(CheckRole, Fail, "cannot read role %s%s: %s", arn.RoleName(), via("IAM", r.in.Endpoints.IAM), awserr.Short(err))
 		return
 	}
 	if out.Role == nil {
@@ -435,9 +426,9 @@ func (r *run) permissions(ctx context.Context) {
 		r.add(CheckPermissions, Skip, "caller lacks iam:SimulatePrincipalPolicy")
 	case awserr.IsNotImplemented(err):
 		// moto, for one, has no policy simulator.
-		r.add(CheckPermissions, Skip, "IAM at %s does not implement SimulatePrincipalPolicy (%s): the role's policies cannot be simulated there; compare them with ldexport iam policy --dest %s", orAWS(r.in.Endpoints.IAM), describe(err), d.Name)
+		r.add(CheckPermissions, Skip, "IAM at %s does not implement SimulatePrincipalPolicy (%s): the role's policies cannot be simulated there; compare them with ldexport iam policy --dest %s", orAWS(r.in.Endpoints.IAM), awserr.Short(err), d.Name)
 	case err != nil:
-		r.add(CheckPermissions, Fail, "cannot simulate the role's policies%s: %s", via("IAM", r.in.Endpoints.IAM), describe(err))
+		r.add(CheckPermissions, Fail, "cannot simulate the role's policies%s: %s", via("IAM", r.in.Endpoints.IAM), awserr.Short(err))
 	case len(denied) > 0:
 		r.add(CheckPermissions, Fail, "the role's policies do not allow %s; fix: ldexport iam apply --dest %s (or attach the policy from ldexport iam policy --dest %s)", strings.Join(denied, ", "), d.Name, d.Name)
 	default:

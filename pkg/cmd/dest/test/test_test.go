@@ -344,3 +344,31 @@ func TestDestTestAssumeRole(t *testing.T) {
 		}
 	})
 }
+
+// A firewall's HTML 403 in front of Kinesis is one line that says what it
+// means, not the SDK's XML/JSON parse error.
+func TestDestTestAnswerThatIsNotAnAWSError(t *testing.T) {
+	var requests atomic.Int64
+	waf := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, "<html><body><h1>403 Forbidden</h1>Request blocked by policy.</body></html>")
+	}))
+	defer waf.Close()
+	e := cmdtest.New(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	if code := e.Run(root.Execute, "dest", "create", "waf", "--env", "test", "--stream", "ld-events", "--role-arn", "arn:aws:iam::123456789012:role/ld-export", "--region", "us-east-1", "--endpoint-url", waf.URL); code != 0 {
+		t.Fatalf("dest create: exit %d: %s", code, e.ErrOut)
+	}
+	e.Reset()
+	code := e.Run(root.Execute, "dest", "test", "waf")
+	stderr := e.ErrOut.String()
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "HTTP 403 Forbidden with a body that is not an AWS error") || !strings.Contains(stderr, "access denied or credentials rejected") || strings.Contains(stderr, "deserialization") {
+		t.Fatalf("exit %d, stderr %q; want 1 and one line saying what the 403 means", code, stderr)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1: a 403 is not retried", n)
+	}
+}
