@@ -239,6 +239,17 @@ func TestMotoIAMApplyDenied(t *testing.T) {
 	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("stderr %q, want one line containing %q", stderr, want)
 	}
+
+	// moto answers a Kinesis denial with XML and HTTP 403, where Kinesis
+	// speaks JSON: still one line that says access was denied, no retries.
+	e.Reset()
+	e.In.WriteString(`{"project":"p","environment":"e","event":{"kind":"custom","key":"k"},"version":1}` + "\n")
+	run(t, e, 1, "send", "--dest", "moto", "--reject-file", t.TempDir()+"/rejects.ndjson")
+	stderr = e.ErrOut.String()
+	t.Logf("send: %s", stderr)
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "HTTP 403 Forbidden") || !strings.Contains(stderr, "access denied or credentials rejected") || strings.Contains(stderr, "cannot reach") {
+		t.Errorf("send: stderr %q, want one line saying access was denied", stderr)
+	}
 }
 
 // A destination on a local Kinesis emulator never sends its IAM calls to
