@@ -90,11 +90,14 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		if err != nil {
 			return nil, err
 		}
-		return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
-			if endpointURL != "" {
-				o.BaseEndpoint = aws.String(endpointURL)
-			}
-		}), nil
+		build := func(cfg aws.Config) *kinesis.Client {
+			return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+				if endpointURL != "" {
+					o.BaseEndpoint = aws.String(endpointURL)
+				}
+			})
+		}
+		return forEmulator(ctx, f.Globals, cfg, build, func(c *kinesis.Client) string { return KinesisEndpoint(c).URL })
 	}
 	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
@@ -105,16 +108,35 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		if err != nil {
 			return nil, err
 		}
-		return iam.NewFromConfig(cfg), nil
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }, func(c *iam.Client) string { return IAMEndpoint(c).URL })
 	}
 	f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
 		if err != nil {
 			return nil, err
 		}
-		return sts.NewFromConfig(cfg), nil
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *sts.Client { return sts.NewFromConfig(cfg) }, func(c *sts.Client) string { return STSEndpoint(c).URL })
 	}
 	return f
+}
+
+// forEmulator builds a client from cfg; when the SDK's endpoint settings
+// (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the services section) send
+// it to a local emulator, the configuration is loaded again as for
+// --endpoint-url: no EC2 metadata lookups, placeholder credentials when the
+// chain has none.
+func forEmulator[C any](ctx context.Context, g *GlobalOptions, cfg aws.Config, build func(aws.Config) C, endpoint func(C) string) (C, error) {
+	c := build(cfg)
+	ep := endpoint(c)
+	if !IsLoopback(ep) {
+		return c, nil
+	}
+	local, err := LoadAWSConfig(ctx, g, cfg.Region, ep)
+	if err != nil {
+		var zero C
+		return zero, err
+	}
+	return build(local), nil
 }
 
 // LoadAWSConfig loads the SDK's default configuration chain. --region wins

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 )
 
@@ -122,5 +123,37 @@ kinesis =
 				t.Errorf("endpoints %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// A client the SDK's settings send to a local emulator gets placeholder
+// credentials when there are none, as one for --endpoint-url does.
+func TestFactoryEmulatorCredentials(t *testing.T) {
+	hermetic(t)
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+	ios, _, _, _ := iostreams.Test()
+	f := NewFactory(ios, BuildInfo{})
+	ctx := context.Background()
+	i, err := f.IAM(ctx, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.STS(ctx, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := f.Kinesis(ctx, "us-east-1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]aws.CredentialsProvider{"IAM": i.Options().Credentials, "STS": s.Options().Credentials, "Kinesis": k.Options().Credentials} {
+		c, err := p.Retrieve(ctx)
+		if err != nil || c.AccessKeyID != "local" {
+			t.Errorf("%s credentials %q (%v), want the placeholder", name, c.AccessKeyID, err)
+		}
 	}
 }
