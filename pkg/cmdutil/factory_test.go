@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 )
 
@@ -28,8 +31,8 @@ func hermetic(t *testing.T) string {
 	return dir
 }
 
-// endpoints builds the Factory's three clients and says where each goes.
-func endpoints(t *testing.T, f *Factory, kinesisOverride string) [3]string {
+// clients builds the Factory's three clients.
+func clients(t *testing.T, f *Factory, kinesisOverride string) (*kinesis.Client, *iam.Client, *sts.Client) {
 	t.Helper()
 	ctx := context.Background()
 	k, err := f.Kinesis(ctx, "us-east-1", kinesisOverride)
@@ -44,6 +47,13 @@ func endpoints(t *testing.T, f *Factory, kinesisOverride string) [3]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return k, i, s
+}
+
+// endpoints says where each of the Factory's clients goes.
+func endpoints(t *testing.T, f *Factory, kinesisOverride string) [3]string {
+	t.Helper()
+	k, i, s := clients(t, f, kinesisOverride)
 	return [3]string{KinesisEndpoint(k).String(), IAMEndpoint(i).String(), STSEndpoint(s).String()}
 }
 
@@ -138,18 +148,7 @@ func TestFactoryEmulatorCredentials(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
 	f := NewFactory(ios, BuildInfo{})
 	ctx := context.Background()
-	i, err := f.IAM(ctx, "us-east-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := f.STS(ctx, "us-east-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := f.Kinesis(ctx, "us-east-1", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, i, s := clients(t, f, "")
 	for name, p := range map[string]aws.CredentialsProvider{"IAM": i.Options().Credentials, "STS": s.Options().Credentials, "Kinesis": k.Options().Credentials} {
 		c, err := p.Retrieve(ctx)
 		if err != nil || c.AccessKeyID != "local" {
