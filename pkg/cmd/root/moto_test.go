@@ -279,4 +279,18 @@ func TestMotoLocalKinesisIAMEndpoints(t *testing.T) {
 	if _, err := s.IAM().GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String("ld-export")}); err != nil {
 		t.Errorf("the role is not in moto: %v", err)
 	}
+
+	// dest check no longer skips IAM and STS because a Kinesis endpoint is set.
+	if _, err := s.Kinesis().CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String("ld-events"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	var check preflight.Report
+	if err := json.Unmarshal([]byte(run(t, e, 0, "dest", "check", "local", "-o", "json")), &check); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range check.Checks {
+		if c.Status == preflight.Skip && c.Name != preflight.CheckPermissions {
+			t.Errorf("%s skipped: %s", c.Name, c.Detail)
+		}
+	}
 }
