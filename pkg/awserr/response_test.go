@@ -68,20 +68,19 @@ func TestClassifyAnswers(t *testing.T) {
 		unparsable     bool
 		client         bool
 		notImplemented bool
-		connection     bool
-		describe       string
+		message        string // in Explain's line
 	}{
 		{
 			name:       "Kinesis: a WAF's HTML 403",
 			err:        func(t *testing.T) error { return kinesisErr(t, answer(t, 403, "text/html", wafPage)) },
 			unparsable: true, client: true,
-			describe: "HTTP 403 Forbidden with a body that is not an AWS error (a proxy, firewall or emulator answered?): access denied or credentials rejected",
+			message: "access denied or credentials rejected: the answer is not an AWS one (HTTP 403, unreadable answer",
 		},
 		{
 			name:       "Kinesis: moto's XML denial",
 			err:        func(t *testing.T) error { return kinesisErr(t, answer(t, 403, "text/xml", motoKinesis)) },
 			unparsable: true, client: true,
-			describe: "access denied or credentials rejected",
+			message: "access denied or credentials rejected",
 		},
 		{
 			name: "Kinesis: a real JSON error",
@@ -94,7 +93,7 @@ func TestClassifyAnswers(t *testing.T) {
 			name:       "IAM: an HTML 500 from an emulator without the operation",
 			err:        func(t *testing.T) error { return iamErr(t, answer(t, 500, "text/html", notAnOperation)) },
 			unparsable: true, notImplemented: true,
-			describe: "HTTP 500 Internal Server Error with a body that is not an AWS error",
+			message: "the answer is not an AWS one (HTTP 500",
 		},
 		{
 			name: "IAM: InvalidAction",
@@ -115,7 +114,7 @@ func TestClassifyAnswers(t *testing.T) {
 				l.Close()
 				return kinesisErr(t, "http://"+addr)
 			},
-			connection: true,
+			message: "connection refused",
 		},
 	}
 	for _, tt := range tests {
@@ -130,15 +129,12 @@ func TestClassifyAnswers(t *testing.T) {
 			if got := IsNotImplemented(err); got != tt.notImplemented {
 				t.Errorf("IsNotImplemented = %v, want %v (%v)", got, tt.notImplemented, err)
 			}
-			if got := IsConnection(err); got != tt.connection {
-				t.Errorf("IsConnection = %v, want %v (%v)", got, tt.connection, err)
-			}
-			if tt.describe != "" && (!strings.Contains(DescribeUnparsable(err), tt.describe) || Short(err) != DescribeUnparsable(err)) {
-				t.Errorf("DescribeUnparsable = %q, Short = %q, want both to contain %q", DescribeUnparsable(err), Short(err), tt.describe)
+			if msg := Explain(context.Background(), err, Op{}).Error(); tt.message != "" && !strings.Contains(msg, tt.message) {
+				t.Errorf("Explain = %q, want it to contain %q", msg, tt.message)
 			}
 		})
 	}
-	if IsConnection(errors.New("plain")) || Unparsable(nil) || HTTPStatus(nil) != 0 {
+	if Unparsable(errors.New("plain")) || Unparsable(nil) || IsClientError(nil) {
 		t.Error("a plain error or nil is classified")
 	}
 }

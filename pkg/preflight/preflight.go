@@ -9,10 +9,7 @@ package preflight
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/awserr"
-	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"strconv"
 	"strings"
 
@@ -23,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/awsarn"
+	"github.com/ldexport/ldexport/pkg/awserr"
+	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -101,6 +100,16 @@ func (r Report) Failed() []string {
 		}
 	}
 	return out
+}
+
+// Detail returns the detail of the check named name, or "".
+func (r Report) Detail(name string) string {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c.Detail
+		}
+	}
+	return ""
 }
 
 // STS is the part of the STS API the checks use.
@@ -194,6 +203,22 @@ func via(service, url string) string {
 	return fmt.Sprintf(" (%s: %s)", service, url)
 }
 
+// op names a call for awserr's messages, with the endpoint its service's
+// calls go to when that is not AWS's own.
+func (r *run) op(service, call, resource string) awserr.Op {
+	o := awserr.Op{Service: service, Call: call, Resource: resource, Region: r.d.Region,
+		Permission: strings.ToLower(service) + ":" + call, DeadlineFlag: "--timeout"}
+	switch service {
+	case "Kinesis":
+		o.Endpoint = r.in.Endpoints.Kinesis
+	case "IAM":
+		o.Endpoint = r.in.Endpoints.IAM
+	case "STS":
+		o.Endpoint = r.in.Endpoints.STS
+	}
+	return o
+}
+
 func (r *run) credentials(ctx context.Context) {
 	if r.in.NoIAM != "" {
 		r.iamSkip = r.in.NoIAM
@@ -209,7 +234,12 @@ func (r *run) credentials(ctx context.Context) {
 	out, err := r.in.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		r.iamSkip = "no working AWS credentials"
-		r.add(CheckCredentials, Fail, "cannot get the caller identity%s: %s; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", where, awserr.Short(err))
+		e := awserr.Explain(ctx, err, r.op("STS", "GetCallerIdentity", ""))
+		if k := awserr.Classify(e); k == awserr.Credentials || k == awserr.Other {
+			r.add(CheckCredentials, Fail, "cannot get the caller identity%s: %s; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", where, awserr.Short(err))
+			return
+		}
+		r.add(CheckCredentials, Fail, "%v", e)
 		return
 	}
 	r.callerAccount = aws.ToString(out.Account)
@@ -233,9 +263,8 @@ func (r *run) account() {
 func (r *run) stream(ctx context.Context) {
 	d := r.d
 	out, err := r.in.Kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(d.StreamName)})
-	var nf *types.ResourceNotFoundException
 	switch {
-	case errors.As(err, &nf):
+	case awserr.Classify(err) == awserr.NotFound:
 		where := "region " + d.Region
 		if e := r.in.Endpoints.Kinesis; e != "" {
 			where = "endpoint " + e
@@ -246,7 +275,7 @@ func (r *run) stream(ctx context.Context) {
 		r.add(CheckStream, Skip, "caller lacks kinesis:DescribeStreamSummary on %s", d.StreamARN)
 		return
 	case err != nil:
-		r.add(CheckStream, Fail, "cannot describe stream %s%s: %s", d.StreamName, via("Kinesis", r.in.Endpoints.Kinesis), awserr.Short(err))
+		r.add(CheckStream, Fail, "%v", awserr.Explain(ctx, err, r.op("Kinesis", "DescribeStreamSummary", fmt.Sprintf("stream %q", d.StreamName))))
 		return
 	}
 	s := out.StreamDescriptionSummary
@@ -361,9 +390,8 @@ func (r *run) checkRole(ctx context.Context) {
 		return
 	}
 	out, err := r.in.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(arn.RoleName())})
-	var nse *iamtypes.NoSuchEntityException
 	switch {
-	case errors.As(err, &nse):
+	case awserr.Classify(err) == awserr.NotFound:
 		r.roleSkip = "the role does not exist"
 		r.add(CheckRole, Fail, "role %s does not exist in account %s; fix: ldexport iam apply --dest %s", arn.RoleName(), d.AccountID, d.Name)
 		return
@@ -373,7 +401,7 @@ func (r *run) checkRole(ctx context.Context) {
 		return
 	case err != nil:
 		r.roleSkip = "the role could not be read"
-		r.add(CheckRole, Fail, "cannot read role %s%s: %s", arn.RoleName(), via("IAM", r.in.Endpoints.IAM), awserr.Short(err))
+		r.add(CheckRole, Fail, "%v", awserr.Explain(ctx, err, r.op("IAM", "GetRole", "role "+arn.RoleName())))
 		return
 	}
 	if out.Role == nil {
@@ -426,9 +454,13 @@ func (r *run) permissions(ctx context.Context) {
 		r.add(CheckPermissions, Skip, "caller lacks iam:SimulatePrincipalPolicy")
 	case awserr.IsNotImplemented(err):
 		// moto, for one, has no policy simulator.
-		r.add(CheckPermissions, Skip, "IAM at %s does not implement SimulatePrincipalPolicy (%s): the role's policies cannot be simulated there; compare them with ldexport iam policy --dest %s", orAWS(r.in.Endpoints.IAM), awserr.Short(err), d.Name)
+		why := awserr.Short(err)
+		if awserr.Unparsable(err) {
+			why = fmt.Sprintf("HTTP %d, not an AWS answer", awserr.HTTPStatus(err))
+		}
+		r.add(CheckPermissions, Skip, "IAM at %s does not implement SimulatePrincipalPolicy (%s): the role's policies cannot be simulated there; compare them with ldexport iam policy --dest %s", orAWS(r.in.Endpoints.IAM), why, d.Name)
 	case err != nil:
-		r.add(CheckPermissions, Fail, "cannot simulate the role's policies%s: %s", via("IAM", r.in.Endpoints.IAM), awserr.Short(err))
+		r.add(CheckPermissions, Fail, "%v", awserr.Explain(ctx, err, r.op("IAM", "SimulatePrincipalPolicy", "role "+r.d.RoleARN)))
 	case len(denied) > 0:
 		r.add(CheckPermissions, Fail, "the role's policies do not allow %s; fix: ldexport iam apply --dest %s (or attach the policy from ldexport iam policy --dest %s)", strings.Join(denied, ", "), d.Name, d.Name)
 	default:

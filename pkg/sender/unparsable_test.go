@@ -22,9 +22,9 @@ func TestUnparsable4xxIsFatalNotRetried(t *testing.T) {
 		status                  int
 		want                    string
 	}{
-		{"WAF page", "text/html", "<html><h1>403 Forbidden</h1></html>", 403, "HTTP 403 Forbidden with a body that is not an AWS error"},
-		{"moto XML denial", "text/xml", `<ErrorResponse><Errors><Error><Code>AccessDeniedException</Code></Error></Errors></ErrorResponse>`, 403, "access denied or credentials rejected"},
-		{"proxy 407", "text/html", "<html>auth required</html>", 407, "HTTP 407 Proxy Authentication Required"},
+		{"WAF page", "text/html", "<html><h1>403 Forbidden</h1></html>", 403, `HTTP 403, unreadable answer "<html><h1>403 Forbidden</h1></html>"`},
+		{"moto XML denial", "text/xml", `<ErrorResponse><Errors><Error><Code>AccessDeniedException</Code></Error></Errors></ErrorResponse>`, 403, "HTTP 403, unreadable answer"},
+		{"proxy 407", "text/html", "<html>auth required</html>", 407, "HTTP 407, unreadable answer"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var requests atomic.Int64

@@ -365,7 +365,7 @@ func TestDestTestAnswerThatIsNotAnAWSError(t *testing.T) {
 	e.Reset()
 	code := e.Run(root.Execute, "dest", "test", "waf")
 	stderr := e.ErrOut.String()
-	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "HTTP 403 Forbidden with a body that is not an AWS error") || !strings.Contains(stderr, "access denied or credentials rejected") || strings.Contains(stderr, "deserialization") {
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "access denied or credentials rejected: the answer is not an AWS one (HTTP 403") || strings.Contains(stderr, "deserialization") {
 		t.Fatalf("exit %d, stderr %q; want 1 and one line saying what the 403 means", code, stderr)
 	}
 	if n := requests.Load(); n != 1 {
