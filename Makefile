@@ -2,6 +2,7 @@
 GO        ?= go
 BIN       := bin/ldexport
 TOOLS_DIR := tools/kinesalite
+MOCK_DIR  := tools/kinesis-mock
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -16,12 +17,18 @@ build:
 demo: build tools
 	AWS_EC2_METADATA_DISABLED=true tools/demo.sh
 
-# The local Kinesis emulator (kinesalite), pinned in tools/kinesalite/package-lock.json.
-tools: $(TOOLS_DIR)/node_modules/.package-lock.json
+# The local Kinesis emulators, pinned in their package-lock.json: kinesalite
+# (tools/kinesalite) and kinesis-mock (tools/kinesis-mock, npm kinesis-local).
+# moto, the IAM/STS backend, comes with the machine's Python (python3 -m moto.server).
+tools: $(TOOLS_DIR)/node_modules/.package-lock.json $(MOCK_DIR)/node_modules/.package-lock.json
 $(TOOLS_DIR)/node_modules/.package-lock.json: $(TOOLS_DIR)/package-lock.json
 	cd $(TOOLS_DIR) && npm ci
+$(MOCK_DIR)/node_modules/.package-lock.json: $(MOCK_DIR)/package-lock.json
+	cd $(MOCK_DIR) && npm ci
 
 # Tests never reach the EC2 metadata service (only loopback is a test target here).
+# They include the moto (IAM/STS), kinesalite and kinesis-mock suites; under
+# CI=true a missing emulator fails them instead of skipping.
 test: tools
 	AWS_EC2_METADATA_DISABLED=true $(GO) test -race -count=1 ./...
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,11 +96,14 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		if err != nil {
 			return nil, err
 		}
-		return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
-			if endpointURL != "" {
-				o.BaseEndpoint = aws.String(endpointURL)
-			}
-		}), nil
+		build := func(cfg aws.Config) *kinesis.Client {
+			return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+				if endpointURL != "" {
+					o.BaseEndpoint = aws.String(endpointURL)
+				}
+			})
+		}
+		return forEmulator(ctx, f.Globals, cfg, build, func(c *kinesis.Client) string { return KinesisEndpoint(c).URL })
 	}
 	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
@@ -113,14 +114,14 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		if err != nil {
 			return nil, err
 		}
-		return iam.NewFromConfig(cfg), nil
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }, func(c *iam.Client) string { return IAMEndpoint(c).URL })
 	}
 	f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
 		if err != nil {
 			return nil, err
 		}
-		return sts.NewFromConfig(cfg), nil
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *sts.Client { return sts.NewFromConfig(cfg) }, func(c *sts.Client) string { return STSEndpoint(c).URL })
 	}
 	return f
 }
@@ -128,6 +129,25 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 // ErrNoRegion is LoadAWSConfig's error when no flag, variable or profile
 // gives a region (exit 2).
 var ErrNoRegion = errors.New("no AWS region: pass --region, set AWS_REGION, or set a region in the AWS profile")
+
+// forEmulator builds a client from cfg; when the SDK's endpoint settings
+// (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the services section) send
+// it to a local emulator, the configuration is loaded again as for
+// --endpoint-url: no EC2 metadata lookups, placeholder credentials when the
+// chain has none.
+func forEmulator[C any](ctx context.Context, g *GlobalOptions, cfg aws.Config, build func(aws.Config) C, endpoint func(C) string) (C, error) {
+	c := build(cfg)
+	ep := endpoint(c)
+	if !IsLoopback(ep) {
+		return c, nil
+	}
+	local, err := LoadAWSConfig(ctx, g, cfg.Region, ep)
+	if err != nil {
+		var zero C
+		return zero, err
+	}
+	return build(local), nil
+}
 
 // LoadAWSConfig loads the SDK's default configuration chain. --region wins
 // over region, which wins over the chain's region. When endpointURL is a
@@ -141,7 +161,7 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 		config.WithHTTPClient(DefaultTimeouts.HTTPClient()),
 		config.WithAPIOptions([]func(*middleware.Stack) error{DefaultTimeouts.APIOption()}),
 	}
-	if isLoopback(endpointURL) {
+	if IsLoopback(endpointURL) {
 		// A local emulator: never ask the EC2 metadata service for credentials.
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
@@ -167,7 +187,7 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 			return aws.Config{}, UsageErrorf("the AWS configuration's region (profile %s): %v", profileName(g), err)
 		}
 	}
-	if isLoopback(endpointURL) {
+	if IsLoopback(endpointURL) {
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
 		}
@@ -194,20 +214,4 @@ func profileName(g *GlobalOptions) string {
 		return g.Profile
 	}
 	return "default"
-}
-
-func isLoopback(endpoint string) bool {
-	if endpoint == "" {
-		return false
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
