@@ -43,7 +43,8 @@ func New(t testing.TB) *Env {
 	t.Setenv("LDEXPORT_CONFIG", e.StorePath)
 	// Tests never reach the EC2 metadata service or real AWS credentials.
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LDEXPORT_ENDPOINT_URL"} {
+	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LDEXPORT_ENDPOINT_URL",
+		"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN", "LAUNCHDARKLY_API_HOST", "LDEXPORT_LD_API_HOST"} {
 		t.Setenv(k, "")
 	}
 	return e

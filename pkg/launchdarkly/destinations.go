@@ -47,6 +47,20 @@ func PostBody(s Spec) ldapi.DestinationPost {
 	return ldapi.DestinationPost{Name: &s.Name, Kind: &kind, Config: s.Config, On: &s.On}
 }
 
+// CreateRequest is the create body in the order LaunchDarkly documents its
+// keys, for printing; PostBody is what is sent (the same JSON, keys sorted).
+type CreateRequest struct {
+	Name   string  `json:"name"`
+	Kind   string  `json:"kind"`
+	Config Kinesis `json:"config"`
+	On     bool    `json:"on"`
+}
+
+// NewCreateRequest returns the create body for spec.
+func NewCreateRequest(s Spec) CreateRequest {
+	return CreateRequest{Name: s.Name, Kind: KindKinesis, Config: s.Config, On: s.On}
+}
+
 // Diff returns the JSON Patch that turns have into want, one replace per
 // field that differs; with setOn false, "on" is left as LaunchDarkly has it.
 func Diff(have Destination, want Spec, setOn bool) ldapi.JSONPatch {
