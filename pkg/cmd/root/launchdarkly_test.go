@@ -276,3 +276,59 @@ func TestTrustFromLaunchDarkly(t *testing.T) {
 		t.Fatalf("requests %v", e.requestsSince(0))
 	}
 }
+
+func TestOfflineTrustIsFaithful(t *testing.T) {
+	e := newLDEnv(t)
+	e.mustRun("dest", "create", "cn", "--env", "production", "--stream", "ld-events", "--role-arn", "arn:aws-cn:iam::123456789012:role/ld-export", "--region", "cn-north-1")
+	for _, args := range [][]string{
+		{"iam", "trust", "--dest", "cn"},
+		{"dest", "export", "cn", "--format", "terraform"},
+	} {
+		code, out, errOut := e.run(args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, "aws-cn") || !strings.Contains(errOut, "AssumeRole does not cross partitions") || !strings.Contains(errOut, "--launchdarkly-account") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q: want exit 2 saying why", args, code, out, errOut)
+		}
+	}
+	out, _ := e.mustRun("iam", "trust", "--dest", "cn", "--launchdarkly-account", "111122223333")
+	if !strings.Contains(out, `"AWS": "arn:aws-cn:iam::111122223333:root"`) {
+		t.Errorf("trust with a LaunchDarkly account in aws-cn: %s", out)
+	}
+
+	_, errOut := e.mustRun("dest", "create", "x", "--env", "x", "--stream", "s", "--role-arn", roleARN, "--region", "us-east-1", "--external-id", "abc")
+	if !strings.Contains(errOut, "LaunchDarkly's Kinesis destination has no external-ID field") {
+		t.Errorf("dest create --external-id said %q", errOut)
+	}
+	out, errOut = e.mustRun("iam", "trust", "--external-id", "abc")
+	if !strings.Contains(errOut, "LaunchDarkly must present that ID") || !strings.Contains(out, `"sts:ExternalId": "abc"`) {
+		t.Errorf("iam trust --external-id: stdout %q stderr %q", out, errOut)
+	}
+	if len(e.fake.Requests()) != 0 {
+		t.Errorf("offline commands reached LaunchDarkly: %v", e.requestsSince(0))
+	}
+}
+
+func TestLaunchDarklyCommandUsageErrors(t *testing.T) {
+	e := newLDEnv(t)
+	e.mustRun("dest", "create", "prod", "--env", "production", "--stream", "ld-events", "--role-arn", roleARN, "--region", "us-east-1")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dest", "push", "prod", "--on", "--off"}, "--on and --off"},
+		{[]string{"dest", "push", "bad name"}, "invalid destination name"},
+		{[]string{"dest", "export", "prod", "--format", "xml"}, `--format: "xml"`},
+		{[]string{"iam", "trust", "--from-launchdarkly"}, "--from-launchdarkly needs"},
+		{[]string{"iam", "trust", "--project", "p"}, "go with --from-launchdarkly"},
+		{[]string{"iam", "trust", "--launchdarkly-account", "12"}, "--launchdarkly-account"},
+		{[]string{"iam", "apply", "--dest", "prod", "--trust-from-launchdarkly", "--restricted"}, "drop --restricted"},
+	} {
+		code, _, errOut := e.run(tt.args...)
+		if code != 2 || !strings.Contains(strings.SplitN(errOut, "\n", 2)[0], tt.want) {
+			t.Errorf("%v: exit %d, stderr %q: want exit 2 and %q on the first line", tt.args, code, errOut, tt.want)
+		}
+	}
+	code, _, errOut := e.run("dest", "push", "nope")
+	if code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("push of an unknown destination: exit %d %q", code, errOut)
+	}
+}
