@@ -5,6 +5,7 @@ package gen
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/ldexport/ldexport/pkg/quantity"
 	"os/signal"
 	"strconv"
@@ -45,8 +46,13 @@ func NewCmdGen(f *cmdutil.Factory, runF func(context.Context, *GenOptions) error
 
 The output depends only on the flags: the same --seed, --count, --kinds,
 --project, --environment and --start always give the same bytes. Without
---kinds the mix is mostly feature events, with some custom, index and identify
-events and a few summary events; with --kinds each listed kind is equally likely.
+--kinds the mix is mostly feature events, with some custom and identify events
+(index and summary events, which LaunchDarkly exports only on request, are left
+out); with --kinds each listed kind is equally likely.
+
+LaunchDarkly's export carries the project and environment IDs (24 hex digits),
+not their keys: give the IDs, or keys from which IDs are derived (the same key
+always gives the same ID; stderr says so).
 Valid kinds: ` + kindNames() + `.`,
 		Example: `  ldexport gen --count 20 --seed 42
   ldexport gen --count 1M --kinds feature,custom,identify,summary | ldexport send --dest prod
@@ -84,8 +90,8 @@ Valid kinds: ` + kindNames() + `.`,
 	fl.StringVarP(&count, "count", "n", strconv.Itoa(DefaultCount), "number of events: 100000, 100_000, 100k, 1M")
 	fl.Uint64Var(&opts.Seed, "seed", eventgen.DefaultSeed, "random seed; the same seed gives the same events")
 	fl.StringVar(&kinds, "kinds", "", "comma-separated event kinds (default: a realistic mix)")
-	fl.StringVar(&opts.Project, "project", "default", "LaunchDarkly project key written in each record")
-	fl.StringVar(&opts.Environment, "environment", "production", "LaunchDarkly environment key written in each record")
+	fl.StringVar(&opts.Project, "project", "default", "LaunchDarkly project ID (24 hex digits), or a key to derive one from")
+	fl.StringVar(&opts.Environment, "environment", "production", "LaunchDarkly environment ID (24 hex digits), or a key to derive one from")
 	fl.StringVar(&start, "start", "", "creationDate of the first event, RFC 3339 (default 2026-01-01T00:00:00Z)")
 	_ = cmd.RegisterFlagCompletionFunc("kinds", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		var names []cobra.Completion
@@ -106,11 +112,15 @@ func kindNames() string {
 }
 
 func genRun(ctx context.Context, opts *GenOptions) error {
+	project, env, note := eventgen.ExportIDs(opts.Project, opts.Environment)
+	if note != "" {
+		fmt.Fprintln(opts.IO.ErrOut, note)
+	}
 	g, err := eventgen.New(eventgen.Config{
 		Seed:        opts.Seed,
 		Kinds:       opts.Kinds,
-		Project:     opts.Project,
-		Environment: opts.Environment,
+		Project:     project,
+		Environment: env,
 		Start:       opts.Start,
 	})
 	if err != nil {

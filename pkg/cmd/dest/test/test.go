@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/ldexport/ldexport/pkg/streamread"
@@ -116,11 +117,13 @@ type eventContext struct {
 }
 
 // BuildTestEvent returns the test event record for a destination: one JSON
-// object, no trailing newline.
+// object, no trailing newline. Like LaunchDarkly's, it carries project and
+// environment IDs: derived from the destination's keys (eventgen.ExportIDs).
 func BuildTestEvent(d store.Destination, now time.Time, testID string) ([]byte, error) {
+	project, env, _ := eventgen.ExportIDs(d.Project, d.Environment)
 	return json.Marshal(testEvent{
-		Project:     d.Project,
-		Environment: d.Environment,
+		Project:     project,
+		Environment: env,
 		Event: featureEvent{
 			Kind:         "feature",
 			CreationDate: now.UnixMilli(),
@@ -163,6 +166,9 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	data, err := BuildTestEvent(d, f.Now(), res.TestID)
 	if err != nil {
 		return err
+	}
+	if _, _, note := eventgen.ExportIDs(d.Project, d.Environment); note != "" && f.Globals.Output == output.Table {
+		fmt.Fprintln(f.IOStreams.ErrOut, note)
 	}
 	put, err := client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(d.StreamName), PartitionKey: aws.String(res.PartitionKey), Data: data})
 	if err != nil {

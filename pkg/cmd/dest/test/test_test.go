@@ -66,7 +66,8 @@ func TestBuildTestEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"project":"default","environment":"production","event":{"kind":"feature","creationDate":1795687200000,"contextKeys":{"user":"LaunchDarklyDataExportTestEvent"},"context":{"kind":"user","key":"LaunchDarklyDataExportTestEvent"},"key":"LaunchDarklyDataExportTestEvent","value":true,"default":false,"version":1,"variation":0,"ldexportTestId":"abc"},"version":1}`
+	// The IDs eventgen derives from the keys default and production.
+	want := `{"project":"f0ad5645921c0d969301f258","environment":"11f17f41904222a88fe30a1c","event":{"kind":"feature","creationDate":1795687200000,"contextKeys":{"user":"LaunchDarklyDataExportTestEvent"},"context":{"kind":"user","key":"LaunchDarklyDataExportTestEvent"},"key":"LaunchDarklyDataExportTestEvent","value":true,"default":false,"version":1,"variation":0,"ldexportTestId":"abc"},"version":1}`
 	if string(got) != want {
 		t.Errorf("BuildTestEvent =\n%s\nwant\n%s", got, want)
 	}
