@@ -174,7 +174,7 @@ func (s *Server) violate(format string, args ...any) {
 
 func (s *Server) newID() string {
 	s.nextID++
-	return fmt.Sprintf("%024x", 0x610add0000+s.nextID)
+	return fmt.Sprintf("610addeadbeef%011x", s.nextID)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

@@ -244,9 +244,10 @@ func Equal(a, b []byte) bool {
 
 // TrustDifferences says, field by field, how trust policy a (such as the one
 // LaunchDarkly generates) differs from b (such as the offline one), both
-// JSON. Statements are pooled; a string and a one-element array count as the
-// same. Empty: they allow the same.
-func TrustDifferences(a, b []byte) []string {
+// JSON; nameA and nameB name them in the result. Statements are pooled; a
+// string and a one-element array count as the same. Empty: they allow the
+// same.
+func TrustDifferences(a, b []byte, nameA, nameB string) []string {
 	fa, errA := flattenTrust(a)
 	fb, errB := flattenTrust(b)
 	if errA != nil || errB != nil {
@@ -264,7 +265,7 @@ func TrustDifferences(a, b []byte) []string {
 		if y == "" {
 			y = "none"
 		}
-		out = append(out, fmt.Sprintf("%s is %s there, %s here", field, x, y))
+		out = append(out, fmt.Sprintf("%s %s in %s, %s in %s", field, x, nameA, y, nameB))
 	}
 	return out
 }

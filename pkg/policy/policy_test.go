@@ -3,7 +3,6 @@ package policy
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -179,13 +178,13 @@ func TestTrustPolicyForPartition(t *testing.T) {
 func TestTrustDifferences(t *testing.T) {
 	offline, _ := Marshal(TrustPolicy(false, ""))
 	same := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"],"Principal":{"AWS":["arn:aws:iam::554582317989:root"]}}]}`)
-	if d := TrustDifferences(same, offline); len(d) != 0 {
+	if d := TrustDifferences(same, offline, "a", "b"); len(d) != 0 {
 		t.Fatalf("same policy in another shape: %v", d)
 	}
 	ld := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"],"Principal":{"AWS":"arn:aws:iam::554582317989:role/LaunchDarkly-data-export"},"Condition":{"StringEquals":{"sts:ExternalId":"abc"}}}]}`)
-	d := TrustDifferences(ld, offline)
-	if len(d) != 2 || !strings.HasPrefix(d[0], "Principal is AWS:arn:aws:iam::554582317989:role/LaunchDarkly-data-export there, AWS:arn:aws:iam::554582317989:root here") ||
-		d[1] != "Condition is StringEquals sts:ExternalId=abc there, none here" {
+	d := TrustDifferences(ld, offline, "LaunchDarkly's", "the offline one")
+	if len(d) != 2 || d[0] != "Principal AWS:arn:aws:iam::554582317989:role/LaunchDarkly-data-export in LaunchDarkly's, AWS:arn:aws:iam::554582317989:root in the offline one" ||
+		d[1] != "Condition StringEquals sts:ExternalId=abc in LaunchDarkly's, none in the offline one" {
 		t.Fatalf("differences %q", d)
 	}
 }

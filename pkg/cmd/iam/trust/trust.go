@@ -152,11 +152,11 @@ func fromLaunchDarklyRun(ctx context.Context, opts *TrustOptions) error {
 	}
 	ours, _ := policy.Marshal(policy.TrustPolicy(opts.Restricted, externalID))
 	theirs, _ := policy.Marshal(doc)
-	diffs := policy.TrustDifferences(theirs, ours)
+	diffs := policy.TrustDifferences(theirs, ours, "LaunchDarkly's", "the offline one")
 	if len(diffs) == 0 {
 		fmt.Fprintln(f.IOStreams.ErrOut, "LaunchDarkly's trust policy says the same as the offline one (ldexport iam trust).")
 		return nil
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly's trust policy differs from the offline one (ldexport iam trust%s): %s.\n", map[bool]string{true: " --restricted"}[opts.Restricted], strings.Join(diffs, "; "))
+	fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly's trust policy differs from the offline one (ldexport iam trust%s): %s. Apply LaunchDarkly's with `ldexport iam apply --dest NAME --trust-from-launchdarkly`.\n", map[bool]string{true: " --restricted"}[opts.Restricted], strings.Join(diffs, "; "))
 	return nil
 }
