@@ -82,7 +82,7 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	}
 	fmt.Fprintf(f.IOStreams.ErrOut, "Deleted destination %s. The stream and the IAM role are untouched.\n", d.Name)
 	if !opts.Remote && d.LaunchDarklyID != "" {
-		fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly still has it (%s/%s, ID %s) and keeps exporting to %s: delete it there too with `ldexport dest delete NAME --remote` next time, or in LaunchDarkly's Integrations page.\n", d.Project, d.Environment, d.LaunchDarklyID, d.StreamName)
+		fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly still has it (%s/%s, ID %s) and keeps exporting to %s. To delete it there too: `ldexport dest pull --project %s --env %s`, then `ldexport dest delete %s --remote` (or delete it on LaunchDarkly's Integrations page).\n", d.Project, d.Environment, d.LaunchDarklyID, d.StreamName, d.Project, d.Environment, d.Name)
 	}
 	return nil
 }

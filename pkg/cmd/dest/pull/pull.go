@@ -186,7 +186,7 @@ func fromRemote(r launchdarkly.Destination, now time.Time, taken func(string) bo
 		StreamARN:           awsarn.StreamARN(c.Region, role.AccountID, c.StreamName),
 		RoleARN:             c.RoleArn,
 		AccountID:           role.AccountID,
-		CreatedAt:           now.UTC(),
+		CreatedAt:           now.UTC().Truncate(time.Second),
 		LaunchDarklyID:      r.ID,
 		LaunchDarklyVersion: r.Version,
 	}, nil
