@@ -236,3 +236,24 @@ func TestGenerateTrustPolicy(t *testing.T) {
 		t.Fatalf("trust policy %+v", tp)
 	}
 }
+
+func TestEveryRequestHasADeadline(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	c, err := launchdarkly.New(launchdarkly.Config{Host: slow.URL, Token: token, RequestTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = c.List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no answer from") || time.Since(start) > 5*time.Second {
+		t.Fatalf("err = %v after %v: want a timeout error after about 100ms", err, time.Since(start))
+	}
+}

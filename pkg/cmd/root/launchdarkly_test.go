@@ -332,3 +332,47 @@ func TestLaunchDarklyCommandUsageErrors(t *testing.T) {
 		t.Errorf("push of an unknown destination: exit %d %q", code, errOut)
 	}
 }
+
+func TestPushLinksOrRefusesWhatLaunchDarklyAlreadyHas(t *testing.T) {
+	e := newLDEnv(t)
+	e.mustRun("dest", "create", "prod", "--env", "production", "--stream", "ld-events", "--role-arn", roleARN, "--region", "us-east-1")
+	e.mustRun("dest", "create", "qa", "--env", "qa", "--stream", "ld-qa", "--role-arn", roleARN, "--region", "us-east-1")
+	// An earlier push whose answer was lost: same name, same environment.
+	same := e.fake.Put(ldfake.Destination{Project: "default", Environment: "production", Name: "prod", Kind: "kinesis",
+		Config: map[string]any{"region": "us-east-1", "roleArn": roleARN, "streamName": "old-stream"}})
+	other := e.fake.Put(ldfake.Destination{Project: "default", Environment: "qa", Name: "someone-elses", Kind: "kinesis",
+		Config: map[string]any{"region": "us-east-1", "roleArn": roleARN, "streamName": "theirs"}})
+
+	out, _ := e.mustRun("dest", "push", "prod")
+	if d := e.stored("prod"); d.LaunchDarklyID != same.ID || d.LaunchDarklyVersion != 2 || !strings.Contains(out, "Linked") {
+		t.Fatalf("push over a lost create: %q, stored %+v", out, d)
+	}
+	if len(e.fake.Destinations()) != 2 {
+		t.Fatalf("push created a duplicate: %+v", e.fake.Destinations())
+	}
+
+	code, _, errOut := e.run("dest", "push", "qa")
+	if code != 1 || !strings.Contains(errOut, other.ID) || !strings.Contains(errOut, "dest pull") {
+		t.Fatalf("push into an environment LaunchDarkly already exports: exit %d %q", code, errOut)
+	}
+
+	// Deleted in LaunchDarkly's UI: the next push creates it again and says so.
+	if _, err := http.DefaultClient.Do(mustRequest(t, http.MethodDelete, e.fake.URL+"/api/v2/destinations/default/production/"+same.ID)); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut = e.mustRun("dest", "push", "prod")
+	if d := e.stored("prod"); d.LaunchDarklyID == same.ID || d.LaunchDarklyID == "" || !strings.Contains(errOut, "no longer in LaunchDarkly") {
+		t.Fatalf("push after a remote delete: %q, stored %+v", errOut, d)
+	}
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", ldToken)
+	req.Header.Set("LD-API-Version", ldfake.APIVersion)
+	return req
+}
