@@ -216,6 +216,9 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 		if wait > c.cfg.MaxRateLimitWait {
 			return zero, &APIError{Op: op, Status: status, Code: "rate_limited", Message: fmt.Sprintf("LaunchDarkly asks to wait %s, longer than %s; try again later", wait.Round(time.Second), c.cfg.MaxRateLimitWait)}
 		}
+		// Jitter spreads parallel callers out; it is added after the bound
+		// so a wait of exactly the bound is still taken.
+		wait += time.Duration(rand.Int64N(int64(wait/4) + 1))
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
 			return zero, err
 		}
@@ -242,8 +245,7 @@ func headerOf(r any) http.Header {
 }
 
 // rateLimitWait is how long a 429 asks to wait: Retry-After seconds (IP
-// limits), else until X-Ratelimit-Reset (epoch milliseconds), else 1s; plus
-// up to 25% jitter so parallel callers spread out.
+// limits), else until X-Ratelimit-Reset (epoch milliseconds), else 1s.
 func (c *Client) rateLimitWait(h http.Header) time.Duration {
 	wait := time.Second
 	if s := h.Get("Retry-After"); s != "" {
@@ -260,5 +262,5 @@ func (c *Client) rateLimitWait(h http.Header) time.Duration {
 	if wait < 0 {
 		wait = 0
 	}
-	return wait + time.Duration(rand.Int64N(int64(wait/4)+1))
+	return wait
 }

@@ -257,3 +257,13 @@ func TestEveryRequestHasADeadline(t *testing.T) {
 		t.Fatalf("err = %v after %v: want a timeout error after about 100ms", err, time.Since(start))
 	}
 }
+
+func TestRateLimitWaitOfExactlyTheBoundIsTaken(t *testing.T) {
+	srv := ldfake.Start(t, token)
+	srv.Fail(ldfake.OpList, ldfake.Fault{Status: 429, Header: http.Header{"Retry-After": {"10"}}})
+	var waits []time.Duration
+	c := newClient(t, srv.URL, &waits) // MaxRateLimitWait 10s
+	if _, err := c.List(context.Background()); err != nil || len(waits) != 1 || waits[0] < 10*time.Second {
+		t.Fatalf("err %v, waits %v: want one wait of at least 10s", err, waits)
+	}
+}
