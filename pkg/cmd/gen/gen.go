@@ -113,9 +113,6 @@ func kindNames() string {
 
 func genRun(ctx context.Context, opts *GenOptions) error {
 	project, env, note := eventgen.ExportIDs(opts.Project, opts.Environment)
-	if note != "" {
-		fmt.Fprintln(opts.IO.ErrOut, note)
-	}
 	g, err := eventgen.New(eventgen.Config{
 		Seed:        opts.Seed,
 		Kinds:       opts.Kinds,
@@ -132,6 +129,10 @@ func genRun(ctx context.Context, opts *GenOptions) error {
 	_, err = g.WriteN(ctx, opts.IO.Out, opts.Count)
 	switch {
 	case err == nil, errors.Is(err, syscall.EPIPE):
+		// Said after the events, so that a failure stays one line on stderr.
+		if note != "" {
+			fmt.Fprintln(opts.IO.ErrOut, note)
+		}
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err

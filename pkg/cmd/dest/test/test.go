@@ -167,9 +167,6 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, _, note := eventgen.ExportIDs(d.Project, d.Environment); note != "" && f.Globals.Output == output.Table {
-		fmt.Fprintln(f.IOStreams.ErrOut, note)
-	}
 	put, err := client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(d.StreamName), PartitionKey: aws.String(res.PartitionKey), Data: data})
 	if err != nil {
 		return cmdutil.RuntimeErrorf("dest test %s: put the test event into stream %s (region %s): %s", d.Name, d.StreamName, d.Region, awserr.Short(err))
@@ -196,6 +193,10 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	}
 	if err := printResult(f, res, opts.Verify); err != nil {
 		return err
+	}
+	// Said only on success: a failure is one line on stderr.
+	if _, _, note := eventgen.ExportIDs(d.Project, d.Environment); note != "" && verifyErr == nil && f.Globals.Output == output.Table {
+		fmt.Fprintln(f.IOStreams.ErrOut, note)
 	}
 	return verifyErr
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/test"
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -202,7 +203,8 @@ func TestDestTestAgainstKinesalite(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {
 			t.Fatalf("tail printed a line that is not JSON: %v", err)
 		}
-		if ev.Project != "default" || ev.Environment != "env-local" || ev.Version != 1 || ev.Event.Kind != "feature" || ev.Event.Key != test.TestEventKey ||
+		projectID, envID, _ := eventgen.ExportIDs("default", "env-local")
+		if ev.Project != projectID || ev.Environment != envID || ev.Version != 1 || ev.Event.Kind != "feature" || ev.Event.Key != test.TestEventKey ||
 			ev.Event.ContextKeys["user"] != test.TestEventKey || ev.Event.Context["kind"] != "user" || ev.Event.Context["key"] != test.TestEventKey {
 			t.Errorf("the test event is not LaunchDarkly's shape: %s", lines[0])
 		}
