@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -89,7 +90,19 @@ func ValidateHost(host string) error {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
 		return fmt.Errorf("invalid LaunchDarkly API host %q: want only scheme and host, such as %s", host, DefaultHost)
 	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		// The token would cross the network in clear text.
+		return fmt.Errorf("invalid LaunchDarkly API host %q: use https (plain http only for a local test server on 127.0.0.1)", host)
+	}
 	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // New returns a Client for cfg.

@@ -218,6 +218,7 @@ func TestValidateHost(t *testing.T) {
 	for host, ok := range map[string]bool{
 		launchdarkly.DefaultHost: true, launchdarkly.FederalHost: true, "http://127.0.0.1:8080/": true,
 		"app.launchdarkly.com": false, "ftp://x": false, "https://u:p@x": false, "https://x/api/v2": false,
+		"http://app.launchdarkly.com": false, "http://localhost:1234": true, "http://[::1]:8080": true,
 	} {
 		if err := launchdarkly.ValidateHost(host); (err == nil) != ok {
 			t.Errorf("ValidateHost(%q) = %v", host, err)
