@@ -356,6 +356,14 @@ func TestPushLinksOrRefusesWhatLaunchDarklyAlreadyHas(t *testing.T) {
 		t.Fatalf("push into an environment LaunchDarkly already exports: exit %d %q", code, errOut)
 	}
 
+	e.mustRun("dest", "create", "dev", "--env", "dev", "--stream", "ld-dev", "--role-arn", roleARN, "--region", "us-east-1")
+	pubsub := e.fake.Put(ldfake.Destination{Project: "default", Environment: "dev", Name: "to-pubsub", Kind: "google-pubsub",
+		Config: map[string]any{"project": "p", "topic": "t"}})
+	code, _, errOut = e.run("dest", "push", "dev")
+	if code != 1 || !strings.Contains(errOut, "google-pubsub") || !strings.Contains(errOut, pubsub.ID) {
+		t.Fatalf("push into an environment with another kind of destination: exit %d %q", code, errOut)
+	}
+
 	// Deleted in LaunchDarkly's UI: the next push creates it again and says so.
 	if _, err := http.DefaultClient.Do(mustRequest(t, http.MethodDelete, e.fake.URL+"/api/v2/destinations/default/production/"+same.ID)); err != nil {
 		t.Fatal(err)

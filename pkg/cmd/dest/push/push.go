@@ -133,17 +133,20 @@ func pushRun(ctx context.Context, opts *PushOptions) error {
 
 // linkOrCreate creates the destination, unless LaunchDarkly already has a
 // Kinesis destination of the same name in that environment (an earlier push
-// whose answer was lost): that one is linked and brought up to date. Another
-// Kinesis destination there is a conflict (LaunchDarkly allows one per
-// environment).
+// whose answer was lost): that one is linked and brought up to date. Any
+// other destination there is a conflict (LaunchDarkly allows one per
+// environment, of any kind).
 func linkOrCreate(ctx context.Context, client *launchdarkly.Client, d store.Destination, spec launchdarkly.Spec, setOn bool) (Result, error) {
 	remote, err := client.List(ctx)
 	if err != nil {
 		return Result{}, cmdutil.RuntimeErrorf("%v", err)
 	}
 	for _, r := range remote {
-		if r.Kind != launchdarkly.KindKinesis || r.Project != d.Project || r.Environment != d.Environment {
+		if r.Project != d.Project || r.Environment != d.Environment {
 			continue
+		}
+		if r.Kind != launchdarkly.KindKinesis {
+			return Result{}, cmdutil.RuntimeErrorf("LaunchDarkly already has a %s destination %q (ID %s) in %s/%s, and allows one Data Export destination per environment: delete it there first", r.Kind, r.Name, r.ID, d.Project, d.Environment)
 		}
 		if r.Name != d.Name {
 			return Result{}, cmdutil.RuntimeErrorf("LaunchDarkly already has Kinesis destination %q (ID %s) in %s/%s: import it with `ldexport dest pull --project %s --env %s`, or delete it there", r.Name, r.ID, d.Project, d.Environment, d.Project, d.Environment)
