@@ -88,7 +88,11 @@ func Match(local []store.Destination, remote []launchdarkly.Destination) []Pair 
 			}
 		}
 		if match == nil {
-			pairs = append(pairs, Pair{Local: l, State: LocalOnly})
+			p := Pair{Local: l, State: LocalOnly}
+			if l.LaunchDarklyID != "" {
+				p.Differences = []string{"linked to LaunchDarkly ID " + l.LaunchDarklyID + ", which LaunchDarkly no longer has (dest push creates it again)"}
+			}
+			pairs = append(pairs, p)
 			continue
 		}
 		used[match.ID] = true

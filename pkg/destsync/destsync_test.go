@@ -1,6 +1,7 @@
 package destsync
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
@@ -48,6 +49,9 @@ func TestMatch(t *testing.T) {
 		}
 		if key == "default/staging" && (len(p.Differences) != 1 || p.Differences[0] != "streamName: mine → theirs") {
 			t.Errorf("differences %v", p.Differences)
+		}
+		if key == "default/gone" && (len(p.Differences) != 1 || !strings.Contains(p.Differences[0], "deleted-there, which LaunchDarkly no longer has")) {
+			t.Errorf("a link to a vanished ID: %v", p.Differences)
 		}
 	}
 }
