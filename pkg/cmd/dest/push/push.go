@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
@@ -87,6 +88,18 @@ func pushRun(ctx context.Context, opts *PushOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := push(ctx, opts, d); err != nil {
+		return err
+	}
+	// Said after success only: a failure is one line on stderr.
+	for _, w := range warnings(d) {
+		fmt.Fprintln(f.IOStreams.ErrOut, "Warning: "+w)
+	}
+	return nil
+}
+
+func push(ctx context.Context, opts *PushOptions, d store.Destination) error {
+	f := opts.Factory
 	if opts.DryRun && d.LaunchDarklyID == "" {
 		return dryRunCreate(f, d, opts.On)
 	}
@@ -242,4 +255,19 @@ func dryRunUpdate(ctx context.Context, f *cmdutil.Factory, client *launchdarkly.
 	fmt.Fprintf(f.IOStreams.ErrOut, "Dry run: would send PATCH %s with this body:\n", path)
 	_, err = f.IOStreams.Out.Write(body)
 	return err
+}
+
+// warnings are what LaunchDarkly will not be able to do with d as it is.
+func warnings(d store.Destination) []string {
+	var out []string
+	if d.EndpointURL != "" {
+		out = append(out, fmt.Sprintf("destination %s sends to %s locally, but LaunchDarkly writes to the real Kinesis stream %s in %s", d.Name, d.EndpointURL, d.StreamName, d.Region))
+	}
+	if role, err := awsarn.ParseRoleARN(d.RoleARN); err == nil && role.Partition != "aws" {
+		out = append(out, fmt.Sprintf("role %s is in partition %s: LaunchDarkly's commercial account cannot assume it (AssumeRole does not cross partitions)", d.RoleARN, role.Partition))
+	}
+	if d.ExternalID != "" {
+		out = append(out, fmt.Sprintf("destination %s has external ID %q, which LaunchDarkly's Kinesis destination has no field for: the role's trust policy must not demand it unless LaunchDarkly presents it (see ldexport iam trust --from-launchdarkly)", d.Name, d.ExternalID))
+	}
+	return out
 }

@@ -228,8 +228,6 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			return err
 		}
 		plan.Trust = string(trust)
-	} else if d.ExternalID != "" {
-		fmt.Fprintf(f.IOStreams.ErrOut, "Warning: the trust policy demands external ID %q, but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer --trust-from-launchdarkly.\n", d.ExternalID)
 	}
 	stsClient, err := f.STS(ctx, d.Region)
 	if err != nil {
@@ -265,8 +263,14 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if f.Globals.Output != output.Table {
 		return output.Write(f.IOStreams, f.Globals.Output, report, nil)
 	}
-	_, err = fmt.Fprintf(f.IOStreams.Out, "Role ARN: %s\n", report.RoleARN)
-	return err
+	if _, err := fmt.Fprintf(f.IOStreams.Out, "Role ARN: %s\n", report.RoleARN); err != nil {
+		return err
+	}
+	// Said after success only: a failure is one line on stderr.
+	if d.ExternalID != "" && !opts.TrustFromLaunchDarkly {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Warning: the trust policy demands external ID %q, but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer --trust-from-launchdarkly.\n", d.ExternalID)
+	}
+	return nil
 }
 
 // applier brings IAM in line with a plan, one step at a time.

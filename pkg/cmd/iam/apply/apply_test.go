@@ -713,3 +713,13 @@ func TestApplyRefusesOtherPartitionsWithoutLaunchDarklyAccount(t *testing.T) {
 		t.Fatalf("aws-us-gov without --launchdarkly-account: %v", err)
 	}
 }
+
+func TestApplyWarnsAboutTheExternalIDAfterSuccess(t *testing.T) {
+	f, _, _, errOut := testFactory(t, newFakeAWS(), prodDest("arn:aws:iam::"+account+":role/ld-export", "ld-prod-7f3a"))
+	if err := run(f, nil, "--dest", "prod"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "LaunchDarkly must present that ID") {
+		t.Fatalf("stderr %q: want the external-ID warning", errOut)
+	}
+}
