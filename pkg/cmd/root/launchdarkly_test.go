@@ -369,7 +369,7 @@ func TestPushLinksOrRefusesWhatLaunchDarklyAlreadyHas(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, errOut = e.mustRun("dest", "push", "prod")
-	if d := e.stored("prod"); d.LaunchDarklyID == same.ID || d.LaunchDarklyID == "" || !strings.Contains(errOut, "no longer in LaunchDarkly") {
+	if d := e.stored("prod"); d.LaunchDarklyID == same.ID || d.LaunchDarklyID == "" || !strings.Contains(errOut, "was no longer in LaunchDarkly, so prod was created again") {
 		t.Fatalf("push after a remote delete: %q, stored %+v", errOut, d)
 	}
 }

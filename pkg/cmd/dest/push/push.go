@@ -116,12 +116,13 @@ func push(ctx context.Context, opts *PushOptions, d store.Destination) error {
 		return err
 	}
 	var res Result
+	recreated := false
 	if d.LaunchDarklyID != "" {
 		got, patch, err := client.Update(ctx, d.Project, d.Environment, d.LaunchDarklyID, spec, opts.SetOn)
 		switch {
 		case launchdarkly.IsStatus(err, http.StatusNotFound):
-			fmt.Fprintf(f.IOStreams.ErrOut, "Destination %s (LaunchDarkly ID %s) is no longer in LaunchDarkly; creating it again.\n", d.Name, d.LaunchDarklyID)
 			res, err = create(ctx, client, d, spec)
+			recreated = true
 		case err == nil:
 			res = Result{Name: d.Name, Action: "updated", Method: http.MethodPatch, LaunchDarklyID: got.ID, LaunchDarklyVersion: got.Version, Patch: patch}
 			if len(patch) == 0 {
@@ -140,6 +141,9 @@ func push(ctx context.Context, opts *PushOptions, d store.Destination) error {
 		if err := s.Link(d.Name, res.LaunchDarklyID, res.LaunchDarklyVersion); err != nil {
 			return cmdutil.RuntimeErrorf("LaunchDarkly has destination %s (ID %s, version %d), but the store could not record it: %v", d.Name, res.LaunchDarklyID, res.LaunchDarklyVersion, err)
 		}
+	}
+	if recreated {
+		fmt.Fprintf(f.IOStreams.ErrOut, "The linked destination (LaunchDarkly ID %s) was no longer in LaunchDarkly, so %s was created again.\n", d.LaunchDarklyID, d.Name)
 	}
 	return printResult(f, d, res)
 }
