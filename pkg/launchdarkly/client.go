@@ -211,9 +211,14 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 				return zero, ctx.Err()
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
-				return zero, c.redact(fmt.Errorf("LaunchDarkly %s: no answer from %s within %s", op, c.cfg.Host, c.cfg.RequestTimeout))
+				return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: no answer within %s", op, c.cfg.Host, c.cfg.RequestTimeout))
 			}
-			return zero, c.redact(fmt.Errorf("LaunchDarkly %s: %s: %w", op, c.cfg.Host, err))
+			// The URL is said once, as the host; the rest is what went wrong.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: %w; fix: check the host (--ld-api-host, LAUNCHDARKLY_API_HOST) and the network", op, c.cfg.Host, err))
 		}
 		status := r.StatusCode()
 		if status != http.StatusTooManyRequests {

@@ -254,7 +254,7 @@ func TestEveryRequestHasADeadline(t *testing.T) {
 	}
 	start := time.Now()
 	_, err = c.List(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "no answer from") || time.Since(start) > 5*time.Second {
+	if err == nil || !strings.Contains(err.Error(), "no answer within") || time.Since(start) > 5*time.Second {
 		t.Fatalf("err = %v after %v: want a timeout error after about 100ms", err, time.Since(start))
 	}
 }
