@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/ldfake"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -112,7 +113,7 @@ func TestLaunchDarklyFlow(t *testing.T) {
 
 	// Change the stream locally; push patches only that (and on).
 	d.StreamName = "ld-events-2"
-	if err := store.New(e.StorePath).Replace(d); err != nil {
+	if err := store.New(e.StorePath).Replace(withARN(d)); err != nil {
 		t.Fatal(err)
 	}
 	n = len(e.fake.Requests())
@@ -195,7 +196,7 @@ func TestLaunchDarklyRateLimitAndConflictThroughCommands(t *testing.T) {
 
 	d := e.stored("prod")
 	d.Region = "us-west-2"
-	if err := store.New(e.StorePath).Replace(d); err != nil {
+	if err := store.New(e.StorePath).Replace(withARN(d)); err != nil {
 		t.Fatal(err)
 	}
 	e.fake.Fail(ldfake.OpPatch, ldfake.Fault{Status: 409})
@@ -206,13 +207,20 @@ func TestLaunchDarklyRateLimitAndConflictThroughCommands(t *testing.T) {
 
 	e.fake.Fail(ldfake.OpPatch, ldfake.Fault{Status: 409}, ldfake.Fault{Status: 409})
 	d.Region = "eu-west-1"
-	if err := store.New(e.StorePath).Replace(e.withLink(d)); err != nil {
+	if err := store.New(e.StorePath).Replace(withARN(e.withLink(d))); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errOut := e.run("dest", "push", "prod")
 	if code != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "optimistic_locking_error") {
 		t.Fatalf("two 409s: exit %d, stderr %q: want exit 1 and LaunchDarkly's code on one line", code, errOut)
 	}
+}
+
+// withARN gives d the stream ARN of its region, account and stream, as the
+// store requires after a test changed one of them.
+func withARN(d store.Destination) store.Destination {
+	d.StreamARN = awsarn.StreamARN(d.Region, d.AccountID, d.StreamName)
+	return d
 }
 
 // withLink copies the stored link into d (push records it after d was read).
@@ -319,6 +327,7 @@ func TestLaunchDarklyCommandUsageErrors(t *testing.T) {
 		{[]string{"dest", "export", "prod", "--format", "xml"}, `--format: "xml"`},
 		{[]string{"iam", "trust", "--from-launchdarkly"}, "--from-launchdarkly needs"},
 		{[]string{"iam", "trust", "--project", "p"}, "go with --from-launchdarkly"},
+		{[]string{"iam", "trust", "--from-launchdarkly", "--project", "p q", "--env", "e"}, "--project: invalid project key"},
 		{[]string{"iam", "trust", "--launchdarkly-account", "12"}, "--launchdarkly-account"},
 		{[]string{"iam", "apply", "--dest", "prod", "--trust-from-launchdarkly", "--restricted"}, "drop --restricted"},
 	} {

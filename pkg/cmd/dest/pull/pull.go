@@ -13,6 +13,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/destsync"
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
+	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
@@ -40,6 +41,16 @@ reported as a conflict (exit 1) and left as it is; nothing local is overwritten.
   ldexport dest pull --project default --env production`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Project != "" {
+				if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
+					return cmdutil.UsageErrorf("--project: %v", err)
+				}
+			}
+			if opts.Environment != "" {
+				if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
+					return cmdutil.UsageErrorf("--env: %v", err)
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -163,21 +174,15 @@ func envTaken(file *store.File, d store.Destination) string {
 	return ""
 }
 
-// fromRemote makes a local destination out of LaunchDarkly's, checked as
-// `dest create` checks its flags.
+// fromRemote makes a local destination out of LaunchDarkly's, checked with
+// the store's own rules (those of `dest create`).
 func fromRemote(r launchdarkly.Destination, now time.Time, taken func(string) bool) (store.Destination, error) {
 	c := r.Config
-	if err := awsarn.ValidateRegion(c.Region); err != nil {
-		return store.Destination{}, err
-	}
-	if err := awsarn.ValidateStreamName(c.StreamName); err != nil {
-		return store.Destination{}, err
-	}
 	role, err := awsarn.ParseRoleARN(c.RoleArn)
 	if err != nil {
-		return store.Destination{}, err
+		return store.Destination{}, fmt.Errorf("roleArn: %v", err)
 	}
-	return store.Destination{
+	d := store.Destination{
 		Name:                destsync.LocalName(r, taken),
 		Project:             r.Project,
 		Environment:         r.Environment,
@@ -189,5 +194,9 @@ func fromRemote(r launchdarkly.Destination, now time.Time, taken func(string) bo
 		CreatedAt:           now.UTC().Truncate(time.Second),
 		LaunchDarklyID:      r.ID,
 		LaunchDarklyVersion: r.Version,
-	}, nil
+	}
+	if field, err := d.Validate(); err != nil {
+		return store.Destination{}, fmt.Errorf("%s: %v", field, err)
+	}
+	return d, nil
 }

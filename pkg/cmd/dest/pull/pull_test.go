@@ -15,6 +15,8 @@ func TestNewCmdPullFlags(t *testing.T) {
 	if err != nil || got.Project != "mobile" || got.Environment != "staging" {
 		t.Fatalf("%+v %v", got, err)
 	}
+	_, err = cmdtest.ParseFlags(NewCmdPull, "--env bad/env")
+	cmdtest.WantUsageError(t, err, "--env: invalid environment key")
 	_, err = cmdtest.ParseFlags(NewCmdPull, "extra")
 	if err == nil {
 		t.Fatal("an argument was accepted")

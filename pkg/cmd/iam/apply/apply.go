@@ -72,6 +72,9 @@ type ApplyOptions struct {
 	// (POST .../generate-trust-policy) instead of the offline one.
 	TrustFromLaunchDarkly bool
 	Timeout               time.Duration
+	// AllowRealAWS lets apply change real AWS IAM for a destination whose
+	// Kinesis endpoint is a local emulator.
+	AllowRealAWS bool
 }
 
 // NewCmdApply returns `iam apply`; runF replaces applyRun in tests.
@@ -90,7 +93,13 @@ The role name defaults to the last element of the destination's role ARN (its pa
 kept); the policy name defaults to ldexport-<destination>-put-records.
 
 With --trust-from-launchdarkly the role trusts what LaunchDarkly's generated trust
-policy says (token from LAUNCHDARKLY_ACCESS_TOKEN), as ` + "`ldexport iam trust --from-launchdarkly`" + ` prints it.`,
+policy says (token from LAUNCHDARKLY_ACCESS_TOKEN), as ` + "`ldexport iam trust --from-launchdarkly`" + ` prints it.
+
+IAM and STS calls go where the AWS SDK's endpoint settings say
+(AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the shared
+config's services section), else to AWS. For a destination whose Kinesis
+endpoint is a local emulator, apply refuses to change real AWS IAM unless those
+endpoints are set or --allow-real-aws is given.`,
 		Example: `  ldexport iam apply --dest prod --dry-run
   ldexport iam apply --dest prod --restricted`,
 		Args: cmdutil.NoArgs,
@@ -129,6 +138,7 @@ policy says (token from LAUNCHDARKLY_ACCESS_TOKEN), as ` + "`ldexport iam trust 
 	cmd.Flags().StringVar(&opts.LaunchDarklyAccount, "launchdarkly-account", "", "LaunchDarkly's AWS account in the role's partition (needed for aws-cn, aws-us-gov)")
 	cmd.Flags().BoolVar(&opts.TrustFromLaunchDarkly, "trust-from-launchdarkly", false, "use the trust policy LaunchDarkly generates for the destination's environment")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long all the IAM and STS calls together may take")
+	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "change real AWS IAM although the destination's Kinesis endpoint is a local emulator")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	return cmd
 }
@@ -241,6 +251,13 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	iamClient, err := f.IAM(ctx, d.Region)
 	if err != nil {
+		return err
+	}
+	kinesisClient, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.RefuseRealAWS("iam apply --dest "+d.Name, opts.AllowRealAWS, cmdutil.KinesisEndpoint(kinesisClient), cmdutil.IAMEndpoint(iamClient), cmdutil.STSEndpoint(stsClient)); err != nil {
 		return err
 	}
 	a := &applier{iam: iamClient, sts: stsClient, plan: plan, dryRun: opts.DryRun}

@@ -11,6 +11,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/iam/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/spf13/cobra"
 )
@@ -70,6 +71,14 @@ differs from the offline one. Only JSON (or YAML with -o yaml) is printed on std
 				}
 				if (opts.Dest == "") == (opts.Project == "" || opts.Environment == "") {
 					return cmdutil.FlagErrorf("--from-launchdarkly needs --dest NAME, or --project P and --env E")
+				}
+				if opts.Dest == "" {
+					if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
+						return cmdutil.UsageErrorf("--project: %v", err)
+					}
+					if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
+						return cmdutil.UsageErrorf("--env: %v", err)
+					}
 				}
 			} else if opts.Project != "" || opts.Environment != "" {
 				return cmdutil.FlagErrorf("--project and --env go with --from-launchdarkly")
