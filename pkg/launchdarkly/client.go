@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/ldapi"
+	"github.com/ldexport/ldexport/pkg/quote"
 )
 
 // APIVersion is the LD-API-Version header every request carries.
@@ -81,18 +82,27 @@ type Client struct {
 }
 
 // ValidateHost checks that host is an absolute http(s) URL without a path
-// beyond "/", credentials, query or fragment.
+// beyond "/", credentials, query or fragment. The error never repeats a user
+// name or password the URL carried.
 func ValidateHost(host string) error {
 	u, err := url.Parse(host)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("invalid LaunchDarkly API host %q: want a URL such as %s", host, DefaultHost)
+	if err != nil {
+		// url.Parse's error and the input may carry a password: show neither.
+		return fmt.Errorf("invalid LaunchDarkly API host: not a URL; want a URL such as %s", DefaultHost)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		return fmt.Errorf("invalid LaunchDarkly API host %q: want only scheme and host, such as %s", host, DefaultHost)
+	if u.User != nil {
+		u.User = nil
+		return fmt.Errorf("invalid LaunchDarkly API host %s: it carries a user name or password; remove them (the access token comes from LAUNCHDARKLY_ACCESS_TOKEN)", quote.Input(u.String()))
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("invalid LaunchDarkly API host %s: want a URL such as %s", quote.Input(host), DefaultHost)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		return fmt.Errorf("invalid LaunchDarkly API host %s: want only scheme and host, such as %s", quote.Input(host), DefaultHost)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		// The token would cross the network in clear text.
-		return fmt.Errorf("invalid LaunchDarkly API host %q: use https (plain http only for a local test server on 127.0.0.1)", host)
+		return fmt.Errorf("invalid LaunchDarkly API host %s: use https (plain http only for a local test server on 127.0.0.1)", quote.Input(host))
 	}
 	return nil
 }

@@ -268,3 +268,19 @@ func TestRateLimitWaitOfExactlyTheBoundIsTaken(t *testing.T) {
 		t.Fatalf("err %v, waits %v: want one wait of at least 10s", err, waits)
 	}
 }
+
+// TestHostileHostNeverEchoesPassword: a host with user info, or one that is
+// not even a URL because of its password, is refused without the password.
+func TestHostileHostNeverEchoesPassword(t *testing.T) {
+	for host, want := range map[string]string{
+		"https://user:secret@app.launchdarkly.com":    `"https://app.launchdarkly.com": it carries a user name or password`,
+		"https://secret@app.launchdarkly.com":         "it carries a user name or password",
+		"https://user:secret%zz@app.launchdarkly.com": "not a URL",
+		"https://user:secret@app.launchdarkly.com/x?": "it carries a user name or password",
+	} {
+		err := launchdarkly.ValidateHost(host)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("ValidateHost(%q) = %v, want %q and no password", host, err, want)
+		}
+	}
+}
