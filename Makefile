@@ -2,6 +2,7 @@
 GO        ?= go
 BIN       := bin/ldexport
 TOOLS_DIR := tools/kinesalite
+AGG_DIR   := tools/kinesis-agg
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -16,10 +17,13 @@ build:
 demo: build tools
 	AWS_EC2_METADATA_DISABLED=true tools/demo.sh
 
-# The local Kinesis emulator (kinesalite), pinned in tools/kinesalite/package-lock.json.
-tools: $(TOOLS_DIR)/node_modules/.package-lock.json
+# The local Kinesis emulator (kinesalite), pinned in tools/kinesalite/package-lock.json,
+# and the awslabs KPL deaggregator (aws-kinesis-agg) that checks our aggregates.
+tools: $(TOOLS_DIR)/node_modules/.package-lock.json $(AGG_DIR)/node_modules/.package-lock.json
 $(TOOLS_DIR)/node_modules/.package-lock.json: $(TOOLS_DIR)/package-lock.json
 	cd $(TOOLS_DIR) && npm ci
+$(AGG_DIR)/node_modules/.package-lock.json: $(AGG_DIR)/package-lock.json
+	cd $(AGG_DIR) && npm ci
 
 # Tests never reach the EC2 metadata service (only loopback is a test target here).
 test: tools
@@ -50,7 +54,7 @@ completions:
 
 # Each fuzz target runs briefly (FUZZTIME each); `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity FuzzReader:./pkg/ndjson FuzzValidateObject:./pkg/ndjson FuzzParse:./pkg/checkpoint
+FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity FuzzReader:./pkg/ndjson FuzzValidateObject:./pkg/ndjson FuzzParse:./pkg/checkpoint FuzzRoundTrip:./pkg/kpl
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  name=$${t%%:*}; pkg=$${t#*:}; \
