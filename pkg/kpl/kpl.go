@@ -191,6 +191,7 @@ type Builder struct {
 	ehkIndex map[string]uint64
 	tables   []byte // encoded partition_key_table and explicit_hash_key_table fields
 	records  []byte // encoded records fields
+	dataAt   []int  // where each record's data starts in records
 	n        int
 }
 
@@ -261,7 +262,9 @@ func (b *Builder) Add(r UserRecord) {
 		b.records = protowire.AppendVarint(b.records, ehkIdx)
 	}
 	b.records = protowire.AppendTag(b.records, fieldData, protowire.BytesType)
-	b.records = protowire.AppendBytes(b.records, r.Data)
+	b.records = protowire.AppendVarint(b.records, uint64(len(r.Data)))
+	b.dataAt = append(b.dataAt, len(b.records))
+	b.records = append(b.records, r.Data...)
 	b.n++
 }
 
@@ -276,11 +279,16 @@ func (b *Builder) AppendEncoded(dst []byte) []byte {
 	return h.Sum(dst)
 }
 
+// DataOffset is where the data of record i starts in the aggregated record
+// Encode returns (its length is the record's own), so a caller can point at
+// each record's bytes inside the aggregate instead of keeping a copy.
+func (b *Builder) DataOffset(i int) int { return len(Magic) + len(b.tables) + b.dataAt[i] }
+
 // Reset empties b, keeping its buffers.
 func (b *Builder) Reset() {
 	clear(b.pkIndex)
 	clear(b.ehkIndex)
-	b.tables, b.records, b.n = b.tables[:0], b.records[:0], 0
+	b.tables, b.records, b.dataAt, b.n = b.tables[:0], b.records[:0], b.dataAt[:0], 0
 }
 
 // Aggregate encodes records as one aggregated record.

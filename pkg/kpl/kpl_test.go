@@ -59,6 +59,11 @@ func TestRoundTrip(t *testing.T) {
 			if len(b.pkIndex) != tt.pks {
 				t.Fatalf("partition key table has %d entries, want %d", len(b.pkIndex), tt.pks)
 			}
+			for i, r := range tt.records {
+				if off := b.DataOffset(i); !bytes.Equal(enc[off:off+len(r.Data)], r.Data) {
+					t.Fatalf("DataOffset(%d) = %d does not point at its data", i, off)
+				}
+			}
 			got, err := Deaggregate(enc)
 			if err != nil {
 				t.Fatal(err)

@@ -135,8 +135,9 @@ func (s *Sender) put(batch []*Record) result {
 			if batch[i].shardID != "" && rr.ShardId != nil && *rr.ShardId != batch[i].shardID {
 				res.misrouted = true
 			}
-			s.sent.Add(1)
-			s.bytes.Add(int64(len(batch[i].Data)))
+			s.sent.Add(int64(batch[i].count()))
+			s.bytes.Add(batch[i].dataBytes())
+			s.kinesisRecords.Add(1)
 			continue
 		}
 		code := aws.ToString(rr.ErrorCode)

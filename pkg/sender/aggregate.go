@@ -1,0 +1,221 @@
+package sender
+
+import (
+	"time"
+
+	"github.com/ldexport/ldexport/pkg/kpl"
+)
+
+// Aggregation defaults: the KPL's AggregationMaxSize, and how long an open
+// aggregate waits for more records (the KPL's RecordMaxBufferedTime).
+const (
+	DefaultAggregateMaxBytes = 51_200
+	DefaultAggregateLinger   = 100 * time.Millisecond
+)
+
+// aggregator packs user records into KPL aggregated records (Config.Aggregate).
+// Only the dispatcher goroutine uses it.
+//
+// With a shard map there is one open aggregate per shard: a record joins
+// the aggregate of the shard its own partition key hashes to, and the
+// aggregate carries an ExplicitHashKey inside that shard's range, so every
+// user record lands where its key says. Records with a random key (nothing
+// depends on which key they have) take the key of the first random record
+// of their aggregate: it hashes to the same shard, and the aggregate's key
+// table then holds one key instead of one per record. Without a map (the
+// caller may not list shards) the aggregate's own partition key decides its
+// shard, so there is one open aggregate per partition key (one for all
+// random keys, which share a key the same way).
+//
+// An aggregate is sealed when the next record would not fit, when it has
+// waited linger since its first record, when the input ends, or when the
+// shard map changes. Sealed, it is an ordinary *Record whose users are
+// its user records; the user records hold the byte budget, and their Data
+// then point into the aggregate's Data (one copy in memory). A single
+// record, or one too large for an aggregate, goes as a plain record.
+type aggregator struct {
+	maxBytes int // data plus partition key of one aggregated record
+	linger   time.Duration
+	m        *ShardMap
+	byShard  []*openAggregate          // with a map: by shard index
+	byKey    map[string]*openAggregate // without: by partition key ("" for random keys)
+	open     int                       // open aggregates
+	sealed   []*Record                 // ready for the pacer
+}
+
+// openAggregate is an aggregate being filled.
+type openAggregate struct {
+	b         kpl.Builder
+	users     []*Record
+	key       string // the aggregate's partition key: its first record's
+	randomKey string // the key random records share here
+	hashKey   string // the ExplicitHashKey (with a map)
+	start     time.Time
+}
+
+func newAggregator(maxBytes int, linger time.Duration, m *ShardMap) *aggregator {
+	a := &aggregator{maxBytes: maxBytes, linger: linger}
+	a.setMap(m)
+	return a
+}
+
+// setMap seals every open aggregate (they were routed by the old map) and
+// routes later records by m.
+func (a *aggregator) setMap(m *ShardMap) {
+	a.sealAll()
+	a.m = m
+	a.byShard, a.byKey = nil, nil
+	if m != nil {
+		a.byShard = make([]*openAggregate, len(m.Shards))
+	} else {
+		a.byKey = make(map[string]*openAggregate)
+	}
+}
+
+// add takes r into an aggregate (or, when it cannot be aggregated, straight
+// into the sealed list).
+func (a *aggregator) add(r *Record, now time.Time) {
+	if kpl.Overhead+len(r.Key)+r.Size()+16 > a.maxBytes {
+		a.sealed = append(a.sealed, r) // too large to aggregate: alone, as is
+		return
+	}
+	var g *openAggregate
+	var keep func(*openAggregate) // stores the open aggregate of r's slot
+	hashKey := ""
+	if a.m != nil {
+		i := a.m.Find(PartitionHash(r.Key))
+		if i < 0 {
+			a.sealed = append(a.sealed, r) // a gap in the map: the pacer notes it is stale
+			return
+		}
+		g, hashKey = a.byShard[i], a.m.BalanceKey(i)
+		keep = func(x *openAggregate) { a.byShard[i] = x }
+	} else {
+		k := r.Key
+		if r.RandomKey {
+			k = ""
+		}
+		g = a.byKey[k]
+		keep = func(x *openAggregate) { a.byKey[k] = x }
+	}
+	if g != nil {
+		key := r.Key
+		if r.RandomKey && g.randomKey != "" {
+			key = g.randomKey
+		}
+		if g.b.SizeWith(kpl.UserRecord{PartitionKey: key, Data: r.Data})+len(g.key) > a.maxBytes {
+			a.seal(g)
+			g = nil
+		}
+	}
+	if g == nil {
+		g = &openAggregate{key: r.Key, hashKey: hashKey, start: now}
+		keep(g)
+		a.open++
+	}
+	if r.RandomKey {
+		if g.randomKey == "" {
+			g.randomKey = r.Key
+		}
+		r.Key = g.randomKey
+	}
+	g.b.Add(kpl.UserRecord{PartitionKey: r.Key, Data: r.Data})
+	g.users = append(g.users, r)
+}
+
+// seal turns g into a record for the pacer.
+func (a *aggregator) seal(g *openAggregate) {
+	a.open--
+	if len(g.users) == 1 {
+		a.sealed = append(a.sealed, g.users[0]) // the KPL too sends a lone record as is
+		return
+	}
+	data := g.b.AppendEncoded(make([]byte, 0, g.b.Size()))
+	for i, u := range g.users {
+		off := g.b.DataOffset(i)
+		u.Data = data[off : off+len(u.Data) : off+len(u.Data)]
+	}
+	first := g.users[0]
+	a.sealed = append(a.sealed, &Record{Source: first.Source, Line: first.Line, Data: data, Key: g.key, hashKey: g.hashKey, users: g.users})
+}
+
+// flush seals the aggregates open for linger or more (all of them when all
+// is set) and returns every sealed record, which the caller then owns.
+func (a *aggregator) flush(now time.Time, all bool) []*Record {
+	if a.open > 0 {
+		due := func(g *openAggregate) bool { return g != nil && (all || now.Sub(g.start) >= a.linger) }
+		for i, g := range a.byShard {
+			if due(g) {
+				a.seal(g)
+				a.byShard[i] = nil
+			}
+		}
+		for k, g := range a.byKey {
+			if due(g) {
+				a.seal(g)
+				delete(a.byKey, k)
+			}
+		}
+	}
+	out := a.sealed
+	a.sealed = nil
+	return out
+}
+
+// sealAll seals every open aggregate.
+func (a *aggregator) sealAll() {
+	if a.byShard != nil || a.byKey != nil {
+		a.sealed = append(a.sealed, a.flush(time.Time{}, true)...)
+	}
+}
+
+// wake is when the oldest open aggregate is due; zero when none is open.
+func (a *aggregator) wake() time.Time {
+	var w time.Time
+	visit := func(g *openAggregate) {
+		if g != nil && (w.IsZero() || g.start.Add(a.linger).Before(w)) {
+			w = g.start.Add(a.linger)
+		}
+	}
+	if a.open == 0 {
+		return w
+	}
+	for _, g := range a.byShard {
+		visit(g)
+	}
+	for _, g := range a.byKey {
+		visit(g)
+	}
+	return w
+}
+
+// count is how many user records r stands for.
+func (r *Record) count() int {
+	if r.users != nil {
+		return len(r.users)
+	}
+	return 1
+}
+
+// dataBytes is the user data r carries.
+func (r *Record) dataBytes() int64 {
+	if r.users == nil {
+		return int64(len(r.Data))
+	}
+	var n int64
+	for _, u := range r.users {
+		n += int64(len(u.Data))
+	}
+	return n
+}
+
+// each calls fn with each user record of r (r itself when it is not an aggregate).
+func (r *Record) each(fn func(*Record)) {
+	if r.users == nil {
+		fn(r)
+		return
+	}
+	for _, u := range r.users {
+		fn(u)
+	}
+}
