@@ -182,7 +182,8 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		if opts.Aggregate && opts.rate.shards == nil {
 			fmt.Fprintf(f.IOStreams.ErrOut, "Note: --aggregate without the shard map: one aggregate per partition key, so each lands where its records' key hashes (records with random keys share one key per aggregate)\n")
 		}
-		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
+		// The lean PutRecords path: bodies written from the records into reused buffers.
+		api = sender.NewLeanClient(kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency)), 2*opts.Concurrency)
 	}
 	defer tuneGC()()
 	return run(ctx, opts, t, inputs, api, limit)
