@@ -1,0 +1,227 @@
+// Command aggregate measures `ldexport send --aggregate` against plain
+// `send` in the same run: N ~400-byte events into a fresh 4-shard stream of
+// the fake Kinesis (pkg/kinesistest) with Kinesis's per-shard write limits
+// (1,000 records/s and 1 MiB/s), the ldexport binary as a child process.
+// It prints, with each target and the ratio to it:
+//
+//   - events/s of each (user records sent over the run's duration, from the
+//     summary) and their ratio (target ≥ 2.3);
+//   - throttled Kinesis record attempts under --aggregate (≤ 10% of the
+//     Kinesis records stored);
+//   - lost and duplicated lines (0 and 0): what the fake stored under
+//     --aggregate is deaggregated by an independent implementation, the
+//     awslabs deaggregator (npm aws-kinesis-agg, tools/kinesis-agg, checksums
+//     checked), and every input line must come back exactly once, byte for
+//     byte, in the shard its own partition key hashes to.
+//
+//     go run ./bench/aggregate             # 100,000 events
+//     go run ./bench/aggregate -n 20000
+//
+// It exits 1 if a figure misses its target.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
+	"github.com/ldexport/ldexport/pkg/kpl/kpltest"
+)
+
+type summary struct {
+	Records          int64   `json:"records"`
+	Sent             int64   `json:"sent"`
+	Failed           int64   `json:"failed"`
+	Requests         int64   `json:"requests"`
+	Retries          int64   `json:"retries"`
+	Throttled        int64   `json:"throttled"`
+	DurationSeconds  float64 `json:"durationSeconds"`
+	RecordsPerSecond float64 `json:"recordsPerSecond"`
+	KinesisRecords   *int64  `json:"kinesisRecords"`
+}
+
+var failed bool
+
+func main() {
+	bin := flag.String("ldexport", "", "ldexport binary (default: go build ./cmd/ldexport into a temp dir)")
+	n := flag.Int("n", 100_000, "events to send, each way")
+	flag.Parse()
+	work, err := os.MkdirTemp("", "aggregate")
+	check(err)
+	defer os.RemoveAll(work)
+	if *bin == "" {
+		*bin = filepath.Join(work, "ldexport")
+		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/ldexport").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+			os.Exit(1)
+		}
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("machine: load average %s\n", strings.Join(strings.Fields(string(load))[:3], " "))
+	input, lines := events(work, *n)
+	fmt.Printf("input: %d events of ~%d bytes\n", *n, len(lines[0]))
+
+	plain, plainStored := run(*bin, work, input, "plain", false)
+	fmt.Printf("send:             %8.0f events/s over %.2fs, %d Kinesis records, %d requests, throttled %d (%.3f of the Kinesis records)\n",
+		plain.sum.RecordsPerSecond, plain.sum.DurationSeconds, len(plainStored), plain.sum.Requests, plain.stats.RecordsThrottled,
+		float64(plain.stats.RecordsThrottled)/float64(len(plainStored)))
+	agg, aggStored := run(*bin, work, input, "aggregate", true)
+	kin := int64(len(aggStored))
+	fmt.Printf("send --aggregate: %8.0f events/s over %.2fs, %d Kinesis records (%.1f events each), %d requests, throttled %d\n",
+		agg.sum.RecordsPerSecond, agg.sum.DurationSeconds, kin, float64(*n)/float64(kin), agg.sum.Requests, agg.stats.RecordsThrottled)
+	if agg.sum.KinesisRecords == nil || *agg.sum.KinesisRecords != kin {
+		fmt.Printf("  summary kinesisRecords %v, the fake stored %d: MISMATCH\n", agg.sum.KinesisRecords, kin)
+		failed = true
+	}
+
+	lost, dup, misplaced := check1(lines, aggStored)
+	figure("events/s ratio", agg.sum.RecordsPerSecond/plain.sum.RecordsPerSecond, 2.3, true, "x")
+	figure("throttled / Kinesis records", float64(agg.stats.RecordsThrottled)/float64(kin), 0.10, false, "")
+	figure("lost lines", float64(lost), 0, false, "")
+	figure("duplicated lines", float64(dup), 0, false, "")
+	figure("lines on another shard", float64(misplaced), 0, false, "")
+	figure("exit codes", float64(plain.code+agg.code), 0, false, "")
+	if failed {
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	sum   summary
+	code  int
+	stats kinesistest.Stats
+}
+
+// run sends input into a fresh 4-shard stream with write limits.
+func run(bin, work, input, stream string, aggregate bool) (result, []kinesistest.Record) {
+	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: !aggregate})
+	defer srv.Close()
+	check(srv.CreateStream(stream, 4))
+	args := []string{"send", input, "--stream", stream, "--endpoint-url", srv.URL, "--reject-file", filepath.Join(work, stream+".rejects"), "-o", "json"}
+	if aggregate {
+		args = append(args, "--aggregate")
+	}
+	cmd := exec.Command(bin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1",
+		"AWS_EC2_METADATA_DISABLED=true", "LDEXPORT_CONFIG="+filepath.Join(work, "config.yaml"), "LDEXPORT_ENDPOINT_URL=")
+	err := cmd.Run()
+	var r result
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else {
+		check(err)
+	}
+	if err := json.Unmarshal(out.Bytes(), &r.sum); err != nil {
+		fmt.Fprintf(os.Stderr, "summary: %v\nstdout: %s\nstderr: %s\n", err, out.String(), errOut.String())
+		os.Exit(1)
+	}
+	r.stats = srv.Stats()
+	return r, srv.Records(stream)
+}
+
+// check1 deaggregates stored with aws-kinesis-agg and compares the user
+// records with the lines: lost, duplicated, and placed in another shard
+// than the one the fake routes their own partition key to.
+func check1(lines [][]byte, stored []kinesistest.Record) (lost, dup, misplaced int) {
+	in := make([]kpltest.KinesisRecord, len(stored))
+	for i, r := range stored {
+		in[i] = kpltest.KinesisRecord{ShardID: r.ShardID, PartitionKey: r.PartitionKey, ExplicitHashKey: r.ExplicitHashKey, Data: r.Data}
+	}
+	users, err := kpltest.Deaggregate(context.Background(), in)
+	check(err)
+	count := make(map[string]int, len(lines))
+	for _, l := range lines {
+		count[string(l)]++
+	}
+	// The fake's own routing: a probe stream with the same 4 shards.
+	probe := kinesistest.NewServer(kinesistest.Options{})
+	defer probe.Close()
+	check(probe.CreateStream("probe", 4))
+	client := probe.NewClient()
+	shardOf := map[string]string{}
+	for _, u := range users {
+		count[string(u.Data)]--
+		want, ok := shardOf[u.PartitionKey]
+		if !ok {
+			want = probeShard(client, u.PartitionKey)
+			shardOf[u.PartitionKey] = want
+		}
+		if want != u.ShardID {
+			misplaced++
+		}
+	}
+	for _, c := range count {
+		switch {
+		case c > 0:
+			lost += c
+		case c < 0:
+			dup -= c
+		}
+	}
+	fmt.Printf("aws-kinesis-agg: %d user records in %d Kinesis records; %d distinct partition keys checked against the fake's routing\n", len(users), len(stored), len(shardOf))
+	return lost, dup, misplaced
+}
+
+// events writes n distinct ~400-byte events and returns the file and the lines.
+func events(work string, n int) (string, [][]byte) {
+	path := filepath.Join(work, "events.ndjson")
+	f, err := os.Create(path)
+	check(err)
+	w := bufio.NewWriter(f)
+	pad := strings.Repeat("z", 160)
+	lines := make([][]byte, n)
+	for i := range lines {
+		line := fmt.Sprintf(`{"project":"p","environment":"production","event":{"kind":"feature","creationDate":%d,"contextKeys":{"user":"user-%d"},"key":"flag-%d","value":true,"variation":1,"version":7,"reason":{"kind":"FALLTHROUGH"},"pad":"%s"},"version":1}`,
+			1764150000000+int64(i), i%97, i%13, pad)
+		lines[i] = []byte(line)
+		w.WriteString(line)
+		w.WriteByte('\n')
+	}
+	check(w.Flush())
+	check(f.Close())
+	return path, lines
+}
+
+// figure prints one measured value against its target.
+func figure(name string, got, target float64, atLeast bool, unit string) {
+	ok := got >= target
+	cmp := "≥"
+	if !atLeast {
+		ok, cmp = got <= target, "≤"
+	}
+	verdict := "ok"
+	if !ok {
+		verdict, failed = "MISSED", true
+	}
+	ratio := "n/a"
+	if target != 0 {
+		ratio = fmt.Sprintf("%.3f", got/target)
+	}
+	fmt.Printf("  %-30s %10.3f %-2s target %s %.2f  ratio %s  %s\n", name, got, unit, cmp, target, ratio, verdict)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// probeShard puts one record with key and returns the shard the fake chose.
+func probeShard(c *kinesis.Client, key string) string {
+	out, err := c.PutRecord(context.Background(), &kinesis.PutRecordInput{StreamName: aws.String("probe"), PartitionKey: aws.String(key), Data: []byte("probe")})
+	check(err)
+	return aws.ToString(out.ShardId)
+}
