@@ -6,8 +6,10 @@
 //
 //   - events/s of each (user records sent over the run's duration, from the
 //     summary) and their ratio (target ≥ 2.3);
+//
 //   - throttled Kinesis record attempts under --aggregate (≤ 10% of the
 //     Kinesis records stored);
+//
 //   - lost and duplicated lines (0 and 0): what the fake stored under
 //     --aggregate is deaggregated by an independent implementation, the
 //     awslabs deaggregator (npm aws-kinesis-agg, tools/kinesis-agg, checksums
