@@ -63,7 +63,11 @@ records and 5 MiB, several requests in flight, random partition keys by default.
 Gzip input is recognised by its magic bytes. Failed records (throttled, internal
 failure, lost response) are retried alone with backoff and jitter; records that cannot
 be delivered, and invalid lines under --on-invalid skip, are written verbatim to the
-reject file so they can be fixed and sent again.`,
+reject file so they can be fixed and sent again.
+
+--aggregate packs records into KPL aggregated records, one open aggregate per shard,
+each record on the shard its own key hashes to (docs/aggregation.md); consumers must
+deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
 		Example: `  ldexport send events.ndjson --dest prod
   zcat events.ndjson.gz | ldexport send --stream ld-events --region us-east-1
   ldexport send a.ndjson b.ndjson.gz --dest prod --partition-key event.contextKeys.user -o json
