@@ -41,7 +41,12 @@ type aggregator struct {
 	byKey    map[string]*openAggregate // without: by partition key ("" for random keys)
 	open     int                       // open aggregates
 	sealed   []*Record                 // ready for the pacer
+	free     []*openAggregate          // sealed ones, their buffers kept for reuse
 }
+
+// maxFreeAggregates bounds the buffers kept for reuse (about 100 KiB each
+// at the default size).
+const maxFreeAggregates = 16
 
 // openAggregate is an aggregate being filled.
 type openAggregate struct {
@@ -109,7 +114,12 @@ func (a *aggregator) add(r *Record, now time.Time) {
 		}
 	}
 	if g == nil {
-		g = &openAggregate{key: r.Key, hashKey: hashKey, start: now}
+		if n := len(a.free); n > 0 {
+			g, a.free = a.free[n-1], a.free[:n-1]
+		} else {
+			g = &openAggregate{}
+		}
+		g.key, g.randomKey, g.hashKey, g.start = r.Key, "", hashKey, now
 		keep(g)
 		a.open++
 	}
@@ -128,15 +138,21 @@ func (a *aggregator) seal(g *openAggregate) {
 	a.open--
 	if len(g.users) == 1 {
 		a.sealed = append(a.sealed, g.users[0]) // the KPL too sends a lone record as is
-		return
+	} else {
+		data := g.b.AppendEncoded(make([]byte, 0, g.b.Size()))
+		for i, u := range g.users {
+			off := g.b.DataOffset(i)
+			u.Data = data[off : off+len(u.Data) : off+len(u.Data)]
+		}
+		first := g.users[0]
+		a.sealed = append(a.sealed, &Record{Source: first.Source, Line: first.Line, Data: data, Key: g.key, hashKey: g.hashKey, users: g.users})
 	}
-	data := g.b.AppendEncoded(make([]byte, 0, g.b.Size()))
-	for i, u := range g.users {
-		off := g.b.DataOffset(i)
-		u.Data = data[off : off+len(u.Data) : off+len(u.Data)]
+	// Nothing points into g's buffers any more: keep them for the next aggregate.
+	g.b.Reset()
+	g.users = make([]*Record, 0, cap(g.users))
+	if len(a.free) < maxFreeAggregates {
+		a.free = append(a.free, g)
 	}
-	first := g.users[0]
-	a.sealed = append(a.sealed, &Record{Source: first.Source, Line: first.Line, Data: data, Key: g.key, hashKey: g.hashKey, users: g.users})
 }
 
 // flush seals the aggregates open for linger or more (all of them when all
