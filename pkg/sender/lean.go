@@ -43,10 +43,11 @@ func NewLeanClient(c *kinesis.Client, buffers int) *LeanClient {
 	return &LeanClient{Client: c, free: make(chan []byte, max(1, buffers))}
 }
 
-// maxPooledBody is the largest body kept for reuse: a full 5 MiB request
-// (about 7 MiB in base64) is rare, and holding several would cost more
-// memory than reallocating them.
-const maxPooledBody = 1 << 20
+// maxPooledBody is the largest body kept for reuse: it holds a request of
+// AggregateBatchBytes in base64; a full 5 MiB request (about 7 MiB in
+// base64) is rare, and holding several would cost more memory than
+// reallocating them.
+const maxPooledBody = 3 << 19
 
 // leanBodyKey carries a pre-serialized body through the context.
 type leanBodyKey struct{}

@@ -37,6 +37,10 @@ const (
 	MaxBatchBytes   = 5 << 20
 )
 
+// AggregateBatchBytes is the default request size under Config.Aggregate:
+// about 20 aggregates of the default size.
+const AggregateBatchBytes = 1 << 20
+
 // Record is one record to send, with where it came from.
 type Record struct {
 	Source string // input name, for error messages and the reject file
@@ -123,6 +127,12 @@ func (c *Config) defaults() {
 	}
 	if c.MaxBatchBytes <= 0 {
 		c.MaxBatchBytes = MaxBatchBytes
+		if c.Aggregate {
+			// Aggregates fill requests by bytes long before 500 records:
+			// smaller requests keep more of them in flight and their bodies
+			// within the reuse pool's size (lean.go).
+			c.MaxBatchBytes = AggregateBatchBytes
+		}
 	}
 	if c.MaxBytesInFlight <= 0 {
 		c.MaxBytesInFlight = 16 << 20
