@@ -301,3 +301,63 @@ func TestAggregateInterruptRejectsOpenAggregates(t *testing.T) {
 		t.Fatalf("stats %+v, %d rejected: every line must be sent or rejected once", st, rejected)
 	}
 }
+
+// The aggregator alone: one open aggregate per shard, random keys shared
+// within an aggregate (one key-table entry), field keys kept, the
+// ExplicitHashKey inside the shard, linger, and a new shard map sealing
+// what was built under the old one.
+func TestAggregatorGroupsByShard(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	m := mapOf(t, 4)
+	a := newAggregator(DefaultAggregateMaxBytes, 100*time.Millisecond, m)
+	rs := eventRecords(400, 0, 11) // random keys
+	field := eventRecords(40, 5, 12)
+	for _, r := range append(rs, field...) {
+		a.add(r, t0)
+	}
+	if got := a.flush(t0.Add(99*time.Millisecond), false); len(got) != 0 {
+		t.Fatalf("%d records sealed before the linger or a full aggregate", len(got))
+	}
+	sealed := a.flush(t0.Add(100*time.Millisecond), false)
+	if len(sealed) != 4 || a.open != 0 {
+		t.Fatalf("%d sealed, %d open: want one aggregate per shard", len(sealed), a.open)
+	}
+	users := 0
+	for _, agg := range sealed {
+		h, ok := parseHashKey(agg.hashKey)
+		shard := m.Find(h)
+		if !ok || shard < 0 {
+			t.Fatalf("aggregate ExplicitHashKey %q outside every shard", agg.hashKey)
+		}
+		recs, err := kpl.Deaggregate(agg.Data)
+		if err != nil || len(recs) != len(agg.users) {
+			t.Fatalf("aggregate of %d users decodes to %d records: %v", len(agg.users), len(recs), err)
+		}
+		random := map[string]bool{}
+		for i, u := range agg.users {
+			if m.Find(PartitionHash(u.Key)) != shard {
+				t.Fatalf("user key %q hashes outside the aggregate's shard", u.Key)
+			}
+			if !bytes.Equal(recs[i].Data, u.Data) || recs[i].PartitionKey != u.Key {
+				t.Fatalf("user %d: aggregate holds key %q, record has %q", i, recs[i].PartitionKey, u.Key)
+			}
+			if u.RandomKey {
+				random[u.Key] = true
+			}
+		}
+		if len(random) != 1 {
+			t.Fatalf("random-key records of one aggregate use %d keys, want 1", len(random))
+		}
+		users += len(agg.users)
+	}
+	if users != 440 {
+		t.Fatalf("%d user records sealed, 440 added", users)
+	}
+
+	// A new map seals every open aggregate at once.
+	a.add(eventRecords(1, 0, 13)[0], t0)
+	a.setMap(mapOf(t, 2))
+	if got := a.flush(t0, false); len(got) != 1 || a.open != 0 {
+		t.Fatalf("after a new map: %d sealed, %d open", len(got), a.open)
+	}
+}
