@@ -1,7 +1,6 @@
 package send
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -40,6 +39,9 @@ type Summary struct {
 	// KinesisRecords (--aggregate only) counts the Kinesis records that
 	// carried the Sent user records.
 	KinesisRecords *int64 `json:"kinesisRecords,omitempty"`
+	// Unread names, per input not read to its end (an interrupt or a stop),
+	// the first line never read; absent when every input was read.
+	Unread []Unread `json:"unread,omitempty"`
 }
 
 // maxShownRejects is how many rejected lines are named on stderr before only a count is given.
@@ -55,18 +57,24 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if err != nil {
 		return cmdutil.FlagErrorf("--partition-key: %v", err)
 	}
-	var ck *runCheckpoint
-	if opts.Checkpoint != "" {
-		if ck, err = openRunCheckpoint(opts.Checkpoint, t, in); err != nil {
+	ck := opts.ck
+	if !opts.filesChecked {
+		if ck, err = checkFiles(opts, t, in); err != nil {
 			return err
 		}
 	}
-	// With a checkpoint a given reject file is appended to: earlier runs' lines in it are done.
-	rej := &rejectFile{path: opts.RejectFile, explicit: opts.RejectFile != "", errOut: ios.ErrOut, keep: ck != nil}
-	if rej.path == "" {
-		rej.path = fmt.Sprintf("ldexport-rejects-%s.ndjson", f.Now().UTC().Format("20060102T150405Z"))
-	} else if err := rej.open(); err != nil {
-		return cmdutil.UsageErrorf("--reject-file: %v", err)
+	defer ck.release()
+	rej := newRejectFile(opts.RejectFile, f.Now(), ck.resumed(), ios.ErrOut)
+	if rej.explicit {
+		if err := rej.open(); err != nil {
+			return cmdutil.Usage(err)
+		}
+	}
+	if ck != nil {
+		if err := ck.firstSave(); err != nil {
+			_ = rej.close()
+			return err
+		}
 	}
 
 	var snd *sender.Sender
@@ -151,6 +159,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		sum.KinesisRecords = &st.KinesisRecords
 	}
 	var ckErr error
+	sum.Unread = in.unread()
 	if ck != nil {
 		sum.Skipped = ck.skipped.Load()
 		ckErr = ck.finish(readFinished && ctx.Err() == nil && sendErr == nil && stopErr == nil)
@@ -159,6 +168,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if err := printSummary(ios, f.Globals.Output, sum, opts.DryRun, t, rej); err != nil {
 		return err
 	}
+	printUnread(ios, opts, in, sum.Unread, ck != nil)
 	if rejErr != nil {
 		return cmdutil.RuntimeErrorf("reject file %s: %v (%d lines were meant for it)", rej.path, rejErr, rej.count)
 	}
@@ -212,6 +222,7 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 	for i, src := range in.list {
 		fck := ck.file(i)
 		if fck.complete() {
+			src.done.Store(true)
 			continue // every line done by an earlier run
 		}
 		cr := &countingReader{r: src.r}
@@ -220,10 +231,11 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 		if err != nil {
 			return cmdutil.Usage(err)
 		}
+		src.gzipped.Store(rd.Gzipped())
 		if opts.OnInvalid == "skip" {
 			rd.SetOversizeSink(fck.oversizeSink(rd, rej.lineWriter)) // copied as it streams past, never held whole
 		}
-		err = readOne(opts, rd, limit, keys, rej, snd, fck, stopping, records, invalid, dryRunValid, dryRunBytes)
+		err = readOne(opts, src, rd, limit, keys, rej, snd, fck, stopping, records, invalid, dryRunValid, dryRunBytes)
 		_ = rd.Close()
 		if err != nil || stopping() {
 			return err
@@ -232,7 +244,7 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 	return nil
 }
 
-func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, fck *fileCheckpoint,
+func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, fck *fileCheckpoint,
 	stopping func() bool, records, invalid, dryRunValid, dryRunBytes *atomic.Int64) error {
 	for {
 		if stopping() {
@@ -241,6 +253,7 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 		line, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			fck.eof(rd.LineNumber())
+			src.done.Store(true)
 			return nil
 		}
 		if err != nil {
@@ -250,9 +263,11 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 			return nil // read after the stop: not counted, not sent
 		}
 		if fck.skip(line) {
+			src.next.Store(line.Number + 1)
 			continue // done by an earlier run (--checkpoint)
 		}
 		records.Add(1)
+		src.next.Store(line.Number + 1) // from here on the line is accounted for
 		var key string
 		reason := ""
 		switch {
@@ -272,6 +287,7 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 		if reason != "" {
 			invalid.Add(1)
 			if opts.OnInvalid == "fail" {
+				src.invalidAt.Store(line.Number)
 				return cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
 			}
 			rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
@@ -334,25 +350,29 @@ type rejectFile struct {
 	mu       sync.Mutex
 	path     string
 	explicit bool
-	keep     bool // append to an existing file instead of emptying it (--checkpoint)
+	keep     bool      // a resumed --checkpoint run: append to a reject file that has lines
+	started  time.Time // names the default file
 	errOut   io.Writer
 	f        *os.File
-	w        *bufio.Writer
+	w        *wholeLines
 	count    int
 	err      error
 	closed   bool // after the summary: a reader abandoned mid-read may still call in
 }
 
 func (r *rejectFile) open() error {
-	mode := os.O_TRUNC
-	if r.keep {
-		mode = os.O_APPEND
+	var fh *os.File
+	var err error
+	if r.explicit {
+		fh, err = openGivenRejectFile(r.path, r.keep)
+	} else {
+		fh, err = createDefaultRejectFile(r.started)
 	}
-	fh, err := os.OpenFile(r.path, os.O_CREATE|mode|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	r.f, r.w = fh, bufio.NewWriter(fh)
+	r.path = fh.Name()
+	r.f, r.w = fh, &wholeLines{f: fh}
 	return nil
 }
 
