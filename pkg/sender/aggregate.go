@@ -80,6 +80,9 @@ func (a *aggregator) setMap(m *ShardMap) {
 // add takes r into an aggregate (or, when it cannot be aggregated, straight
 // into the sealed list).
 func (a *aggregator) add(r *Record, now time.Time) {
+	// An upper bound of r alone in an aggregate: the magic and MD5, its key
+	// in the key table and as the aggregate's own key, its data, and at most
+	// 16 bytes of protobuf tags and lengths.
 	if kpl.Overhead+len(r.Key)+r.Size()+16 > a.maxBytes {
 		a.sealed = append(a.sealed, r) // too large to aggregate: alone, as is
 		return
