@@ -40,8 +40,17 @@ type aggregator struct {
 	byShard  []*openAggregate          // with a map: by shard index
 	byKey    map[string]*openAggregate // without: by partition key ("" for random keys)
 	open     int                       // open aggregates
+	order    []orderEntry              // open aggregates, oldest first (with stale entries)
+	head     int                       // first entry of order still in use
 	sealed   []*Record                 // ready for the pacer
 	free     []*openAggregate          // sealed ones, their buffers kept for reuse
+}
+
+// orderEntry is an aggregate in opening order; it is stale once the
+// aggregate's seq has moved on (sealed, maybe reused since).
+type orderEntry struct {
+	g   *openAggregate
+	seq uint64
 }
 
 // maxFreeAggregates bounds the buffers kept for reuse (about 100 KiB each
@@ -56,6 +65,9 @@ type openAggregate struct {
 	randomKey string // the key random records share here
 	hashKey   string // the ExplicitHashKey (with a map)
 	start     time.Time
+	shard     int    // its slot: byShard[shard], or byKey[slotKey] when shard < 0
+	slotKey   string
+	seq       uint64 // counts seals, to tell stale order entries
 }
 
 func newAggregator(maxBytes int, linger time.Duration, m *ShardMap) *aggregator {
@@ -67,7 +79,7 @@ func newAggregator(maxBytes int, linger time.Duration, m *ShardMap) *aggregator 
 // setMap seals every open aggregate (they were routed by the old map) and
 // routes later records by m.
 func (a *aggregator) setMap(m *ShardMap) {
-	a.sealAll()
+	a.sealed = append(a.sealed, a.flush(time.Time{}, true)...)
 	a.m = m
 	a.byShard, a.byKey = nil, nil
 	if m != nil {
@@ -88,23 +100,19 @@ func (a *aggregator) add(r *Record, now time.Time) {
 		return
 	}
 	var g *openAggregate
-	var keep func(*openAggregate) // stores the open aggregate of r's slot
-	hashKey := ""
+	shard, slotKey, hashKey := -1, "", ""
 	if a.m != nil {
-		i := a.m.Find(PartitionHash(r.Key))
-		if i < 0 {
+		shard = a.m.Find(PartitionHash(r.Key))
+		if shard < 0 {
 			a.sealed = append(a.sealed, r) // a gap in the map: the pacer notes it is stale
 			return
 		}
-		g, hashKey = a.byShard[i], a.m.BalanceKey(i)
-		keep = func(x *openAggregate) { a.byShard[i] = x }
+		g, hashKey = a.byShard[shard], a.m.BalanceKey(shard)
 	} else {
-		k := r.Key
-		if r.RandomKey {
-			k = ""
+		if !r.RandomKey {
+			slotKey = r.Key
 		}
-		g = a.byKey[k]
-		keep = func(x *openAggregate) { a.byKey[k] = x }
+		g = a.byKey[slotKey]
 	}
 	if g != nil {
 		key := r.Key
@@ -117,14 +125,7 @@ func (a *aggregator) add(r *Record, now time.Time) {
 		}
 	}
 	if g == nil {
-		if n := len(a.free); n > 0 {
-			g, a.free = a.free[n-1], a.free[:n-1]
-		} else {
-			g = &openAggregate{}
-		}
-		g.key, g.randomKey, g.hashKey, g.start = r.Key, "", hashKey, now
-		keep(g)
-		a.open++
+		g = a.openOne(shard, slotKey, r.Key, hashKey, now)
 	}
 	if r.RandomKey {
 		if g.randomKey == "" {
@@ -136,9 +137,34 @@ func (a *aggregator) add(r *Record, now time.Time) {
 	g.users = append(g.users, r)
 }
 
-// seal turns g into a record for the pacer.
+// openOne opens an aggregate in a slot, reusing a sealed one's buffers.
+func (a *aggregator) openOne(shard int, slotKey, key, hashKey string, now time.Time) *openAggregate {
+	var g *openAggregate
+	if n := len(a.free); n > 0 {
+		g, a.free = a.free[n-1], a.free[:n-1]
+	} else {
+		g = &openAggregate{}
+	}
+	g.key, g.randomKey, g.hashKey, g.start, g.shard, g.slotKey = key, "", hashKey, now, shard, slotKey
+	if shard >= 0 {
+		a.byShard[shard] = g
+	} else {
+		a.byKey[slotKey] = g
+	}
+	a.order = append(a.order, orderEntry{g, g.seq})
+	a.open++
+	return g
+}
+
+// seal turns g into a record for the pacer and empties its slot.
 func (a *aggregator) seal(g *openAggregate) {
 	a.open--
+	g.seq++
+	if g.shard >= 0 {
+		a.byShard[g.shard] = nil
+	} else {
+		delete(a.byKey, g.slotKey)
+	}
 	if len(g.users) == 1 {
 		a.sealed = append(a.sealed, g.users[0]) // the KPL too sends a lone record as is
 	} else {
@@ -159,53 +185,40 @@ func (a *aggregator) seal(g *openAggregate) {
 }
 
 // flush seals the aggregates open for linger or more (all of them when all
-// is set) and returns every sealed record, which the caller then owns.
+// is set) and returns every sealed record, which the caller then owns. The
+// oldest open aggregates are at the front of order, so this costs the
+// aggregates it seals, not the aggregates open.
 func (a *aggregator) flush(now time.Time, all bool) []*Record {
-	if a.open > 0 {
-		due := func(g *openAggregate) bool { return g != nil && (all || now.Sub(g.start) >= a.linger) }
-		for i, g := range a.byShard {
-			if due(g) {
-				a.seal(g)
-				a.byShard[i] = nil
+	for a.head < len(a.order) {
+		e := a.order[a.head]
+		if e.seq == e.g.seq { // still open
+			if !all && now.Sub(e.g.start) < a.linger {
+				break
 			}
+			a.seal(e.g)
 		}
-		for k, g := range a.byKey {
-			if due(g) {
-				a.seal(g)
-				delete(a.byKey, k)
-			}
-		}
+		a.order[a.head] = orderEntry{}
+		a.head++
+	}
+	if a.head > 0 && a.head >= len(a.order)/2 {
+		n := copy(a.order, a.order[a.head:])
+		a.order, a.head = a.order[:n], 0
 	}
 	out := a.sealed
 	a.sealed = nil
 	return out
 }
 
-// sealAll seals every open aggregate.
-func (a *aggregator) sealAll() {
-	if a.byShard != nil || a.byKey != nil {
-		a.sealed = append(a.sealed, a.flush(time.Time{}, true)...)
-	}
-}
-
 // wake is when the oldest open aggregate is due; zero when none is open.
 func (a *aggregator) wake() time.Time {
-	var w time.Time
-	visit := func(g *openAggregate) {
-		if g != nil && (w.IsZero() || g.start.Add(a.linger).Before(w)) {
-			w = g.start.Add(a.linger)
+	for a.head < len(a.order) {
+		if e := a.order[a.head]; e.seq == e.g.seq {
+			return e.g.start.Add(a.linger)
 		}
+		a.order[a.head] = orderEntry{}
+		a.head++
 	}
-	if a.open == 0 {
-		return w
-	}
-	for _, g := range a.byShard {
-		visit(g)
-	}
-	for _, g := range a.byKey {
-		visit(g)
-	}
-	return w
+	return time.Time{}
 }
 
 // count is how many user records r stands for.

@@ -361,3 +361,34 @@ func TestAggregatorGroupsByShard(t *testing.T) {
 		t.Fatalf("after a new map: %d sealed, %d open", len(got), a.open)
 	}
 }
+
+// Without a map, one aggregate per key: with many keys open, flush seals
+// just the ones whose linger is over, oldest first, and wake names the next.
+func TestAggregatorLingerByAge(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	a := newAggregator(DefaultAggregateMaxBytes, 100*time.Millisecond, nil)
+	for i := 0; i < 1000; i++ {
+		for j := 0; j < 2; j++ { // two records a key: aggregates, not lone records
+			a.add(&Record{Line: int64(2*i + j), Data: []byte(`{"a":1}`), Key: fmt.Sprintf("key-%d", i)}, t0.Add(time.Duration(i)*time.Millisecond))
+		}
+	}
+	if a.open != 1000 {
+		t.Fatalf("%d open aggregates, want one per key", a.open)
+	}
+	sealed := a.flush(t0.Add(349*time.Millisecond), false) // keys 0..249 are due
+	if len(sealed) != 250 || a.open != 750 {
+		t.Fatalf("%d sealed, %d open; want 250 and 750", len(sealed), a.open)
+	}
+	for i, r := range sealed {
+		if r.Key != fmt.Sprintf("key-%d", i) || len(r.users) != 2 {
+			t.Fatalf("sealed %d is %q with %d users: not oldest first", i, r.Key, len(r.users))
+		}
+	}
+	if w := a.wake(); !w.Equal(t0.Add(350 * time.Millisecond)) {
+		t.Fatalf("wake %v, want key-250's linger end", w)
+	}
+	a.add(&Record{Data: []byte(`{"a":2}`), Key: "key-999"}, t0.Add(2*time.Second)) // joins an open one
+	if rest := a.flush(t0.Add(2*time.Second), true); len(rest) != 750 || a.open != 0 || a.wake() != (time.Time{}) {
+		t.Fatalf("flush all: %d sealed, %d open", len(rest), a.open)
+	}
+}
