@@ -65,7 +65,7 @@ type openAggregate struct {
 	randomKey string // the key random records share here
 	hashKey   string // the ExplicitHashKey (with a map)
 	start     time.Time
-	shard     int    // its slot: byShard[shard], or byKey[slotKey] when shard < 0
+	shard     int // its slot: byShard[shard], or byKey[slotKey] when shard < 0
 	slotKey   string
 	seq       uint64 // counts seals, to tell stale order entries
 }
