@@ -14,7 +14,14 @@
 //     --aggregate is deaggregated by an independent implementation, the
 //     awslabs deaggregator (npm aws-kinesis-agg, tools/kinesis-agg, checksums
 //     checked), and every input line must come back exactly once, byte for
-//     byte, in the shard its own partition key hashes to.
+//     byte, in the shard its own partition key hashes to;
+//
+//   - without the shard map (--no-pace), for information: events/s,
+//     throttling, and the same exactly-once check;
+//
+//   - peak RSS (/usr/bin/time -v) of send --aggregate while the same events
+//     go into a 1-shard stream with write limits, which throttles all along
+//     (≤ 64 MiB).
 //
 //     go run ./bench/aggregate             # 100,000 events
 //     go run ./bench/aggregate -n 20000
@@ -32,6 +39,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,11 +82,11 @@ func main() {
 	input, lines := events(work, *n)
 	fmt.Printf("input: %d events of ~%d bytes\n", *n, len(lines[0]))
 
-	plain, plainStored := run(*bin, work, input, "plain", false)
+	plain, plainStored := run(*bin, work, input, "plain", false, 4, false)
 	fmt.Printf("send:             %8.0f events/s over %.2fs, %d Kinesis records, %d requests, throttled %d (%.3f of the Kinesis records)\n",
 		plain.sum.RecordsPerSecond, plain.sum.DurationSeconds, len(plainStored), plain.sum.Requests, plain.stats.RecordsThrottled,
 		float64(plain.stats.RecordsThrottled)/float64(len(plainStored)))
-	agg, aggStored := run(*bin, work, input, "aggregate", true)
+	agg, aggStored := run(*bin, work, input, "aggregate", true, 4, false)
 	kin := int64(len(aggStored))
 	fmt.Printf("send --aggregate: %8.0f events/s over %.2fs, %d Kinesis records (%.1f events each), %d requests, throttled %d\n",
 		agg.sum.RecordsPerSecond, agg.sum.DurationSeconds, kin, float64(*n)/float64(kin), agg.sum.Requests, agg.stats.RecordsThrottled)
@@ -93,27 +102,55 @@ func main() {
 	figure("duplicated lines", float64(dup), 0, false, "")
 	figure("lines on another shard", float64(misplaced), 0, false, "")
 	figure("exit codes", float64(plain.code+agg.code), 0, false, "")
+
+	// Without the shard map (--no-pace lists no shards): one aggregate per
+	// partition key, one stream-wide rate set by throttling. No target.
+	fb, fbStored := run(*bin, work, input, "fallback", true, 4, false, "--no-pace")
+	fbLost, fbDup, fbMisplaced := check1(lines, fbStored)
+	fmt.Printf("no shard map (--no-pace): %.0f events/s (%.2fx send), %d Kinesis records, throttled %d (%.3f of them); lost %d, duplicated %d, on another shard %d, exit %d (no target)\n",
+		fb.sum.RecordsPerSecond, fb.sum.RecordsPerSecond/plain.sum.RecordsPerSecond, len(fbStored), fb.stats.RecordsThrottled,
+		float64(fb.stats.RecordsThrottled)/float64(len(fbStored)), fbLost, fbDup, fbMisplaced, fb.code)
+	if fbLost+fbDup+fbMisplaced+fb.code != 0 {
+		failed = true
+	}
+
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		fmt.Println("memory: skipped, /usr/bin/time missing (apt-get install -y time)")
+	} else {
+		mem, memStored := run(*bin, work, input, "memory", true, 1, true)
+		fmt.Printf("memory: send --aggregate into 1 shard with write limits: %.0f events/s, %d Kinesis records, throttled %d\n",
+			mem.sum.RecordsPerSecond, len(memStored), mem.stats.RecordsThrottled)
+		figure("peak RSS, 1 throttled shard", float64(mem.rssKiB)/1024, 64, false, "MiB")
+		figure("sent, 1 throttled shard", float64(mem.sum.Sent), float64(*n), true, "")
+	}
 	if failed {
 		os.Exit(1)
 	}
 }
 
 type result struct {
-	sum   summary
-	code  int
-	stats kinesistest.Stats
+	sum    summary
+	code   int
+	stats  kinesistest.Stats
+	rssKiB int64
 }
 
-// run sends input into a fresh 4-shard stream with write limits.
-func run(bin, work, input, stream string, aggregate bool) (result, []kinesistest.Record) {
+// run sends input into a fresh stream of shards with write limits, under
+// /usr/bin/time -v when timed.
+func run(bin, work, input, stream string, aggregate bool, shards int, timed bool, extra ...string) (result, []kinesistest.Record) {
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: !aggregate})
 	defer srv.Close()
-	check(srv.CreateStream(stream, 4))
+	check(srv.CreateStream(stream, shards))
 	args := []string{"send", input, "--stream", stream, "--endpoint-url", srv.URL, "--reject-file", filepath.Join(work, stream+".rejects"), "-o", "json"}
 	if aggregate {
 		args = append(args, "--aggregate")
 	}
-	cmd := exec.Command(bin, args...)
+	args = append(args, extra...)
+	name := bin
+	if timed {
+		args, name = append([]string{"-v", bin}, args...), "/usr/bin/time"
+	}
+	cmd := exec.Command(name, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1",
@@ -130,6 +167,9 @@ func run(bin, work, input, stream string, aggregate bool) (result, []kinesistest
 		os.Exit(1)
 	}
 	r.stats = srv.Stats()
+	if m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(errOut.String()); m != nil {
+		r.rssKiB, _ = strconv.ParseInt(m[1], 10, 64)
+	}
 	return r, srv.Records(stream)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -390,5 +391,27 @@ func TestAggregatorLingerByAge(t *testing.T) {
 	a.add(&Record{Data: []byte(`{"a":2}`), Key: "key-999"}, t0.Add(2*time.Second)) // joins an open one
 	if rest := a.flush(t0.Add(2*time.Second), true); len(rest) != 750 || a.open != 0 || a.wake() != (time.Time{}) {
 		t.Fatalf("flush all: %d sealed, %d open", len(rest), a.open)
+	}
+}
+
+// Without a shard map, the stream-wide rate is in the bucket's units (a
+// record of n bytes costs n/1,048 records' worth): the acknowledged rate
+// that the first throttle starts from counts large records (aggregates) by
+// their cost too, not as one record each.
+func TestPacerStreamWideCountsAggregatesByCost(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	p := newPacer(nil, false, 1000, 1<<20, t0)
+	agg := &Record{Data: make([]byte, 51_168), Key: "0123456789abcdef0123456789abcdef"} // 51,200 bytes: ~48.8 records' worth
+	p.push(agg)
+	if p.next(t0) != agg {
+		t.Fatal("not admitted before the first throttle")
+	}
+	for i := 0; i < 60; i++ {
+		p.acked(agg, t0.Add(time.Second+time.Duration(i)*15*time.Millisecond))
+	}
+	p.throttled(agg, t0.Add(2*time.Second))
+	want := 60 * p.cost(agg) * 0.7 // ~2,050 a second, not max(1,000, 60) × 0.7
+	if r := p.lanes[0].rate; math.Abs(r-want) > 1 {
+		t.Fatalf("rate %v after 60 aggregates a second, want %v", r, want)
 	}
 }
