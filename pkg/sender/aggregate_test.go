@@ -34,10 +34,10 @@ func eventRecords(n, keys int, seed uint64) []*Record {
 	return rs
 }
 
-// stored deaggregates what the fake stored (with pkg/kpl), checking that each
+// storedUsers deaggregates what the fake stored (with pkg/kpl), checking that each
 // user record sits in the shard its own partition key hashes to, and returns
 // the user records' data and the Kinesis records.
-func stored(t *testing.T, srv *kinesistest.Server, m *ShardMap) (users [][]byte, kin []kinesistest.Record) {
+func storedUsers(t *testing.T, srv *kinesistest.Server, m *ShardMap) (users [][]byte, kin []kinesistest.Record) {
 	t.Helper()
 	kin = srv.Records("s")
 	for _, kr := range kin {
@@ -122,7 +122,7 @@ func TestAggregateEveryRecordOnceOnItsShard(t *testing.T) {
 			if r.err != nil || r.stats.Sent != 6000 || r.stats.Failed != 0 {
 				t.Fatalf("err %v stats %+v", r.err, r.stats)
 			}
-			users, kin := stored(t, srv, m)
+			users, kin := storedUsers(t, srv, m)
 			exactlyOnce(t, rs, users)
 			if r.stats.KinesisRecords != int64(len(kin)) || len(kin) > 6000/20 {
 				t.Fatalf("%d Kinesis records stored, KinesisRecords %d: want them to carry ~100 user records each", len(kin), r.stats.KinesisRecords)
@@ -174,7 +174,7 @@ func TestAggregateLostResponsesRetryWhole(t *testing.T) {
 	if r.err != nil || r.stats.Sent != 3000 {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
-	users, _ := stored(t, srv, m)
+	users, _ := storedUsers(t, srv, m)
 	atLeastOnce(t, rs, users, r.stats.PossibleDuplicates)
 	if srv.Stats().Faults.LostResponses == 0 || r.stats.Retries == 0 {
 		t.Fatalf("no lost response injected or retried: %+v", r.stats)

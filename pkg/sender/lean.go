@@ -269,8 +269,8 @@ func (b *leanPlainBody) Close() error {
 
 // leanDeserializer replaces the SDK's OperationDeserializer on lean calls.
 // A 200 answer is read here with fastjson into just what the sender uses
-// (each entry's ErrorCode, ErrorMessage and ShardId, shard IDs shared
-// within a response), and the SDK's deserializer is handed an empty object;
+// (each entry's ErrorCode, ErrorMessage, ShardId and SequenceNumber, with
+// few allocations), and the SDK's deserializer is handed an empty object;
 // every other answer (errors, with their codes) is the SDK's to read.
 type leanDeserializer struct {
 	sdk middleware.DeserializeMiddleware
@@ -335,24 +335,47 @@ func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
 		s := string(b)
 		return &s
 	}
+	// Sequence numbers are the proof of delivery: every one is kept, in
+	// one string for all (two allocations a response, not one a record).
+	var seqBytes []byte
+	seqEnd := make([]int, len(recs)) // end of record i's number in seqBytes; -1: none
 	for i, r := range recs {
 		e := &out.Records[i]
+		seqEnd[i] = -1
 		if code := str(r, "ErrorCode"); code != nil {
 			e.ErrorCode, e.ErrorMessage = code, str(r, "ErrorMessage")
 			continue
 		}
+		if seq := r.GetStringBytes("SequenceNumber"); seq != nil {
+			seqBytes = append(seqBytes, seq...)
+			seqEnd[i] = len(seqBytes)
+		}
 		id := r.GetStringBytes("ShardId")
+		if id == nil {
+			continue
+		}
 		for _, s := range shards {
 			if *s == string(id) {
 				e.ShardId = s
 				break
 			}
 		}
-		if e.ShardId == nil && id != nil {
+		if e.ShardId == nil {
 			s := string(id)
 			shards = append(shards, &s)
 			e.ShardId = &s
 		}
+	}
+	allSeq := string(seqBytes)
+	seqs := make([]string, len(recs))
+	start := 0
+	for i, end := range seqEnd {
+		if end < 0 {
+			continue
+		}
+		seqs[i] = allSeq[start:end]
+		out.Records[i].SequenceNumber = &seqs[i]
+		start = end
 	}
 	if n := v.GetInt("FailedRecordCount"); n > 0 {
 		out.FailedRecordCount = aws.Int32(int32(n))

@@ -136,7 +136,7 @@ func TestLeanSenderDeliversEverything(t *testing.T) {
 			if r.err != nil || r.stats.Sent != 5000 {
 				t.Fatalf("err %v stats %+v", r.err, r.stats)
 			}
-			users, _ := stored(t, srv, nil)
+			users, _ := storedUsers(t, srv, nil)
 			atLeastOnce(t, rs, users, r.stats.PossibleDuplicates)
 			if srv.Stats().Faults.LostResponses == 0 {
 				t.Fatal("no lost response injected")
@@ -180,6 +180,7 @@ func TestLeanReadsAnswers(t *testing.T) {
 	}
 	r := out.Records
 	if len(r) != 3 || aws.ToString(r[0].ShardId) != "shardId-000000000001" || r[0].ErrorCode != nil ||
+		aws.ToString(r[0].SequenceNumber) != "1" || r[1].SequenceNumber != nil || aws.ToString(r[2].SequenceNumber) != "2" ||
 		aws.ToString(r[1].ErrorCode) != "ProvisionedThroughputExceededException" || aws.ToString(r[1].ErrorMessage) != "slow down" ||
 		r[2].ShardId != r[0].ShardId || aws.ToInt32(out.FailedRecordCount) != 1 {
 		t.Fatalf("answer read as %+v", out)
