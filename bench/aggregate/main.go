@@ -30,56 +30,30 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/ldexport/ldexport/bench/internal/harness"
 	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/kpl/kpltest"
 )
 
-type summary struct {
-	Records          int64   `json:"records"`
-	Sent             int64   `json:"sent"`
-	Failed           int64   `json:"failed"`
-	Requests         int64   `json:"requests"`
-	Retries          int64   `json:"retries"`
-	Throttled        int64   `json:"throttled"`
-	DurationSeconds  float64 `json:"durationSeconds"`
-	RecordsPerSecond float64 `json:"recordsPerSecond"`
-	KinesisRecords   *int64  `json:"kinesisRecords"`
-}
-
-var failed bool
+// figs are the figures printed against their targets.
+var figs harness.Figures
 
 func main() {
 	bin := flag.String("ldexport", "", "ldexport binary (default: go build ./cmd/ldexport into a temp dir)")
 	n := flag.Int("n", 100_000, "events to send, each way")
 	flag.Parse()
-	work, err := os.MkdirTemp("", "aggregate")
-	check(err)
+	work, ldexport := harness.Setup("aggregate", *bin)
 	defer os.RemoveAll(work)
-	if *bin == "" {
-		*bin = filepath.Join(work, "ldexport")
-		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/ldexport").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-			os.Exit(1)
-		}
-	}
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("machine: load average %s\n", strings.Join(strings.Fields(string(load))[:3], " "))
-	input, lines := events(work, *n)
+	*bin = ldexport
+	input, lines := harness.Events(work, "events.ndjson", *n)
 	fmt.Printf("input: %d events of ~%d bytes\n", *n, len(lines[0]))
 
 	plain, plainStored := run(*bin, work, input, "plain", false, 4, false)
@@ -92,16 +66,16 @@ func main() {
 		agg.sum.RecordsPerSecond, agg.sum.DurationSeconds, kin, float64(*n)/float64(kin), agg.sum.Requests, agg.stats.RecordsThrottled)
 	if agg.sum.KinesisRecords == nil || *agg.sum.KinesisRecords != kin {
 		fmt.Printf("  summary kinesisRecords %v, the fake stored %d: MISMATCH\n", agg.sum.KinesisRecords, kin)
-		failed = true
+		figs.Missed = true
 	}
 
 	lost, dup, misplaced := check1(lines, aggStored)
-	figure("events/s ratio", agg.sum.RecordsPerSecond/plain.sum.RecordsPerSecond, 2.3, true, "x")
-	figure("throttled / Kinesis records", float64(agg.stats.RecordsThrottled)/float64(kin), 0.10, false, "")
-	figure("lost lines", float64(lost), 0, false, "")
-	figure("duplicated lines", float64(dup), 0, false, "")
-	figure("lines on another shard", float64(misplaced), 0, false, "")
-	figure("exit codes", float64(plain.code+agg.code), 0, false, "")
+	figs.Add("events/s ratio", agg.sum.RecordsPerSecond/plain.sum.RecordsPerSecond, 2.3, true, "x")
+	figs.Add("throttled / Kinesis records", float64(agg.stats.RecordsThrottled)/float64(kin), 0.10, false, "")
+	figs.Add("lost lines", float64(lost), 0, false, "")
+	figs.Add("duplicated lines", float64(dup), 0, false, "")
+	figs.Add("lines on another shard", float64(misplaced), 0, false, "")
+	figs.Add("exit codes", float64(plain.code+agg.code), 0, false, "")
 
 	// Without the shard map (--no-pace lists no shards): one aggregate per
 	// partition key, one stream-wide rate set by throttling. No target.
@@ -111,7 +85,7 @@ func main() {
 		fb.sum.RecordsPerSecond, fb.sum.RecordsPerSecond/plain.sum.RecordsPerSecond, len(fbStored), fb.stats.RecordsThrottled,
 		float64(fb.stats.RecordsThrottled)/float64(len(fbStored)), fbLost, fbDup, fbMisplaced, fb.code)
 	if fbLost+fbDup+fbMisplaced+fb.code != 0 {
-		failed = true
+		figs.Missed = true
 	}
 
 	if _, err := os.Stat("/usr/bin/time"); err != nil {
@@ -120,16 +94,16 @@ func main() {
 		mem, memStored := run(*bin, work, input, "memory", true, 1, true)
 		fmt.Printf("memory: send --aggregate into 1 shard with write limits: %.0f events/s, %d Kinesis records, throttled %d\n",
 			mem.sum.RecordsPerSecond, len(memStored), mem.stats.RecordsThrottled)
-		figure("peak RSS, 1 throttled shard", float64(mem.rssKiB)/1024, 64, false, "MiB")
-		figure("sent, 1 throttled shard", float64(mem.sum.Sent), float64(*n), true, "")
+		figs.Add("peak RSS, 1 throttled shard", float64(mem.rssKiB)/1024, 64, false, "MiB")
+		figs.Add("sent, 1 throttled shard", float64(mem.sum.Sent), float64(*n), true, "")
 	}
-	if failed {
+	if figs.Missed {
 		os.Exit(1)
 	}
 }
 
 type result struct {
-	sum    summary
+	sum    harness.Summary
 	code   int
 	stats  kinesistest.Stats
 	rssKiB int64
@@ -140,36 +114,15 @@ type result struct {
 func run(bin, work, input, stream string, aggregate bool, shards int, timed bool, extra ...string) (result, []kinesistest.Record) {
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: !aggregate})
 	defer srv.Close()
-	check(srv.CreateStream(stream, shards))
+	harness.Check(srv.CreateStream(stream, shards))
 	args := []string{"send", input, "--stream", stream, "--endpoint-url", srv.URL, "--reject-file", filepath.Join(work, stream+".rejects"), "-o", "json"}
 	if aggregate {
 		args = append(args, "--aggregate")
 	}
 	args = append(args, extra...)
-	name := bin
-	if timed {
-		args, name = append([]string{"-v", bin}, args...), "/usr/bin/time"
-	}
-	cmd := exec.Command(name, args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1",
-		"AWS_EC2_METADATA_DISABLED=true", "LDEXPORT_CONFIG="+filepath.Join(work, "config.yaml"), "LDEXPORT_ENDPOINT_URL=")
-	err := cmd.Run()
 	var r result
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else {
-		check(err)
-	}
-	if err := json.Unmarshal(out.Bytes(), &r.sum); err != nil {
-		fmt.Fprintf(os.Stderr, "summary: %v\nstdout: %s\nstderr: %s\n", err, out.String(), errOut.String())
-		os.Exit(1)
-	}
+	r.code, _, r.rssKiB = harness.Run(bin, work, "", timed, &r.sum, args...)
 	r.stats = srv.Stats()
-	if m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(errOut.String()); m != nil {
-		r.rssKiB, _ = strconv.ParseInt(m[1], 10, 64)
-	}
 	return r, srv.Records(stream)
 }
 
@@ -182,7 +135,7 @@ func check1(lines [][]byte, stored []kinesistest.Record) (lost, dup, misplaced i
 		in[i] = kpltest.KinesisRecord{ShardID: r.ShardID, PartitionKey: r.PartitionKey, ExplicitHashKey: r.ExplicitHashKey, Data: r.Data}
 	}
 	users, err := kpltest.Deaggregate(context.Background(), in)
-	check(err)
+	harness.Check(err)
 	count := make(map[string]int, len(lines))
 	for _, l := range lines {
 		count[string(l)]++
@@ -190,7 +143,7 @@ func check1(lines [][]byte, stored []kinesistest.Record) (lost, dup, misplaced i
 	// The fake's own routing: a probe stream with the same 4 shards.
 	probe := kinesistest.NewServer(kinesistest.Options{})
 	defer probe.Close()
-	check(probe.CreateStream("probe", 4))
+	harness.Check(probe.CreateStream("probe", 4))
 	client := probe.NewClient()
 	shardOf := map[string]string{}
 	for _, u := range users {
@@ -216,54 +169,9 @@ func check1(lines [][]byte, stored []kinesistest.Record) (lost, dup, misplaced i
 	return lost, dup, misplaced
 }
 
-// events writes n distinct ~400-byte events and returns the file and the lines.
-func events(work string, n int) (string, [][]byte) {
-	path := filepath.Join(work, "events.ndjson")
-	f, err := os.Create(path)
-	check(err)
-	w := bufio.NewWriter(f)
-	pad := strings.Repeat("z", 160)
-	lines := make([][]byte, n)
-	for i := range lines {
-		line := fmt.Sprintf(`{"project":"p","environment":"production","event":{"kind":"feature","creationDate":%d,"contextKeys":{"user":"user-%d"},"key":"flag-%d","value":true,"variation":1,"version":7,"reason":{"kind":"FALLTHROUGH"},"pad":"%s"},"version":1}`,
-			1764150000000+int64(i), i%97, i%13, pad)
-		lines[i] = []byte(line)
-		w.WriteString(line)
-		w.WriteByte('\n')
-	}
-	check(w.Flush())
-	check(f.Close())
-	return path, lines
-}
-
-// figure prints one measured value against its target.
-func figure(name string, got, target float64, atLeast bool, unit string) {
-	ok := got >= target
-	cmp := "≥"
-	if !atLeast {
-		ok, cmp = got <= target, "≤"
-	}
-	verdict := "ok"
-	if !ok {
-		verdict, failed = "MISSED", true
-	}
-	ratio := "n/a"
-	if target != 0 {
-		ratio = fmt.Sprintf("%.3f", got/target)
-	}
-	fmt.Printf("  %-30s %10.3f %-2s target %s %.2f  ratio %s  %s\n", name, got, unit, cmp, target, ratio, verdict)
-}
-
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
 // probeShard puts one record with key and returns the shard the fake chose.
 func probeShard(c *kinesis.Client, key string) string {
 	out, err := c.PutRecord(context.Background(), &kinesis.PutRecordInput{StreamName: aws.String("probe"), PartitionKey: aws.String(key), Data: []byte("probe")})
-	check(err)
+	harness.Check(err)
 	return aws.ToString(out.ShardId)
 }
