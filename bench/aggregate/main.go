@@ -48,7 +48,7 @@ var figs harness.Figures
 
 func main() {
 	bin := flag.String("ldexport", "", "ldexport binary (default: go build ./cmd/ldexport into a temp dir)")
-	n := flag.Int("n", 100_000, "events to send, each way")
+	n := flag.Int("n", 100_000, "events to send, each way (far more than the 4 shards' first-second burst of ~10,000, or the limits never bind)")
 	flag.Parse()
 	work, ldexport := harness.Setup("aggregate", *bin)
 	defer os.RemoveAll(work)
