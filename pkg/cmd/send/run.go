@@ -36,6 +36,9 @@ type Summary struct {
 	// Skipped counts records already done by an earlier run (--checkpoint);
 	// they are not read again and not counted in Records.
 	Skipped int64 `json:"skipped"`
+	// KinesisRecords (--aggregate only) counts the Kinesis records that
+	// carried the Sent user records.
+	KinesisRecords *int64 `json:"kinesisRecords,omitempty"`
 	// Unread names, per input not read to its end (an interrupt or a stop),
 	// the first line never read; absent when every input was read.
 	Unread []Unread `json:"unread,omitempty"`
@@ -86,6 +89,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 			Lister:          opts.rate.lister,
 			Balance:         opts.Balance,
 		}
+		aggregateConfig(opts, &cfg, limit)
 		onReject := func(r *sender.Record, reason string) { rej.write(r.Data, r.Where(), reason) }
 		if ck != nil {
 			onReject = ck.hookSender(&cfg, onReject)
@@ -150,6 +154,9 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	}
 	if elapsed > 0 {
 		sum.RecordsPerSecond = float64(sum.Sent) / elapsed.Seconds()
+	}
+	if opts.Aggregate && snd != nil {
+		sum.KinesisRecords = &st.KinesisRecords
 	}
 	var ckErr error
 	sum.Unread = in.unread()
@@ -292,7 +299,7 @@ func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *
 			dryRunBytes.Add(int64(len(line.Data)))
 			continue
 		}
-		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key}
+		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key, RandomKey: keys.Random()}
 		if err := snd.Put(rec); err != nil {
 			return nil // the sender stopped and rejected rec; Close says why
 		}
@@ -321,6 +328,7 @@ func printSummary(ios *iostreams.IOStreams, format output.Format, s Summary, dry
 	if !dryRun {
 		fmt.Fprintf(ios.ErrOut, "%d requests, %d retries, %d throttled, %d possible duplicates\n", s.Requests, s.Retries, s.Throttled, s.PossibleDuplicates)
 	}
+	printAggregateSummary(ios, s)
 	return nil
 }
 
