@@ -55,23 +55,23 @@ Valid kinds: ` + kindNames() + `.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := quantity.ParseCount(count)
 			if err != nil {
-				return cmdutil.UsageErrorf("--count: %v", err)
+				return cmdutil.FlagErrorf("--count: %v", err)
 			}
 			opts.Count = n
 			if cmd.Flags().Changed("kinds") {
 				if opts.Kinds, err = eventgen.ParseKinds(kinds); err != nil {
-					return cmdutil.UsageErrorf("--kinds: %v", err)
+					return cmdutil.FlagErrorf("--kinds: %v", err)
 				}
 			}
 			if opts.Project == "" {
-				return cmdutil.UsageErrorf("--project: must not be empty")
+				return cmdutil.FlagErrorf("--project: must not be empty")
 			}
 			if opts.Environment == "" {
-				return cmdutil.UsageErrorf("--environment: must not be empty")
+				return cmdutil.FlagErrorf("--environment: must not be empty")
 			}
 			if start != "" {
 				if opts.Start, err = time.Parse(time.RFC3339, start); err != nil {
-					return cmdutil.UsageErrorf("--start: %q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", start)
+					return cmdutil.FlagErrorf("--start: %q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", start)
 				}
 			}
 			if runF != nil {
@@ -114,7 +114,7 @@ func genRun(ctx context.Context, opts *GenOptions) error {
 		Start:       opts.Start,
 	})
 	if err != nil {
-		return cmdutil.Usage(err)
+		return &cmdutil.FlagError{Err: err}
 	}
 	// `ldexport gen | head` must end quietly: with SIGPIPE ignored, a write to
 	// a closed pipe returns EPIPE instead of killing the process.

@@ -24,8 +24,8 @@ func TestGenThroughRoot(t *testing.T) {
 	}{
 		{name: "default count", args: "gen", wantLines: 10},
 		{name: "count with suffix", args: "gen --count 2k --kinds summary", wantLines: 2000},
-		{name: "unknown kind", args: "gen --kinds feature,bogus", wantCode: 2, wantErr: `--kinds: unknown event kind "bogus" (valid: feature, debug, custom, identify, index, summary, click, pageview)`},
-		{name: "negative count", args: "gen --count -3", wantCode: 2, wantErr: `--count: invalid count "-3": must not be negative`},
+		{name: "unknown kind", args: "gen --kinds feature,bogus", wantCode: 2, wantErr: `Error: --kinds: unknown event kind "bogus" (valid: feature, debug, custom, identify, index, summary, click, pageview) (see 'ldexport gen --help')`},
+		{name: "negative count", args: "gen --count -3", wantCode: 2, wantErr: `Error: --count: invalid count "-3": must not be negative (see 'ldexport gen --help')`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -263,10 +263,10 @@ func (c *runCheckpoint) resumeNote() string {
 // checkCheckpointFlags refuses --checkpoint where it cannot work.
 func checkCheckpointFlags(opts *SendOptions) error {
 	if len(opts.Files) == 0 || slices.Contains(opts.Files, "-") {
-		return cmdutil.UsageErrorf("--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again")
+		return cmdutil.FlagErrorf("--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again")
 	}
 	if opts.DryRun {
-		return cmdutil.UsageErrorf("--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record")
+		return cmdutil.FlagErrorf("--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record")
 	}
 	return nil
 }

@@ -53,23 +53,23 @@ is the monthly mean (N / 30 days) times --peak-factor; the event size is
 			}
 			n, err := quantity.ParseCount(events)
 			if err != nil {
-				return cmdutil.UsageErrorf("--events-per-month: %v", err)
+				return cmdutil.FlagErrorf("--events-per-month: %v", err)
 			}
 			opts.EventsPerMonth = n
 			if opts.PeakFactor, err = parsePeakFactor(peak); err != nil {
-				return cmdutil.UsageErrorf("--peak-factor: %v", err)
+				return cmdutil.FlagErrorf("--peak-factor: %v", err)
 			}
 			if cmd.Flags().Changed("avg-event-bytes") && cmd.Flags().Changed("sample") {
 				return cmdutil.FlagErrorf("--avg-event-bytes and --sample cannot be used together")
 			}
 			if opts.AvgEventBytes, err = quantity.ParseCount(avgBytes); err != nil {
-				return cmdutil.UsageErrorf("--avg-event-bytes: %v", err)
+				return cmdutil.FlagErrorf("--avg-event-bytes: %v", err)
 			}
 			if opts.AvgEventBytes < 1 || opts.AvgEventBytes > 10*1024*1024 {
-				return cmdutil.UsageErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", opts.AvgEventBytes)
+				return cmdutil.FlagErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", opts.AvgEventBytes)
 			}
 			if cmd.Flags().Changed("sample") && opts.SamplePath == "" {
-				return cmdutil.UsageErrorf("--sample: empty file name")
+				return cmdutil.FlagErrorf("--sample: empty file name")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -109,7 +109,7 @@ func shardsRun(opts *ShardsOptions) error {
 		in.AvgEventBytes = st.MeanBytes()
 	}
 	if err := in.Validate(); err != nil {
-		return cmdutil.Usage(err)
+		return &cmdutil.FlagError{Err: err}
 	}
 	r := shardcalc.RecommendShards(in)
 	return output.Write(f.IOStreams, f.Globals.Output, r, func() error {

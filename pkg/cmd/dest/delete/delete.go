@@ -31,7 +31,7 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions)
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if !opts.Yes && !f.IOStreams.CanPrompt() {
-				return cmdutil.UsageErrorf("--yes is required to delete %q when not on a terminal", opts.Name)
+				return cmdutil.FlagErrorf("--yes is required to delete %q when not on a terminal", opts.Name)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -90,10 +90,10 @@ kept); the policy name defaults to ldexport-<destination>-put-records.`,
 				return cmdutil.FlagErrorf("--dest is required")
 			}
 			if cmd.Flags().Changed("role-name") && !roleNameRe.MatchString(opts.RoleName) {
-				return cmdutil.UsageErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", opts.RoleName)
+				return cmdutil.FlagErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", opts.RoleName)
 			}
 			if cmd.Flags().Changed("policy-name") && !policyNameRe.MatchString(opts.PolicyName) {
-				return cmdutil.UsageErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", opts.PolicyName)
+				return cmdutil.FlagErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", opts.PolicyName)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -66,7 +66,7 @@ func (o *TrustOptions) Document() (policy.TrustDocument, error) {
 	}
 	if o.ExternalIDSet || externalID != "" {
 		if err := awsarn.ValidateExternalID(externalID); err != nil {
-			return policy.TrustDocument{}, cmdutil.UsageErrorf("%s: %v", src, err)
+			return policy.TrustDocument{}, cmdutil.FlagErrorf("%s: %v", src, err)
 		}
 	}
 	return policy.TrustPolicy(o.Restricted, externalID), nil
