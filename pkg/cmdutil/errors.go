@@ -66,7 +66,7 @@ func TidyFlagError(err error) error {
 	var iv *pflag.InvalidValueError
 	if errors.As(err, &iv) {
 		f := iv.GetFlag()
-		kind := f.Value.Type()
+		kind := valueType(f)
 		switch kind {
 		case "int", "int64", "uint", "uint64":
 			kind = "whole number"

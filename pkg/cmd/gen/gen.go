@@ -81,8 +81,8 @@ Valid kinds: ` + kindNames() + `.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&count, "count", "n", strconv.Itoa(DefaultCount), "number of events: 100000, 100_000, 100k, 1M")
-	fl.Uint64Var(&opts.Seed, "seed", eventgen.DefaultSeed, "random seed; the same seed gives the same events")
+	fl.StringVarP(&count, "count", "n", strconv.Itoa(DefaultCount), "number of events, 0 or more: 100000, 100_000, 100k, 1M")
+	fl.Uint64Var(&opts.Seed, "seed", eventgen.DefaultSeed, "random seed, 0 to 2^64-1; the same seed gives the same events")
 	fl.StringVar(&kinds, "kinds", "", "comma-separated event kinds (default: a realistic mix)")
 	fl.StringVar(&opts.Project, "project", "default", "LaunchDarkly project key written in each record")
 	fl.StringVar(&opts.Environment, "environment", "production", "LaunchDarkly environment key written in each record")

@@ -30,6 +30,10 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `ldexport sets up and operates LaunchDarkly Data Export destinations on Amazon Kinesis:
 it keeps destinations, writes the IAM policies LaunchDarkly needs, sizes the stream,
 sends and verifies the test event, and pushes NDJSON event files into the stream.`,
+		Example: `  ldexport dest create prod --env production --stream ld-events --role-arn arn:aws:iam::123456789012:role/ld-export
+  ldexport iam apply --dest prod
+  ldexport shards --events-per-month 120M
+  ldexport send events.ndjson --dest prod`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -89,6 +93,7 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 	cmd.AddCommand(send.NewCmdSend(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.AddCommand(completion.NewCmdCompletion(f))
+	cmdutil.SetPlaceholders(cmd)
 	return cmd
 }
 

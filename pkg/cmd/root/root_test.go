@@ -14,6 +14,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 const roleARN = "arn:aws:iam::123456789012:role/ld-export"
@@ -148,6 +149,37 @@ func TestGroupUsageListsSubcommandsOnly(t *testing.T) {
 			t.Errorf("%s usage:\n%s", group, usage)
 		}
 	}
+}
+
+// TestHelpTeaches wants an example on every command and a placeholder in
+// capitals (PATH, N, DURATION, NAME...) for the value of every flag that
+// takes one, never a Go type such as "string" or a word such as "file".
+func TestHelpTeaches(t *testing.T) {
+	e := cmdtest.New(t)
+	root := NewCmdRoot(e.Factory)
+	root.InitDefaultHelpCmd()
+	placeholder := regexp.MustCompile(`^[A-Z][A-Z.|_]*$|^[a-z]+(\|[a-z]+)+$`)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden {
+			return
+		}
+		if c.Example == "" {
+			t.Errorf("%s has no example", c.CommandPath())
+		}
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Value.Type() == "bool" {
+				return
+			}
+			if name, _ := pflag.UnquoteUsage(f); !placeholder.MatchString(name) {
+				t.Errorf("%s --%s shows its value as %q", c.CommandPath(), f.Name, name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 func TestCorruptStoreNamesTheFile(t *testing.T) {

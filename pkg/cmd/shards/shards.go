@@ -78,8 +78,8 @@ is the monthly mean (N / 30 days) times --peak-factor; the event size is
 		},
 	}
 	cmd.Flags().StringVar(&events, "events-per-month", "", "events a month: 50000000, 50_000_000, 50M, 1.5B, 2k or 5e7 (required)")
-	cmd.Flags().StringVar(&peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean (at least 1)")
-	cmd.Flags().StringVar(&avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes")
+	cmd.Flags().StringVar(&peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean, 1 or more, e.g. 3 or 2.5")
+	cmd.Flags().StringVar(&avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes, 1 to 10485760 (10 MiB)")
 	cmd.Flags().StringVar(&opts.SamplePath, "sample", "", "NDJSON file (plain or gzip) whose mean line size is the event size")
 	_ = cmd.MarkFlagFilename("sample", "ndjson", "json", "gz")
 	return cmd

@@ -81,9 +81,9 @@ Without --follow, tail ends when every shard is drained.`,
 	fl.StringVar(&opts.Stream, "stream", "", "read this stream (with --region and --endpoint-url)")
 	fl.StringVar(&from, "from", "trim-horizon", "where to start: trim-horizon, latest or an RFC 3339 time")
 	fl.StringVar(&opts.Grep, "grep", "", "print only records containing this text")
-	fl.IntVar(&opts.Max, "max", 0, "stop after this many records are printed (0: no limit)")
+	fl.IntVar(&opts.Max, "max", 0, "stop after this many records are printed, 0 or more (0: no limit)")
 	fl.BoolVar(&opts.Follow, "follow", false, "keep waiting for new records")
-	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop after this long (0: no limit)")
+	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop after this long, e.g. 30s, 5m (0: no limit; running out is exit 1)")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("from", cobra.FixedCompletions([]cobra.Completion{"trim-horizon", "latest"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

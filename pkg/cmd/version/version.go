@@ -22,7 +22,13 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and build date",
-		Args:  cmdutil.NoArgs,
+		Long: `Print the version, commit and build date. A release build has them from
+-ldflags; a plain 'go build' or 'go install' takes them from what Go records
+in the binary (module version, VCS revision and time, and "modified" when the
+working tree had uncommitted changes).`,
+		Example: `  ldexport version
+  ldexport version -o json`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info := Resolve(f.Build, debug.ReadBuildInfo)
 			return output.Write(f.IOStreams, f.Globals.Output, info, func() error {

@@ -23,9 +23,11 @@ type DeleteOptions struct {
 func NewCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:               "delete NAME [--yes]",
-		Aliases:           []string{"rm"},
-		Short:             "Delete a destination from the local store (not the stream or the role)",
+		Use:     "delete NAME [--yes]",
+		Aliases: []string{"rm"},
+		Short:   "Delete a destination from the local store (not the stream or the role)",
+		Example: `  ldexport dest delete staging
+  ldexport dest delete staging --yes`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest delete NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -84,7 +84,7 @@ as LaunchDarkly does; that only works when the role trusts you.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long --verify waits for the record")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long --verify waits for the record, e.g. 30s, 2m")
 	cmd.Flags().BoolVar(&opts.AssumeRole, "assume-role", false, "send with the destination's role (STS AssumeRole with its external ID)")
 	return cmd
 }
