@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,15 +39,17 @@ type SendOptions struct {
 	Checkpoint   string // --checkpoint PATH: record progress there, resume from it
 	Balance      bool
 	NoPace       bool // --no-pace: no per-shard pacing, only throttling feedback
+	Quiet        bool // --quiet: no progress bar, no text summary when everything was delivered
 
 	rate rateControl // the stream's shards, learnt before sending (ratecontrol.go)
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
+	progressDelay   time.Duration // how long a send runs before its progress bar shows
 }
 
 // NewCmdSend returns `send`; runF replaces sendRun in tests.
 func NewCmdSend(f *cmdutil.Factory, runF func(context.Context, *SendOptions) error) *cobra.Command {
-	opts := &SendOptions{Factory: f}
+	opts := &SendOptions{Factory: f, progressDelay: progressDelay}
 	cmd := &cobra.Command{
 		Use:   "send [FILE...] (--dest NAME | --stream S)",
 		Short: "Send NDJSON events into a Kinesis stream",
@@ -116,6 +117,7 @@ reject file so they can be fixed and sent again.`,
 	fl.IntVar(&opts.Concurrency, "concurrency", 8, "PutRecords requests in flight, 1 to 64")
 	fl.StringVar(&opts.Checkpoint, "checkpoint", "", "record progress in this file; after an interrupt the same command resumes from it")
 	fl.BoolVar(&opts.NoPace, "no-pace", false, "do not pace each shard at its write limit; slow down on throttling only (emulators without limits)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar, and no summary when every record was delivered")
 	fl.BoolVar(&opts.Balance, "balance", false, "spread records evenly over the open shards (an ExplicitHashKey per record, in turn)")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("on-invalid", cobra.FixedCompletions([]cobra.Completion{"fail", "skip"}, cobra.ShellCompDirectiveNoFileComp))
@@ -251,8 +253,7 @@ type input struct {
 }
 
 type inputs struct {
-	list    []*input
-	counted atomic.Pointer[countingReader] // the input being read, for progress
+	list []*input
 }
 
 func (in *inputs) close() {

@@ -1,0 +1,221 @@
+package send
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/golden"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/output"
+)
+
+// scriptedKinesis answers each record by its line number (the "n" field of
+// lines()): accept, fail alone with InternalFailure, or, for the first
+// record at or past interruptAt, interrupt the run (cancel) and fail the
+// records from there on. Each answer waits delay, so the reader has read
+// every line before anything is decided.
+type scriptedKinesis struct {
+	mu          sync.Mutex
+	delay       time.Duration
+	failing     map[int]bool // always fail these (given up after the retry budget)
+	interruptAt int          // 0: never
+	cancel      context.CancelFunc
+	stored      int
+}
+
+var lineNumber = regexp.MustCompile(`"n":(\d+)}`)
+
+func (k *scriptedKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	time.Sleep(k.delay)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := &kinesis.PutRecordsOutput{}
+	for _, e := range in.Records {
+		var n int
+		fmt.Sscan(lineNumber.FindStringSubmatch(string(e.Data))[1], &n)
+		if k.failing[n] || (k.interruptAt > 0 && n >= k.interruptAt) {
+			if k.interruptAt > 0 && n >= k.interruptAt {
+				k.cancel()
+			}
+			out.Records = append(out.Records, types.PutRecordsResultEntry{ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("scripted")})
+			out.FailedRecordCount = aws.Int32(aws.ToInt32(out.FailedRecordCount) + 1)
+			continue
+		}
+		k.stored++
+		out.Records = append(out.Records, types.PutRecordsResultEntry{SequenceNumber: aws.String("1"), ShardId: aws.String("shardId-000000000000")})
+	}
+	return out, nil
+}
+
+// volatile are the parts of a summary that change from run to run: timings,
+// and request and retry counts that depend on how records fell into batches.
+var volatile = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`in \d+\.\ds, \d+ records/s`), "in 0.0s, 0 records/s"},
+	{regexp.MustCompile(`(Requests +)\d+, \d+ retries`), "${1}N, N retries"},
+	{regexp.MustCompile(`gave up after \d+ attempts over [0-9.]+m?s`), "gave up after N attempts over 0ms"},
+}
+
+// TestSummaryGolden runs send to the end in four ways and compares what
+// the user reads on stderr (the summary, then the error line main prints)
+// with testdata/send/summary-*.txt.
+func TestSummaryGolden(t *testing.T) {
+	ls := lines(2000)
+	invalid := strings.Join(ls[:3], "\n") + "\nnot json\n" + strings.Join(ls[3:10], "\n") + "\n[1,2]\n"
+	tests := []struct {
+		name       string
+		input      string
+		api        *scriptedKinesis
+		onInvalid  string
+		checkpoint bool
+		wantCode   int
+	}{
+		{"success", strings.Join(ls[:1200], "\n"), &scriptedKinesis{}, "fail", false, 0},
+		{"rejects", invalid, &scriptedKinesis{failing: map[int]bool{4: true}}, "skip", false, 1},
+		{"interrupt", strings.Join(ls, "\n"), &scriptedKinesis{delay: 50 * time.Millisecond, interruptAt: 1000}, "fail", false, 130},
+		{"interrupt-checkpoint", strings.Join(ls, "\n"), &scriptedKinesis{delay: 50 * time.Millisecond, interruptAt: 1000}, "fail", true, 130},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			input := filepath.Join(dir, "events.ndjson")
+			if err := os.WriteFile(input, []byte(tt.input), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			tt.api.cancel = cancel
+			ios, _, _, errOut := iostreams.Test()
+			opts := &SendOptions{
+				Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: time.Now},
+				Files:     []string{input},
+				OnInvalid: tt.onInvalid, RejectFile: filepath.Join(dir, "rejects.ndjson"),
+				RetryTimeout: 300 * time.Millisecond, Concurrency: 1, shutdownTimeout: 100 * time.Millisecond,
+			}
+			if tt.checkpoint {
+				opts.Checkpoint = filepath.Join(dir, "ck.json")
+			}
+			in, err := openInputs(opts.Files, ios.In)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.close()
+			err = run(ctx, opts, target{stream: "ld-events", region: "us-east-1"}, in, tt.api, 1<<20)
+			if code := cmdutil.ExitCode(err); code != tt.wantCode {
+				t.Fatalf("exit %d (%v), want %d; stderr:\n%s", code, err, tt.wantCode, errOut)
+			}
+			screen := errOut.String()
+			if err != nil {
+				screen += err.Error() + "\n"
+			}
+			for _, v := range volatile {
+				screen = v.re.ReplaceAllString(screen, v.with)
+			}
+			screen = strings.ReplaceAll(screen, dir, "$DIR")
+			golden.Assert(t, "testdata/send/summary-"+tt.name+".txt", []byte(screen))
+		})
+	}
+}
+
+// TestSummaryCountsEachRecordOnce checks the JSON summary after an
+// interrupt with and without a checkpoint: the records not delivered are
+// either left for the next run or in the reject file, never both, and
+// failed is their sum.
+func TestSummaryCountsEachRecordOnce(t *testing.T) {
+	for _, withCheckpoint := range []bool{false, true} {
+		dir := t.TempDir()
+		input := filepath.Join(dir, "events.ndjson")
+		if err := os.WriteFile(input, []byte(strings.Join(lines(2000), "\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		api := &scriptedKinesis{delay: 20 * time.Millisecond, interruptAt: 1000, cancel: cancel}
+		opts := SendOptions{Files: []string{input}, RejectFile: filepath.Join(dir, "rejects.ndjson")}
+		if withCheckpoint {
+			opts.Checkpoint = filepath.Join(dir, "ck.json")
+		}
+		r := runFiles(t, ctx, opts, api)
+		cancel()
+		s := r.summary
+		if s.Sent != 1000 || s.Records != 2000 || s.Failed != 1000 || s.Failed != s.GivenUp+s.Interrupted+s.LeftForNextRun {
+			t.Fatalf("checkpoint %v: %+v", withCheckpoint, s)
+		}
+		if withCheckpoint && (s.LeftForNextRun != 1000 || s.RejectFile != "") || !withCheckpoint && (s.Interrupted != 1000 || s.RejectFile == "") {
+			t.Errorf("checkpoint %v: %+v", withCheckpoint, s)
+		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	tests := []struct {
+		name     string
+		p        progress
+		bps, rps float64
+		rateOK   bool
+		want     string
+	}{
+		{"known size, no rate yet", progress{settled: 1 << 20, total: 4 << 20, sent: 2500, retries: 3, throttled: 2, rejected: 1}, 0, 0, false,
+			"[██████░░░░░░░░░░░░░░░░░░]  25% 1.0 MiB/4.0 MiB · 2500 sent · 3 retries · 2 throttled · 1 rejected"},
+		{"known size with rate", progress{settled: 3 << 20, total: 4 << 20, sent: 7500}, 1 << 19, 1000, true,
+			"[██████████████████░░░░░░]  75% 3.0 MiB/4.0 MiB · 7500 sent · 0 retries · 0 throttled · 0 rejected · 1000 records/s · ETA 2s"},
+		{"unknown size", progress{settled: 2048, total: -1, sent: 20}, 100, 10, true,
+			"2.0 KiB · 20 sent · 0 retries · 0 throttled · 0 rejected · 10 records/s"},
+		{"narrow terminal", progress{settled: 2048, total: -1, sent: 20}, 0, 0, false,
+			"2.0 KiB · 20 sent"},
+	}
+	for _, tt := range tests {
+		width := 200
+		if tt.name == "narrow terminal" {
+			width = utf8.RuneCountInString(tt.want) + 1 // one column kept free for the cursor
+		}
+		if got := progressLine(tt.p, tt.bps, tt.rps, tt.rateOK, width); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRateMeterUsesTheRecentWindow(t *testing.T) {
+	var m rateMeter
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	if _, _, ok := m.add(t0, progress{}); ok {
+		t.Fatal("a rate before anything was delivered")
+	}
+	// 10 s at 100 records/s, then 10 s at 1,000 records/s.
+	var sent int64
+	for i := 1; i <= 200; i++ {
+		if i <= 100 {
+			sent += 10
+		} else {
+			sent += 100
+		}
+		m.add(t0.Add(time.Duration(i)*100*time.Millisecond), progress{sent: sent, delivered: sent * 100})
+	}
+	bps, rps, ok := m.add(t0.Add(20*time.Second), progress{sent: sent, delivered: sent * 100})
+	if !ok || rps < 990 || rps > 1010 || bps < 99_000 || bps > 101_000 {
+		t.Errorf("rate %.0f records/s, %.0f B/s (ok %v), want the last window's 1000 records/s", rps, bps, ok)
+	}
+}
+
+func TestFormatETA(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 42 * time.Second: "42s", 185 * time.Second: "3m05s", 3720 * time.Second: "1h02m", 1400 * time.Millisecond: "1s",
+	} {
+		if got := formatETA(d); got != want {
+			t.Errorf("formatETA(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
