@@ -57,7 +57,7 @@ func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 		line(st.good, "Delivered", "%d of %d records (%s) to %s %s", s.Sent, s.Records, humanBytes(s.Bytes), v.stream, rate)
 	}
 	if s.Skipped > 0 && !(s.Records == 0 && v.complete) {
-		line(st.label, "Already done", "%d records, by an earlier run (checkpoint %s)", s.Skipped, v.checkpoint)
+		line(st.label, "Already done", "%s, by an earlier run (checkpoint %s)", records(s.Skipped), v.checkpoint)
 	}
 	if n := s.Invalid + s.GivenUp; n > 0 {
 		var parts []string
@@ -67,17 +67,25 @@ func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 		if s.GivenUp > 0 {
 			parts = append(parts, fmt.Sprintf("%d given up after retries", s.GivenUp))
 		}
-		line(st.bad, "Rejected", "%d records: %s, written to %s", n, strings.Join(parts, ", "), v.rejectPath)
+		line(st.bad, "Rejected", "%s: %s, written to %s", records(n), strings.Join(parts, ", "), v.rejectPath)
 	}
 	if s.Interrupted > 0 {
-		line(st.bad, "Not delivered", "%d records, stopped before delivery, written to %s to send again", s.Interrupted, v.rejectPath)
+		line(st.bad, "Not delivered", "%s, stopped before delivery, written to %s to send again", records(s.Interrupted), v.rejectPath)
 	}
 	if s.LeftForNextRun > 0 {
-		line(st.warn, "Left", "%d records for the next run: progress saved in %s; run the same command to send them", s.LeftForNextRun, filepath.Clean(v.checkpoint))
+		line(st.warn, "Left", "%s for the next run: progress saved in %s; run the same command to send them", records(s.LeftForNextRun), filepath.Clean(v.checkpoint))
 	}
 	if !v.dryRun {
 		line(st.label, "Requests", "%d, %d retries, %d throttled, %d possible duplicates", s.Requests, s.Retries, s.Throttled, s.PossibleDuplicates)
 	}
+}
+
+// records says "1 record" or "n records".
+func records(n int64) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return fmt.Sprintf("%d records", n)
 }
 
 // printSummary prints the summary: as text on stderr, or with -o json/yaml

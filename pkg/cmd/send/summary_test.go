@@ -219,3 +219,59 @@ func TestFormatETA(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressOnlyWhenItHelps: a send shorter than the delay draws no bar,
+// --quiet draws none (and no summary when everything was delivered), and a
+// stderr that is not a terminal never gets one.
+func TestProgressOnlyWhenItHelps(t *testing.T) {
+	tests := []struct {
+		name        string
+		tty, quiet  bool
+		delay       time.Duration
+		wantBar     bool
+		wantSummary bool
+	}{
+		{"terminal", true, false, 0, true, true},
+		{"shorter than the delay", true, false, time.Minute, false, true},
+		{"quiet", true, true, 0, false, false},
+		{"not a terminal", false, false, 0, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, in, _, errOut := iostreams.Test()
+			ios.SetStderrTTY(tt.tty)
+			in.WriteString(strings.Join(lines(3000), "\n"))
+			opts := &SendOptions{
+				Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: time.Now},
+				OnInvalid: "fail", RetryTimeout: time.Minute, Concurrency: 1, Quiet: tt.quiet, progressDelay: tt.delay,
+			}
+			inputs, _ := openInputs(nil, ios.In)
+			if err := run(context.Background(), opts, target{stream: "s"}, inputs, &scriptedKinesis{delay: 100 * time.Millisecond}, 1<<20); err != nil {
+				t.Fatal(err)
+			}
+			got := errOut.String()
+			if bar := strings.Contains(got, " sent · "); bar != tt.wantBar {
+				t.Errorf("bar drawn: %v, want %v:\n%q", bar, tt.wantBar, got)
+			}
+			if summary := strings.Contains(got, "Delivered     3000 of 3000 records"); summary != tt.wantSummary {
+				t.Errorf("summary printed: %v, want %v:\n%q", summary, tt.wantSummary, got)
+			}
+		})
+	}
+}
+
+func TestSummaryColourFollowsStderr(t *testing.T) {
+	s := Summary{Records: 3, Sent: 2, Invalid: 1}
+	v := summaryView{stream: "s", rejectPath: "r.ndjson"}
+	for _, colour := range []bool{false, true} {
+		ios, _, _, errOut := iostreams.Test()
+		ios.SetColorEnabled(colour)
+		writeSummary(errOut, newSummaryStyles(ios, errOut), s, v)
+		if got := strings.Contains(errOut.String(), "\x1b["); got != colour {
+			t.Errorf("colour on: %v, escape codes in the summary: %v\n%q", colour, got, errOut)
+		}
+		if !strings.Contains(errOut.String(), "1 record: 1 invalid, written to r.ndjson") {
+			t.Errorf("summary:\n%s", errOut)
+		}
+	}
+}
