@@ -157,7 +157,7 @@ func TestProgressTracksDeliveryInATerminal(t *testing.T) {
 	if first.percent < 0 || first.percent >= 90 || last.percent <= first.percent {
 		t.Errorf("percentage went from %d to %d, want it to follow delivery", first.percent, last.percent)
 	}
-	var worst float64
+	var worst, worstRel float64 // seconds; fraction of the time left (while 2 s or more were left)
 	checked := 0
 	for _, f := range frames {
 		if f.at.Sub(start) < 5*time.Second || f.eta < 0 {
@@ -171,13 +171,16 @@ func TestProgressTracksDeliveryInATerminal(t *testing.T) {
 			t.Errorf("at %s the ETA said %s, the send ended %s later", f.at.Sub(start).Round(100*time.Millisecond), f.eta, remaining.Round(100*time.Millisecond))
 		}
 		worst = max(worst, off.Seconds())
+		if remaining >= 2*time.Second {
+			worstRel = max(worstRel, off.Seconds()/remaining.Seconds())
+		}
 		checked++
 	}
 	if checked == 0 {
 		t.Errorf("no frame with an ETA after 5s")
 	}
-	t.Logf("%d records in %s: %d frames, bar behind the stream by at most %d records (%.2fs), %d frames checked for ETA, worst ETA error %.1fs",
-		n, end.Sub(start).Round(100*time.Millisecond), len(frames), maxLag, float64(maxLag)/perSecond, checked, worst)
+	t.Logf("%d records in %s: %d frames, bar behind the stream by at most %d records (%.2fs), %d frames checked for ETA, worst ETA error %.1fs (%.0f%% of the time left)",
+		n, end.Sub(start).Round(100*time.Millisecond), len(frames), maxLag, float64(maxLag)/perSecond, checked, worst, 100*worstRel)
 	t.Logf("first frame: %s\nlast frame: %s", strings.TrimSuffix(first.text, "\x1b[K"), strings.TrimSuffix(last.text, "\x1b[K"))
 	if !strings.Contains(screen, "\x1b[KDelivered") {
 		t.Errorf("the bar was not erased before the summary:\n%q", screen[max(len(screen)-400, 0):])
