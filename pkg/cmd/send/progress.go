@@ -81,14 +81,14 @@ func (t *tracker) onRejected(r *sender.Record, kind rejectKind) {
 type progress struct {
 	settled, delivered, total int64
 	sent, retries, throttled  int64
-	rejected                  int64 // invalid + given up + interrupted
+	rejected                  int64 // invalid + given up
 }
 
 func (t *tracker) snapshot(snd *sender.Sender) progress {
 	p := progress{
 		settled: t.settled.Load(), delivered: t.delivered.Load(), total: t.total.Load(),
 		sent:     t.sent.Load(),
-		rejected: t.invalid.Load() + t.givenUp.Load() + t.interrupted.Load(),
+		rejected: t.invalid.Load() + t.givenUp.Load(),
 	}
 	if snd != nil {
 		st := snd.Stats()
@@ -194,10 +194,50 @@ func terminalWidth(w io.Writer) int {
 	return 80
 }
 
+// screen is stderr shared by the progress bar and the lines printed while
+// it shows (a rejected line's reason): such a line first erases the bar,
+// which comes back at the next redraw, so the two never mix on one line.
+type screen struct {
+	mu    sync.Mutex
+	w     io.Writer
+	drawn bool // the bar is on the current line
+}
+
+// Write erases the bar, if shown, and writes p.
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.eraseLocked()
+	return s.w.Write(p)
+}
+
+// draw replaces the bar with line.
+func (s *screen) draw(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprint(s.w, "\r"+line+"\x1b[K")
+	s.drawn = true
+}
+
+// erase removes the bar, if shown.
+func (s *screen) erase() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.eraseLocked()
+}
+
+func (s *screen) eraseLocked() {
+	if s.drawn {
+		fmt.Fprint(s.w, "\r\x1b[K")
+		s.drawn = false
+	}
+}
+
 // startProgress draws the bar on stderr when it is a terminal, from
-// progressDelay on, until stop is called; stop erases it. With quiet or
-// without a terminal it draws nothing.
-func startProgress(ios *iostreams.IOStreams, quiet bool, delay time.Duration, t *tracker, snd *sender.Sender) (stop func()) {
+// progressDelay on, until stop is called or the run is stopping (an
+// interrupt or a fatal error: what is then settled is not delivery); the
+// bar is erased then. With quiet or without a terminal it draws nothing.
+func startProgress(ios *iostreams.IOStreams, scr *screen, quiet bool, delay time.Duration, t *tracker, snd *sender.Sender, stopping func() bool) (stop func()) {
 	if quiet || !ios.IsStderrTTY() {
 		return func() {}
 	}
@@ -207,12 +247,7 @@ func startProgress(ios *iostreams.IOStreams, quiet bool, delay time.Duration, t 
 	go func() {
 		defer wg.Done()
 		var meter rateMeter
-		drawn := false
-		defer func() {
-			if drawn {
-				fmt.Fprint(ios.ErrOut, "\r\x1b[K")
-			}
-		}()
+		defer scr.erase()
 		start := time.Now()
 		tick := time.NewTicker(progressInterval)
 		defer tick.Stop()
@@ -221,13 +256,15 @@ func startProgress(ios *iostreams.IOStreams, quiet bool, delay time.Duration, t 
 			case <-done:
 				return
 			case now := <-tick.C:
+				if stopping() {
+					return
+				}
 				p := t.snapshot(snd)
 				bps, rps, ok := meter.add(now, p)
 				if now.Sub(start) < delay {
 					continue
 				}
-				fmt.Fprint(ios.ErrOut, "\r"+progressLine(p, bps, rps, ok, terminalWidth(ios.ErrOut))+"\x1b[K")
-				drawn = true
+				scr.draw(progressLine(p, bps, rps, ok, terminalWidth(ios.ErrOut)))
 			}
 		}
 	}()

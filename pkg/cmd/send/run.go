@@ -64,7 +64,8 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		}
 	}
 	// With a checkpoint a given reject file is appended to: earlier runs' lines in it are done.
-	rej := &rejectFile{path: opts.RejectFile, explicit: opts.RejectFile != "", errOut: ios.ErrOut, keep: ck != nil}
+	scr := &screen{w: ios.ErrOut} // stderr, shared with the progress bar
+	rej := &rejectFile{path: opts.RejectFile, explicit: opts.RejectFile != "", errOut: scr, keep: ck != nil}
 	if rej.path == "" {
 		rej.path = fmt.Sprintf("ldexport-rejects-%s.ndjson", f.Now().UTC().Format("20060102T150405Z"))
 	} else if err := rej.open(); err != nil {
@@ -117,8 +118,6 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		}
 	}
 
-	stopProgress := startProgress(ios, opts.Quiet, opts.progressDelay, tr, snd)
-
 	// Reading runs on its own goroutine: after an interrupt or a fatal error
 	// the run must end even while a read blocks (an idle pipe), so the reader
 	// is then given a moment to notice and otherwise abandoned.
@@ -136,6 +135,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 			return ctx.Err() != nil
 		}
 	}
+	stopProgress := startProgress(ios, scr, opts.Quiet, opts.progressDelay, tr, snd, stopping)
 	go func() {
 		defer close(readDone)
 		stopErr = readInputs(opts, in, limit, keys, rej, snd, ck, stopping, tr)

@@ -275,3 +275,18 @@ func TestSummaryColourFollowsStderr(t *testing.T) {
 		}
 	}
 }
+
+// TestNoteWhileTheBarShows: a line printed while the bar is on screen
+// erases it first, so the note starts a line of its own.
+func TestNoteWhileTheBarShows(t *testing.T) {
+	var b strings.Builder
+	scr := &screen{w: &b}
+	scr.draw("[bar] 1 sent")
+	fmt.Fprintf(scr, "a.ndjson:7: invalid JSON\n")
+	scr.draw("[bar] 2 sent")
+	scr.erase()
+	want := "\r[bar] 1 sent\x1b[K\r\x1b[Ka.ndjson:7: invalid JSON\n\r[bar] 2 sent\x1b[K\r\x1b[K"
+	if b.String() != want {
+		t.Errorf("screen:\n got %q\nwant %q", b.String(), want)
+	}
+}
