@@ -101,7 +101,7 @@ func (t *tracker) snapshot(snd *sender.Sender) progress {
 const (
 	progressDelay    = time.Second             // a send shorter than this shows no bar
 	progressInterval = 200 * time.Millisecond  // redraw period
-	rateWindow       = 5 * time.Second         // the rate and ETA are measured over this
+	rateWindow       = 3 * time.Second         // the rate and ETA are measured over this
 	minRateWindow    = 1500 * time.Millisecond // no rate before this much history
 )
 

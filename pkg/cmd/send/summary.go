@@ -75,7 +75,7 @@ func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 	if s.LeftForNextRun > 0 {
 		line(st.warn, "Left", "%s for the next run: progress saved in %s; run the same command to send them", records(s.LeftForNextRun), filepath.Clean(v.checkpoint))
 	}
-	if !v.dryRun {
+	if !v.dryRun && s.Requests > 0 {
 		line(st.label, "Requests", "%d, %d retries, %d throttled, %d possible duplicates", s.Requests, s.Retries, s.Throttled, s.PossibleDuplicates)
 	}
 }
