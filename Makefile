@@ -7,7 +7,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build test lint tools completions release-check demo bench fuzz
+.PHONY: build test lint tools completions docs man release-check demo bench fuzz
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ldexport
@@ -47,6 +47,13 @@ completions:
 	$(GO) run ./cmd/ldexport completion zsh > completions/ldexport.zsh
 	$(GO) run ./cmd/ldexport completion fish > completions/ldexport.fish
 	$(GO) run ./cmd/ldexport completion powershell > completions/ldexport.ps1
+
+# The command reference, generated from the cobra tree: Markdown under docs/reference
+# (committed; a test fails when it drifts) and man pages under man/ (for releases).
+docs:
+	$(GO) run ./cmd/gendocs -markdown docs/reference
+man:
+	$(GO) run ./cmd/gendocs -man man
 
 # Each fuzz target runs briefly (FUZZTIME each); `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 10s
