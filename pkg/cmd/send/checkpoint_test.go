@@ -116,7 +116,7 @@ func TestCheckpointResumeAfterInterrupt(t *testing.T) {
 	if cmdutil.ExitCode(r1.err) != 130 || !strings.Contains(r1.err.Error(), "progress saved in "+ck) {
 		t.Fatalf("first run: %v (exit %d)\n%s", r1.err, cmdutil.ExitCode(r1.err), r1.stderr)
 	}
-	if r1.summary.Sent == 0 || r1.summary.Failed == 0 || r1.summary.LeftForNextRun != r1.summary.Failed || r1.summary.Interrupted != 0 {
+	if r1.summary.Sent == 0 || r1.summary.Failed == 0 || r1.summary.LeftForNextRun != r1.summary.Failed || r1.summary.Stopped != 0 {
 		t.Fatalf("first run: %+v", r1.summary)
 	}
 	if strings.Contains(r1.err.Error(), "not delivered") || !strings.Contains(r1.err.Error(), fmt.Sprintf("%d left for the next run", r1.summary.LeftForNextRun)) {

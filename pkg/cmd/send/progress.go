@@ -24,7 +24,7 @@ type tracker struct {
 	sent, sentBytes atomic.Int64 // acknowledged by Kinesis (or, in a dry run, valid)
 	invalid         atomic.Int64 // invalid lines (reject file under --on-invalid skip)
 	givenUp         atomic.Int64 // retry budget spent: in the reject file
-	interrupted     atomic.Int64 // not delivered because the run stopped: in the reject file
+	stopped         atomic.Int64 // not delivered because the run stopped: in the reject file
 	left            atomic.Int64 // not delivered because the run stopped: left for the next run (checkpoint)
 
 	// settled counts the input bytes of the lines whose fate is known
@@ -68,7 +68,7 @@ func (t *tracker) onRejected(r *sender.Record, kind rejectKind) {
 	case gaveUp:
 		t.givenUp.Add(1)
 	case stoppedRejects:
-		t.interrupted.Add(1)
+		t.stopped.Add(1)
 	case stoppedLeft:
 		t.left.Add(1)
 	}

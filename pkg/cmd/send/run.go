@@ -34,11 +34,11 @@ type Summary struct {
 	// they are not read again and not counted in Records.
 	Skipped int64 `json:"skipped"`
 	// Failed records by what became of them: GivenUp (retry budget spent)
-	// and Interrupted (the run stopped first) are in the reject file;
-	// LeftForNextRun (the run stopped first, with --checkpoint) are not,
-	// the next run sends them. Failed = GivenUp + Interrupted + LeftForNextRun.
+	// and Stopped (an interrupt or a fatal error stopped the run first) are
+	// in the reject file; LeftForNextRun (stopped, with --checkpoint) are
+	// not: the next run sends them. Failed = GivenUp + Stopped + LeftForNextRun.
 	GivenUp        int64 `json:"givenUp"`
-	Interrupted    int64 `json:"interrupted"`
+	Stopped        int64 `json:"stopped"`
 	LeftForNextRun int64 `json:"leftForNextRun"`
 	// RejectFile is where rejected lines went, when there were any.
 	RejectFile string `json:"rejectFile,omitempty"`
@@ -237,11 +237,11 @@ func interruptedCounts(s Summary) string {
 func (t *tracker) summary(st sender.Stats, elapsed time.Duration) Summary {
 	s := Summary{
 		Records: t.records.Load(), Sent: t.sent.Load(), Invalid: t.invalid.Load(), Bytes: t.sentBytes.Load(),
-		GivenUp: t.givenUp.Load(), Interrupted: t.interrupted.Load(), LeftForNextRun: t.left.Load(), Skipped: t.skipped.Load(),
+		GivenUp: t.givenUp.Load(), Stopped: t.stopped.Load(), LeftForNextRun: t.left.Load(), Skipped: t.skipped.Load(),
 		Requests: st.Requests, Retries: st.Retries, Throttled: st.Throttled, PossibleDuplicates: st.PossibleDuplicates,
 		DurationSeconds: elapsed.Seconds(),
 	}
-	s.Failed = s.GivenUp + s.Interrupted + s.LeftForNextRun
+	s.Failed = s.GivenUp + s.Stopped + s.LeftForNextRun
 	if elapsed > 0 {
 		s.RecordsPerSecond = float64(s.Sent) / elapsed.Seconds()
 	}

@@ -69,8 +69,8 @@ func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 		}
 		line(st.bad, "Rejected", "%s: %s, written to %s", records(n), strings.Join(parts, ", "), v.rejectPath)
 	}
-	if s.Interrupted > 0 {
-		line(st.bad, "Not delivered", "%s, stopped before delivery, written to %s to send again", records(s.Interrupted), v.rejectPath)
+	if s.Stopped > 0 {
+		line(st.bad, "Not delivered", "%s, stopped before delivery, written to %s to send again", records(s.Stopped), v.rejectPath)
 	}
 	if s.LeftForNextRun > 0 {
 		line(st.warn, "Left", "%s for the next run: progress saved in %s; run the same command to send them", records(s.LeftForNextRun), filepath.Clean(v.checkpoint))

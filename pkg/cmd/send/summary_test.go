@@ -151,10 +151,10 @@ func TestSummaryCountsEachRecordOnce(t *testing.T) {
 		r := runFiles(t, ctx, opts, api)
 		cancel()
 		s := r.summary
-		if s.Sent != 1000 || s.Records != 2000 || s.Failed != 1000 || s.Failed != s.GivenUp+s.Interrupted+s.LeftForNextRun {
+		if s.Sent != 1000 || s.Records != 2000 || s.Failed != 1000 || s.Failed != s.GivenUp+s.Stopped+s.LeftForNextRun {
 			t.Fatalf("checkpoint %v: %+v", withCheckpoint, s)
 		}
-		if withCheckpoint && (s.LeftForNextRun != 1000 || s.RejectFile != "") || !withCheckpoint && (s.Interrupted != 1000 || s.RejectFile == "") {
+		if withCheckpoint && (s.LeftForNextRun != 1000 || s.RejectFile != "") || !withCheckpoint && (s.Stopped != 1000 || s.RejectFile == "") {
 			t.Errorf("checkpoint %v: %+v", withCheckpoint, s)
 		}
 	}
