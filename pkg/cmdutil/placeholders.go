@@ -17,6 +17,7 @@ var placeholders = map[string]string{
 	"partition-key": "KEY", "on-invalid": "fail|skip",
 	"events-per-month": "N", "avg-event-bytes": "N", "count": "N", "peak-factor": "FACTOR",
 	"from": "WHERE", "grep": "TEXT", "kinds": "LIST", "start": "TIME",
+	"format": "FORMAT", "ld-api-host": "URL", "launchdarkly-account": "ID", "aggregate-max-bytes": "N",
 }
 
 // typePlaceholders names values by type when the flag has no entry above.
