@@ -8,8 +8,8 @@
 // above it (see Lines), and it is bound to its inputs: each file's path,
 // size, modification time and the SHA-256 of its first MiB. Open refuses a
 // checkpoint whose inputs differ and a file that is not a checkpoint;
-// Save writes it atomically (temporary file, fsync, rename, with
-// github.com/natefinch/atomic, then an fsync of the folder).
+// Save writes it atomically (temporary file, fsync, rename, then an fsync
+// of the folder; through a symbolic link, to the link's target).
 package checkpoint
 
 import (
@@ -26,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/natefinch/atomic"
+	"github.com/ldexport/ldexport/pkg/fileguard"
 )
 
 // Version is the format version written by Save.
@@ -379,7 +379,8 @@ func (c *Checkpoint) State() *State {
 
 // Save writes the progress to the checkpoint file atomically: a temporary
 // file in the same folder, fsync, rename over the old one, fsync of the
-// folder. A failed Save leaves the previous checkpoint whole.
+// folder. A checkpoint path that is a symbolic link keeps it: the link's
+// target is replaced. A failed Save leaves the previous checkpoint whole.
 func (c *Checkpoint) Save() error { return c.SaveState(c.State()) }
 
 // SaveState writes s, a State taken earlier, as Save does. A caller that
@@ -390,13 +391,5 @@ func (c *Checkpoint) SaveState(s *State) error {
 	if err != nil {
 		return err
 	}
-	if err := atomic.WriteFile(c.path, bytes.NewReader(data)); err != nil {
-		return err
-	}
-	// The rename is durable only once the folder is synced.
-	if d, err := os.Open(filepath.Dir(c.path)); err == nil {
-		_ = d.Sync() // not supported everywhere; the data itself is already synced
-		_ = d.Close()
-	}
-	return nil
+	return fileguard.WriteFile(c.path, data)
 }

@@ -2,6 +2,7 @@
 // takes an exclusive file lock, re-reads the file, and replaces it atomically
 // (temp file in the same folder, fsync, rename), so concurrent ldexport
 // processes never lose each other's updates and a crash never leaves half a file.
+// A store reached through a symbolic link is written to the link's target.
 package store
 
 import (
@@ -15,8 +16,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gofrs/flock"
-	"github.com/natefinch/atomic"
+	"github.com/ldexport/ldexport/pkg/fileguard"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -138,12 +138,20 @@ func (s *Store) Update(fn func(*File) error) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cannot create %s: %w", dir, err)
 	}
-	lock := flock.New(s.path+".lock", flock.SetPermissions(0o600))
+	// The lock sits next to the file the path resolves to, so a store reached
+	// through different symbolic links still has one lock.
 	ctx, cancel := context.WithTimeout(context.Background(), s.lockTimeout)
 	defer cancel()
-	ok, err := lock.TryLockContext(ctx, 10*time.Millisecond)
-	if err != nil || !ok {
-		return fmt.Errorf("%s.lock: %w", s.path, ErrLockTimer)
+	lock, err := fileguard.LockContext(ctx, s.path, 10*time.Millisecond)
+	if err != nil {
+		var le *fileguard.LockedError
+		switch {
+		case errors.As(err, &le) && le.Holder != nil:
+			return fmt.Errorf("%s (held by %s): %w", le.Path, le.Holder, ErrLockTimer)
+		case errors.As(err, &le):
+			return fmt.Errorf("%s: %w", le.Path, ErrLockTimer)
+		}
+		return err
 	}
 	defer func() { _ = lock.Unlock() }()
 
@@ -163,7 +171,8 @@ func (s *Store) Update(fn func(*File) error) error {
 	if _, err := os.Stat(s.path); err == nil {
 		_ = os.Chmod(s.path, 0o600)
 	}
-	if err := atomic.WriteFile(s.path, bytes.NewReader(data)); err != nil {
+	// Through a symbolic link, the link's target is replaced and the link kept.
+	if err := fileguard.WriteFile(s.path, data); err != nil {
 		return fmt.Errorf("%s: %w", s.path, err)
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ldexport/ldexport/pkg/fileguard"
 )
 
 func dest(name, env string) Destination {
@@ -288,4 +290,72 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHostileSymlinkedStore: a config file that is a symbolic link (as
+// dotfile managers make) is written through to its target, the link stays,
+// and writers through the link and through the target share one lock, so
+// concurrent writers on both paths all land.
+func TestHostileSymlinkedStore(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "dotfiles", "ldexport.yaml")
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "config", "ldexport", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(link), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	// The link dangles: the first write creates its target.
+	if err := New(link).Add(dest("first", "first")); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		p := link
+		if i%2 == 1 {
+			p = target
+		}
+		go func() { errs <- New(p).Add(dest(fmt.Sprintf("g%d", i), fmt.Sprintf("e%d", i))) }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the config link was replaced by a regular file (%v, %v)", st.Mode(), err)
+	}
+	ds, err := New(target).List()
+	if err != nil || len(ds) != 9 {
+		t.Fatalf("target holds %d destinations (%v), want 9", len(ds), err)
+	}
+	if st, err := os.Stat(target); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("target mode %v (%v), want 0600", st.Mode(), err)
+	}
+	if _, err := os.Stat(link + ".lock"); !os.IsNotExist(err) {
+		t.Errorf("a second lock file next to the link: %v", err)
+	}
+}
+
+// TestHostileStoreLockNamesHolder: a writer that cannot get the store's lock
+// in time says who holds it.
+func TestHostileStoreLockNamesHolder(t *testing.T) {
+	s := tempStore(t)
+	if err := s.Add(dest("a", "a")); err != nil {
+		t.Fatal(err)
+	}
+	l, err := fileguard.TryLock(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	s.lockTimeout = 50 * time.Millisecond
+	err = s.Add(dest("b", "b"))
+	if !errors.Is(err, ErrLockTimer) || !strings.Contains(err.Error(), fmt.Sprintf("held by pid %d on ", os.Getpid())) {
+		t.Fatalf("err = %v, want a lock timeout naming pid %d", err, os.Getpid())
+	}
 }

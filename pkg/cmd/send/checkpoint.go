@@ -11,6 +11,7 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/checkpoint"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/fileguard"
 	"github.com/ldexport/ldexport/pkg/ndjson"
 	"github.com/ldexport/ldexport/pkg/sender"
 )
@@ -27,7 +28,8 @@ const checkpointInterval = time.Second
 // reject file: the next run with the same command sends them.
 type runCheckpoint struct {
 	ck    *checkpoint.Checkpoint
-	index map[string]int // input name → position
+	lock  *fileguard.Lock // held for the whole run
+	index map[string]int  // input name → position
 	rej   *rejectFile
 
 	saveMu   sync.Mutex
@@ -36,9 +38,10 @@ type runCheckpoint struct {
 	saverEnd sync.WaitGroup
 }
 
-// openRunCheckpoint binds the inputs and loads (or starts) the checkpoint.
-// Every problem is a usage error (exit 2) naming the file.
-func openRunCheckpoint(path string, t target, in *inputs) (*runCheckpoint, error) {
+// openRunCheckpoint binds the inputs, locks the checkpoint for the run and
+// loads (or starts) it; nothing is written yet (firstSave). Every problem is
+// a usage error (exit 2) naming the file. The caller releases the lock.
+func openRunCheckpoint(path string, t target, in *inputs) (_ *runCheckpoint, err error) {
 	c := &runCheckpoint{index: map[string]int{}, stop: make(chan struct{})}
 	var names []string
 	var binds []checkpoint.Binding
@@ -59,6 +62,26 @@ func openRunCheckpoint(path string, t target, in *inputs) (*runCheckpoint, error
 		names = append(names, src.name)
 		binds = append(binds, b)
 	}
+	// Locked before it is read: two runs on one checkpoint would both send
+	// every record it does not record yet.
+	lock, err := fileguard.TryLock(path)
+	if err != nil {
+		var le *fileguard.LockedError
+		if errors.As(err, &le) {
+			holder := "another run of ldexport"
+			if le.Holder != nil {
+				holder += " (" + le.Holder.String() + ")"
+			}
+			return nil, cmdutil.UsageErrorf("--checkpoint %s is in use by %s: wait for it to end, or give another checkpoint", path, holder)
+		}
+		return nil, cmdutil.UsageErrorf("--checkpoint %s: cannot lock it: %v", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = lock.Unlock()
+		}
+	}()
+	c.lock = lock
 	ck, err := checkpoint.Open(path, t.stream, names, binds)
 	if err != nil {
 		var ce *checkpoint.Error
@@ -68,10 +91,26 @@ func openRunCheckpoint(path string, t target, in *inputs) (*runCheckpoint, error
 		return nil, cmdutil.UsageErrorf("--checkpoint: %v", err)
 	}
 	c.ck = ck
-	if err := ck.Save(); err != nil { // fail now, not after sending, if it cannot be written
-		return nil, cmdutil.UsageErrorf("--checkpoint: cannot write %s: %v", path, err)
-	}
 	return c, nil
+}
+
+// firstSave writes the checkpoint before anything is sent: fail now, not
+// after sending, if it cannot be written.
+func (c *runCheckpoint) firstSave() error {
+	if err := c.ck.Save(); err != nil {
+		return cmdutil.UsageErrorf("--checkpoint: cannot write %s: %v", c.ck.Path(), err)
+	}
+	return nil
+}
+
+// resumed reports whether the run resumes an earlier one's checkpoint.
+func (c *runCheckpoint) resumed() bool { return c != nil && c.ck.Resumed() }
+
+// release lets another run use the checkpoint; nil and a second call do nothing.
+func (c *runCheckpoint) release() {
+	if c != nil {
+		_ = c.lock.Unlock()
+	}
 }
 
 // start saves the checkpoint every checkpointInterval until finish.

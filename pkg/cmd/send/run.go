@@ -1,7 +1,6 @@
 package send
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/ndjson"
+	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/partitionkey"
 	"github.com/ldexport/ldexport/pkg/sender"
 )
@@ -42,6 +42,9 @@ type Summary struct {
 	LeftForNextRun int64 `json:"leftForNextRun"`
 	// RejectFile is where rejected lines went, when there were any.
 	RejectFile string `json:"rejectFile,omitempty"`
+	// Unread names, per input not read to its end (an interrupt or a stop),
+	// the first line never read; absent when every input was read.
+	Unread []Unread `json:"unread,omitempty"`
 }
 
 // maxShownRejects is how many rejected lines are named on stderr before only a count is given.
@@ -57,19 +60,25 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if err != nil {
 		return cmdutil.FlagErrorf("--partition-key: %v", err)
 	}
-	var ck *runCheckpoint
-	if opts.Checkpoint != "" {
-		if ck, err = openRunCheckpoint(opts.Checkpoint, t, in); err != nil {
+	ck := opts.ck
+	if !opts.filesChecked {
+		if ck, err = checkFiles(opts, t, in); err != nil {
 			return err
 		}
 	}
-	// With a checkpoint a given reject file is appended to: earlier runs' lines in it are done.
+	defer ck.release()
 	scr := &screen{w: ios.ErrOut} // stderr, shared with the progress bar
-	rej := &rejectFile{path: opts.RejectFile, explicit: opts.RejectFile != "", errOut: scr, keep: ck != nil}
-	if rej.path == "" {
-		rej.path = fmt.Sprintf("ldexport-rejects-%s.ndjson", f.Now().UTC().Format("20060102T150405Z"))
-	} else if err := rej.open(); err != nil {
-		return cmdutil.UsageErrorf("--reject-file: %v", err)
+	rej := newRejectFile(opts.RejectFile, f.Now(), ck.resumed(), scr)
+	if rej.explicit {
+		if err := rej.open(); err != nil {
+			return cmdutil.Usage(err)
+		}
+	}
+	if ck != nil {
+		if err := ck.firstSave(); err != nil {
+			_ = rej.close()
+			return err
+		}
 	}
 
 	tr := newTracker(in.totalSize())
@@ -162,6 +171,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	elapsed := time.Since(start)
 	sum := tr.summary(st, elapsed)
 	var ckErr error
+	sum.Unread = in.unread()
 	if ck != nil {
 		ckErr = ck.finish(readFinished && ctx.Err() == nil && sendErr == nil && stopErr == nil)
 	}
@@ -176,6 +186,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if err := printSummary(ios, f.Globals.Output, sum, view, rej.named, opts.Quiet); err != nil {
 		return err
 	}
+	printUnread(ios, opts, in, sum.Unread, ck != nil, f.Globals.Output == output.Table)
 	if rejErr != nil {
 		return cmdutil.RuntimeErrorf("reject file %s: %v (%d lines were meant for it)", rej.path, rejErr, rej.count)
 	}
@@ -255,6 +266,7 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 	for i, src := range in.list {
 		fck := ck.file(i)
 		if done, n := fck.complete(); done {
+			src.done.Store(true)
 			tr.skipped.Add(n) // every line done by an earlier run
 			tr.settled.Add(max(src.size, 0))
 			continue
@@ -263,13 +275,14 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 		if err != nil {
 			return cmdutil.Usage(err)
 		}
+		src.gzipped.Store(rd.Gzipped())
 		if rd.Gzipped() {
 			tr.total.Store(-1) // the file's size says nothing of the lines in it
 		}
 		if opts.OnInvalid == "skip" {
 			rd.SetOversizeSink(fck.oversizeSink(rd, rej.lineWriter)) // copied as it streams past, never held whole
 		}
-		err = readOne(opts, rd, limit, keys, rej, snd, fck, stopping, tr)
+		err = readOne(opts, src, rd, limit, keys, rej, snd, fck, stopping, tr)
 		_ = rd.Close()
 		if err != nil || stopping() {
 			return err
@@ -278,7 +291,7 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 	return nil
 }
 
-func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, fck *fileCheckpoint,
+func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, fck *fileCheckpoint,
 	stopping func() bool, tr *tracker) error {
 	for {
 		if stopping() {
@@ -287,6 +300,7 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 		line, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			fck.eof(rd.LineNumber())
+			src.done.Store(true)
 			return nil
 		}
 		if err != nil {
@@ -296,11 +310,13 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 			return nil // read after the stop: not counted, not sent
 		}
 		if fck.skip(line) {
+			src.next.Store(line.Number + 1)
 			tr.skipped.Add(1)
 			tr.settled.Add(lineBytes(int(line.Size)))
 			continue // done by an earlier run (--checkpoint)
 		}
 		tr.records.Add(1)
+		src.next.Store(line.Number + 1) // from here on the line is accounted for
 		var key string
 		reason := ""
 		switch {
@@ -321,6 +337,7 @@ func readOne(opts *SendOptions, rd *ndjson.Reader, limit int, keys *partitionkey
 			tr.invalid.Add(1)
 			tr.settled.Add(lineBytes(int(line.Size)))
 			if opts.OnInvalid == "fail" {
+				src.invalidAt.Store(line.Number)
 				return cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
 			}
 			rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
@@ -358,10 +375,11 @@ type rejectFile struct {
 	mu       sync.Mutex
 	path     string
 	explicit bool
-	keep     bool // append to an existing file instead of emptying it (--checkpoint)
+	keep     bool      // a resumed --checkpoint run: append to a reject file that has lines
+	started  time.Time // names the default file
 	errOut   io.Writer
 	f        *os.File
-	w        *bufio.Writer
+	w        *wholeLines
 	count    int // lines written
 	named    int // lines with a reason, the first maxShownRejects named on stderr
 	err      error
@@ -369,15 +387,18 @@ type rejectFile struct {
 }
 
 func (r *rejectFile) open() error {
-	mode := os.O_TRUNC
-	if r.keep {
-		mode = os.O_APPEND
+	var fh *os.File
+	var err error
+	if r.explicit {
+		fh, err = openGivenRejectFile(r.path, r.keep)
+	} else {
+		fh, err = createDefaultRejectFile(r.started)
 	}
-	fh, err := os.OpenFile(r.path, os.O_CREATE|mode|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	r.f, r.w = fh, bufio.NewWriter(fh)
+	r.path = fh.Name()
+	r.f, r.w = fh, &wholeLines{f: fh}
 	return nil
 }
 

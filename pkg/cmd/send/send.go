@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,6 +43,11 @@ type SendOptions struct {
 	Quiet        bool // --quiet: no progress bar, no text summary when everything was delivered
 
 	rate rateControl // the stream's shards, learnt before sending (ratecontrol.go)
+
+	// Set by checkFiles before Kinesis is asked anything, so a refused file
+	// or a checkpoint in use ends the command at once.
+	filesChecked bool
+	ck           *runCheckpoint // locked; released by run
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
 	progressDelay   time.Duration // how long a send runs before its progress bar shows
@@ -110,7 +116,7 @@ reject file so they can be fixed and sent again.`,
 	fl.StringVar(&opts.Stream, "stream", "", "stream name to send to (with --region / --endpoint-url)")
 	fl.StringVar(&opts.PartitionKey, "partition-key", "random", "random, or a field path such as event.contextKeys.user")
 	fl.StringVar(&opts.OnInvalid, "on-invalid", "fail", "an invalid line: fail (stop, exit 2) or skip (write it to the reject file)")
-	fl.StringVar(&opts.RejectFile, "reject-file", "", "where invalid and undelivered lines go (default ldexport-rejects-<UTC time>.ndjson, created only if needed)")
+	fl.StringVar(&opts.RejectFile, "reject-file", "", "where invalid and undelivered lines go: a new or empty file, appended to when resuming a --checkpoint (default ldexport-rejects-<UTC time>-<pid>.ndjson, created only if needed)")
 	fl.BoolVar(&opts.Raw, "raw", false, "send lines as they are, without checking they are JSON objects")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and validate, send nothing (needs no AWS credentials)")
 	fl.DurationVar(&opts.RetryTimeout, "retry-timeout", 10*time.Minute, "how long to keep retrying a record from its first attempt, e.g. 30s, 10m, 1h")
@@ -153,6 +159,11 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		return err
 	}
 	defer inputs.close()
+	if opts.ck, err = checkFiles(opts, t, inputs); err != nil {
+		return err
+	}
+	defer opts.ck.release() // run releases it too, as soon as it is done
+	opts.filesChecked = true
 
 	var api sender.PutRecordsAPI
 	limit := ndjson.DefaultMaxLine
@@ -250,6 +261,12 @@ type input struct {
 	r     io.Reader
 	close func() error
 	size  int64 // -1 when unknown (standard input, a pipe)
+
+	// Written by the reader, read for the summary (unread.go).
+	next      atomic.Int64 // the first line not accounted for; 0 before any
+	done      atomic.Bool  // read to its end, or done by an earlier run
+	gzipped   atomic.Bool
+	invalidAt atomic.Int64 // the invalid line that stopped the run (--on-invalid fail)
 }
 
 type inputs struct {

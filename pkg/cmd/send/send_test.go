@@ -231,13 +231,14 @@ func TestRunInvalidSkip(t *testing.T) {
 	if r.summary.Sent != 3 || r.summary.Invalid != 3 {
 		t.Fatalf("%+v", r.summary)
 	}
-	wantStderr := []string{"-:2: not a JSON object", "-:4: invalid JSON", "-:5: line of 210 bytes exceeds the stream's record size limit of 100 bytes", "Rejected lines written to ldexport-rejects-20261126T100000Z.ndjson"}
+	name := fmt.Sprintf("ldexport-rejects-20261126T100000Z-%d.ndjson", os.Getpid())
+	wantStderr := []string{"-:2: not a JSON object", "-:4: invalid JSON", "-:5: line of 210 bytes exceeds the stream's record size limit of 100 bytes", "Rejected lines written to " + name}
 	for _, w := range wantStderr {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 		}
 	}
-	got, err := os.ReadFile(filepath.Join(dir, "ldexport-rejects-20261126T100000Z.ndjson"))
+	got, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}

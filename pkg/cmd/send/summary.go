@@ -40,9 +40,10 @@ func newSummaryStyles(ios *iostreams.IOStreams, w io.Writer) summaryStyles {
 
 // writeSummary prints the run's outcome on w, one state a line, each count
 // once and in this order: delivered, rejected (invalid or given up, in the
-// reject file), interrupted before delivery (in the reject file), left for
-// the next run (checkpoint); then what an earlier run did and the request
-// counts.
+// reject file), stopped before delivery (in the reject file), left for the
+// next run (checkpoint), not read (the lines from which an input was never
+// read); then the request counts. What an earlier run did comes right after
+// the delivered line.
 func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 	line := func(style lipgloss.Style, label, format string, args ...any) {
 		fmt.Fprintf(w, "%s %s\n", style.Render(fmt.Sprintf("%-13s", label)), fmt.Sprintf(format, args...))
@@ -75,6 +76,13 @@ func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 	if s.LeftForNextRun > 0 {
 		line(st.warn, "Left", "%s for the next run: progress saved in %s; run the same command to send them", records(s.LeftForNextRun), filepath.Clean(v.checkpoint))
 	}
+	if len(s.Unread) > 0 {
+		parts := make([]string, len(s.Unread))
+		for i, u := range s.Unread {
+			parts[i] = fmt.Sprintf("%s from line %d", displayName(u.File), u.FromLine)
+		}
+		line(st.warn, "Not read", "%s", strings.Join(parts, ", "))
+	}
 	if !v.dryRun && s.Requests > 0 {
 		line(st.label, "Requests", "%d, %d retries, %d throttled, %d possible duplicates", s.Requests, s.Retries, s.Throttled, s.PossibleDuplicates)
 	}
@@ -100,7 +108,7 @@ func printSummary(ios *iostreams.IOStreams, format output.Format, s Summary, v s
 		}
 		return output.Write(ios, format, s, nil)
 	}
-	if quiet && s.Failed+s.Invalid == 0 {
+	if quiet && s.Failed+s.Invalid == 0 && len(s.Unread) == 0 {
 		return nil
 	}
 	writeSummary(ios.ErrOut, newSummaryStyles(ios, ios.ErrOut), s, v)

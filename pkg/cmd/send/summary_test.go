@@ -290,3 +290,27 @@ func TestNoteWhileTheBarShows(t *testing.T) {
 		t.Errorf("screen:\n got %q\nwant %q", b.String(), want)
 	}
 }
+
+// TestSummaryNamesEachStateOnceInOrder: every state at once, each count on
+// one line, in the order delivered, rejected, not delivered, left, not read.
+func TestSummaryNamesEachStateOnceInOrder(t *testing.T) {
+	s := Summary{
+		Records: 100, Sent: 60, Invalid: 5, GivenUp: 3, Stopped: 2, LeftForNextRun: 30, Failed: 35, Skipped: 7, Bytes: 6000,
+		Requests: 4, Retries: 9, Throttled: 8, PossibleDuplicates: 1, DurationSeconds: 2, RecordsPerSecond: 30,
+		Unread: []Unread{{File: "a.ndjson", FromLine: 101}, {File: "-", FromLine: 1}},
+	}
+	var b strings.Builder
+	ios, _, _, _ := iostreams.Test()
+	writeSummary(&b, newSummaryStyles(ios, &b), s, summaryView{stream: "ld-events", rejectPath: "rej.ndjson", checkpoint: "ck.json"})
+	want := `Delivered     60 of 100 records (5.9 KiB) to ld-events in 2.0s, 30 records/s
+Already done  7 records, by an earlier run (checkpoint ck.json)
+Rejected      8 records: 5 invalid, 3 given up after retries, written to rej.ndjson
+Not delivered 2 records, stopped before delivery, written to rej.ndjson to send again
+Left          30 records for the next run: progress saved in ck.json; run the same command to send them
+Not read      a.ndjson from line 101, standard input from line 1
+Requests      4, 9 retries, 8 throttled, 1 possible duplicates
+`
+	if b.String() != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
