@@ -194,15 +194,24 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		return cmdutil.RuntimeErrorf("%v", ckErr)
 	}
 
+	// After the text summary, which gave every count once, the error line
+	// only says what happened and where things are; with -o json it is the
+	// only text a person reads, so it gives the counts too.
+	summarised := f.Globals.Output == output.Table
 	notDelivered := func() string {
 		note := ""
-		if rej.count > 0 {
+		switch {
+		case rej.count > 0 && summarised:
+			note = "; lines not delivered are in " + rej.path
+		case rej.count > 0:
 			note = fmt.Sprintf("; %d lines written to %s", rej.count, rej.path)
 		}
 		return note + ck.resumeNote()
 	}
 	var fe *sender.FatalError
 	switch {
+	case ctx.Err() != nil && summarised:
+		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted%s", notDelivered())}
 	case ctx.Err() != nil:
 		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted: %s%s", interruptedCounts(sum), notDelivered())}
 	case errors.As(sendErr, &fe):
@@ -212,6 +221,8 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		return cmdutil.RuntimeErrorf("%v%s", sendErr, notDelivered())
 	case stopErr != nil:
 		return stopErr
+	case sum.Failed > 0 && summarised:
+		return cmdutil.RuntimeErrorf("not every record was delivered%s", notDelivered())
 	case sum.Failed > 0:
 		return cmdutil.RuntimeErrorf("%d of %d records not delivered%s", sum.Failed, sum.Records, notDelivered())
 	}
