@@ -32,13 +32,11 @@ type tracker struct {
 	// never runs ahead of Kinesis's answers. delivered counts the part
 	// that Kinesis answered for, which is what the rate is measured on.
 	settled, delivered atomic.Int64
-	total              atomic.Int64 // input bytes, -1 when unknown (standard input, gzip)
+	total              int64 // input bytes, -1 when unknown (standard input, gzip); set before the run
 }
 
 func newTracker(total int64) *tracker {
-	t := &tracker{}
-	t.total.Store(total)
-	return t
+	return &tracker{total: total}
 }
 
 // lineBytes is what a line occupies in its input: the data and its newline.
@@ -86,7 +84,7 @@ type progress struct {
 
 func (t *tracker) snapshot(snd *sender.Sender) progress {
 	p := progress{
-		settled: t.settled.Load(), delivered: t.delivered.Load(), total: t.total.Load(),
+		settled: t.settled.Load(), delivered: t.delivered.Load(), total: t.total,
 		sent:     t.sent.Load(),
 		rejected: t.invalid.Load() + t.givenUp.Load(),
 	}

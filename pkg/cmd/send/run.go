@@ -287,9 +287,6 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 			return cmdutil.Usage(err)
 		}
 		src.gzipped.Store(rd.Gzipped())
-		if rd.Gzipped() {
-			tr.total.Store(-1) // the file's size says nothing of the lines in it
-		}
 		if opts.OnInvalid == "skip" {
 			rd.SetOversizeSink(fck.oversizeSink(rd, rej.lineWriter)) // copied as it streams past, never held whole
 		}

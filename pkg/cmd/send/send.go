@@ -260,7 +260,7 @@ type input struct {
 	name  string
 	r     io.Reader
 	close func() error
-	size  int64 // -1 when unknown (standard input, a pipe)
+	size  int64 // bytes of its lines; -1 when unknown (standard input, a pipe, gzip)
 
 	// Written by the reader, read for the summary (unread.go).
 	next      atomic.Int64 // the first line not accounted for; 0 before any
@@ -315,12 +315,20 @@ func openInputs(files []string, stdin io.Reader) (*inputs, error) {
 			return nil, cmdutil.UsageErrorf("%s: is a directory", name)
 		}
 		size := int64(-1)
-		if st.Mode().IsRegular() {
+		if st.Mode().IsRegular() && !isGzip(fh) {
 			size = st.Size()
 		}
 		in.list = append(in.list, &input{name: name, r: fh, close: fh.Close, size: size})
 	}
 	return in, nil
+}
+
+// isGzip reports whether f starts with gzip's magic bytes, without moving
+// its offset: a gzip file's size says nothing of the lines in it.
+func isGzip(f *os.File) bool {
+	var magic [2]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	return n == 2 && magic == [2]byte{0x1f, 0x8b}
 }
 
 // totalSize is the sum of the input sizes, or -1 if any is unknown.

@@ -314,3 +314,29 @@ Requests      4, 9 retries, 8 throttled, 1 possible duplicates
 		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// TestInputSizeForProgress: the bar measures against the size of plain
+// files only; a gzip file (whatever its name) or standard input has none.
+func TestInputSizeForProgress(t *testing.T) {
+	dir := t.TempDir()
+	plain, gz := filepath.Join(dir, "a.ndjson"), filepath.Join(dir, "b.data")
+	if err := os.WriteFile(plain, []byte("{}\n{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gz, []byte{0x1f, 0x8b, 8, 0}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		files []string
+		want  int64
+	}{{[]string{plain}, 6}, {[]string{plain, gz}, -1}, {[]string{plain, "-"}, -1}} {
+		in, err := openInputs(tt.files, strings.NewReader(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := in.totalSize(); got != tt.want {
+			t.Errorf("%v: size %d, want %d", tt.files, got, tt.want)
+		}
+		in.close()
+	}
+}
