@@ -114,7 +114,8 @@ func ExitCode(err error) int {
 // unknown commands and argument-count mistakes.
 func IsCobraUsageError(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command ", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least ", "requires at most ", "invalid argument "} {
+	for _, p := range []string{"unknown command ", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least ", "requires at most ", "invalid argument ",
+		"required flag(s) ", "if any flags in the group ", "at least one of the flags in the group "} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}
