@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/spf13/pflag"
 )
 
@@ -100,6 +101,15 @@ func ExitCode(err error) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	// An AWS call that failed: 130 only when the user interrupted it; a
+	// deadline is a run-time failure (1) whatever the SDK's chain holds.
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		if ae.Kind == awserr.Canceled {
+			return ExitInterrupted
+		}
+		return ExitRuntime
 	}
 	if errors.Is(err, context.Canceled) {
 		return ExitInterrupted

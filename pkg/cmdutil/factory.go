@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -126,7 +127,11 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL string) (aws.Config, error) {
 	// The SDK's own log lines (e.g. IMDS fallbacks) would break the promise of
 	// one error line on stderr; errors reach the user through return values.
-	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{}),
+		// No call waits forever: every attempt has its limits.
+		config.WithHTTPClient(DefaultTimeouts.HTTPClient()),
+		config.WithAPIOptions([]func(*middleware.Stack) error{DefaultTimeouts.APIOption()}),
+	}
 	if isLoopback(endpointURL) {
 		// A local emulator: never ask the EC2 metadata service for credentials.
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))

@@ -8,10 +8,7 @@ package preflight
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/awserr"
-	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"strconv"
 	"strings"
 
@@ -22,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/awsarn"
+	"github.com/ldexport/ldexport/pkg/awserr"
+	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -59,6 +58,16 @@ func (r Report) Failed() []string {
 		}
 	}
 	return out
+}
+
+// Detail returns the detail of the check named name, or "".
+func (r Report) Detail(name string) string {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c.Detail
+		}
+	}
+	return ""
 }
 
 // STS is the part of the STS API the checks use.
@@ -141,6 +150,17 @@ func (r *run) add(name string, s Status, format string, args ...any) {
 	r.checks = append(r.checks, Check{Name: name, Status: s, Detail: fmt.Sprintf(format, args...)})
 }
 
+// op names a call for awserr's messages; Kinesis calls go to the local
+// endpoint when there is one.
+func (r *run) op(service, call, resource string) awserr.Op {
+	o := awserr.Op{Service: service, Call: call, Resource: resource, Region: r.d.Region,
+		Permission: strings.ToLower(service) + ":" + call, DeadlineFlag: "--timeout"}
+	if service == "Kinesis" {
+		o.Endpoint = r.in.LocalEndpoint
+	}
+	return o
+}
+
 func (r *run) credentials(ctx context.Context) {
 	if r.in.LocalEndpoint != "" {
 		r.iamSkip = fmt.Sprintf("local endpoint %s: no IAM", r.in.LocalEndpoint)
@@ -150,7 +170,12 @@ func (r *run) credentials(ctx context.Context) {
 	out, err := r.in.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		r.iamSkip = "no working AWS credentials"
-		r.add(CheckCredentials, Fail, "cannot get the caller identity: %v; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", err)
+		e := awserr.Explain(ctx, err, r.op("STS", "GetCallerIdentity", ""))
+		if k := awserr.Classify(e); k == awserr.Credentials || k == awserr.Other {
+			r.add(CheckCredentials, Fail, "cannot get the caller identity: %s; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", awserr.Short(err))
+			return
+		}
+		r.add(CheckCredentials, Fail, "%v", e)
 		return
 	}
 	r.callerAccount = aws.ToString(out.Account)
@@ -174,9 +199,8 @@ func (r *run) account() {
 func (r *run) stream(ctx context.Context) {
 	d := r.d
 	out, err := r.in.Kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(d.StreamName)})
-	var nf *types.ResourceNotFoundException
 	switch {
-	case errors.As(err, &nf):
+	case awserr.Classify(err) == awserr.NotFound:
 		where := "region " + d.Region
 		if r.in.LocalEndpoint != "" {
 			where = "local endpoint " + r.in.LocalEndpoint
@@ -187,7 +211,7 @@ func (r *run) stream(ctx context.Context) {
 		r.add(CheckStream, Skip, "caller lacks kinesis:DescribeStreamSummary on %s", d.StreamARN)
 		return
 	case err != nil:
-		r.add(CheckStream, Fail, "cannot describe stream %s: %v", d.StreamName, err)
+		r.add(CheckStream, Fail, "%v", awserr.Explain(ctx, err, r.op("Kinesis", "DescribeStreamSummary", fmt.Sprintf("stream %q", d.StreamName))))
 		return
 	}
 	s := out.StreamDescriptionSummary
@@ -301,9 +325,8 @@ func (r *run) checkRole(ctx context.Context) {
 		return
 	}
 	out, err := r.in.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(arn.RoleName())})
-	var nse *iamtypes.NoSuchEntityException
 	switch {
-	case errors.As(err, &nse):
+	case awserr.Classify(err) == awserr.NotFound:
 		r.roleSkip = "the role does not exist"
 		r.add(CheckRole, Fail, "role %s does not exist in account %s; fix: ldexport iam apply --dest %s", arn.RoleName(), d.AccountID, d.Name)
 		return
@@ -313,7 +336,7 @@ func (r *run) checkRole(ctx context.Context) {
 		return
 	case err != nil:
 		r.roleSkip = "the role could not be read"
-		r.add(CheckRole, Fail, "cannot read role %s: %v", arn.RoleName(), err)
+		r.add(CheckRole, Fail, "%v", awserr.Explain(ctx, err, r.op("IAM", "GetRole", "role "+arn.RoleName())))
 		return
 	}
 	if out.Role == nil {
@@ -365,7 +388,7 @@ func (r *run) permissions(ctx context.Context) {
 	case awserr.IsAccessDenied(err):
 		r.add(CheckPermissions, Skip, "caller lacks iam:SimulatePrincipalPolicy")
 	case err != nil:
-		r.add(CheckPermissions, Fail, "cannot simulate the role's policies: %v", err)
+		r.add(CheckPermissions, Fail, "%v", awserr.Explain(ctx, err, r.op("IAM", "SimulatePrincipalPolicy", "role "+r.d.RoleARN)))
 	case len(denied) > 0:
 		r.add(CheckPermissions, Fail, "the role's policies do not allow %s; fix: ldexport iam apply --dest %s (or attach the policy from ldexport iam policy --dest %s)", strings.Join(denied, ", "), d.Name, d.Name)
 	default:

@@ -18,7 +18,7 @@ type okKinesis struct{}
 func (okKinesis) PutRecords(_ context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
 	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(in.Records))}
 	for i := range out.Records {
-		out.Records[i].SequenceNumber = aws.String("1")
+		out.Records[i].SequenceNumber, out.Records[i].ShardId = aws.String("1"), aws.String("shardId-0")
 	}
 	return out, nil
 }

@@ -24,7 +24,13 @@ func ClientOptions(concurrency int) func(*kinesis.Options) {
 		// The sender reports every failure itself (retries, possibleDuplicates);
 		// the SDK's own warnings would only interleave with the progress bar.
 		o.Logger = logging.Nop{}
-		hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		// Keep the limits of the client the options came with (cmdutil's
+		// dial, TLS and response header timeouts).
+		hc, ok := o.HTTPClient.(*awshttp.BuildableClient)
+		if !ok {
+			hc = awshttp.NewBuildableClient()
+		}
+		hc = hc.WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConns = max(t.MaxIdleConns, 2*concurrency)
 			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, 2*concurrency)
 			// Without WriteTo, net/http copies the body through its write

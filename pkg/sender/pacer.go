@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/ldexport/ldexport/pkg/awserr"
 )
 
 // Shard write limits of Kinesis: 1,000 records and 1 MiB (data + partition
@@ -367,7 +369,7 @@ func (p *pacer) misrouted() {
 // ": message") is throttling.
 func isThrottle(reason string) bool {
 	code, _, _ := strings.Cut(reason, ":")
-	return throttleCodes[code]
+	return awserr.CodeKind(code) == awserr.Throttled
 }
 
 // deque is a FIFO of records that can also take one at the front.

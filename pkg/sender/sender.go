@@ -126,6 +126,9 @@ func (c *Config) defaults() {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second
 	}
+	// A record's retry budget bounds each of its attempts too: with
+	// --retry-timeout 2s no request waits 30s for an answer.
+	c.RequestTimeout = min(c.RequestTimeout, c.RetryTimeout)
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
@@ -517,7 +520,7 @@ func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 			s.pace.throttled(r, now)
 		}
 		r.lastErr = reason
-		if res.maybeStored {
+		if res.maybeStored || reason == unconfirmed {
 			// Each lost response may have stored one more copy of the record,
 			// so a record in two lost responses counts twice.
 			s.dups.Add(1)

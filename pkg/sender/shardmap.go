@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/smithy-go"
+	"github.com/ldexport/ldexport/pkg/awserr"
 )
 
 // ListShardsAPI is the part of the Kinesis client that learns a stream's shards.
@@ -45,12 +45,9 @@ func LoadShardMap(ctx context.Context, api ListShardsAPI, stream string) (*Shard
 	for {
 		out, err := api.ListShards(ctx, in)
 		if err != nil {
-			var ae smithy.APIError
-			if errors.As(err, &ae) {
-				switch ae.ErrorCode() {
-				case "AccessDeniedException", "UnknownOperationException", "UnrecognizedClientException":
-					return nil, fmt.Errorf("%w: %s", ErrShardsNotListable, ae.ErrorCode())
-				}
+			switch awserr.Classify(err) {
+			case awserr.AccessDenied, awserr.Unsupported, awserr.Credentials:
+				return nil, fmt.Errorf("%w: %s", ErrShardsNotListable, awserr.Code(err))
 			}
 			return nil, err
 		}

@@ -3,16 +3,13 @@ package sender
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/ldexport/ldexport/pkg/awserr"
 )
 
 // result is what a worker reports about one request.
@@ -30,48 +27,8 @@ type FatalError struct {
 	Err  error
 }
 
-func (e *FatalError) Error() string {
-	var ae smithy.APIError
-	if errors.As(e.Err, &ae) {
-		if msg := ae.ErrorMessage(); msg != "" {
-			return fmt.Sprintf("%s: %s", e.Code, msg)
-		}
-		return e.Code
-	}
-	return e.Err.Error()
-}
+func (e *FatalError) Error() string { return awserr.Short(e.Err) }
 func (e *FatalError) Unwrap() error { return e.Err }
-
-// fatalCodes are the errors that no retry fixes.
-var fatalCodes = map[string]bool{
-	"ResourceNotFoundException":   true,
-	"AccessDeniedException":       true,
-	"KMSAccessDeniedException":    true,
-	"KMSDisabledException":        true,
-	"KMSNotFoundException":        true,
-	"KMSInvalidStateException":    true,
-	"KMSOptInRequired":            true,
-	"ValidationException":         true,
-	"InvalidArgumentException":    true,
-	"UnrecognizedClientException": true,
-	"InvalidSignatureException":   true,
-	"IncompleteSignature":         true,
-	"MissingAuthenticationToken":  true,
-	"ExpiredTokenException":       true,
-	"ExpiredToken":                true,
-	"InvalidClientTokenId":        true,
-}
-
-// throttleCodes are whole-request throttling errors.
-var throttleCodes = map[string]bool{
-	"ProvisionedThroughputExceededException": true,
-	"KMSThrottlingException":                 true,
-	"LimitExceededException":                 true,
-	"ThrottlingException":                    true,
-	"Throttling":                             true,
-	"TooManyRequestsException":               true,
-	"RequestLimitExceeded":                   true,
-}
 
 func (s *Sender) worker() {
 	defer s.workers.Done()
@@ -97,24 +54,25 @@ func (s *Sender) put(batch []*Record) result {
 		}
 	}
 	s.requests.Add(1)
-	ctx, cancel := context.WithTimeout(s.reqCtx, s.cfg.RequestTimeout)
+	ctx, cancel := awserr.WithDeadline(s.reqCtx, s.cfg.RequestTimeout, "per-request limit")
 	out, err := s.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(s.cfg.StreamName), Records: entries})
+	if err != nil && ctx.Err() != nil && s.reqCtx.Err() == nil {
+		// The request's own limit ran out: name it (the SDK only says
+		// "context deadline exceeded").
+		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	}
 	cancel()
 	res := result{batch: batch, errs: make([]string, len(batch))}
 	if err == nil && len(out.Records) != len(batch) {
-		err = fmt.Errorf("PutRecords answered %d results for %d records", len(out.Records), len(batch))
+		// Which records were stored cannot be told: each may be.
+		err = &smithy.DeserializationError{Err: fmt.Errorf("PutRecords answered %d results for %d records", len(out.Records), len(batch))}
 		res.maybeStored = true
 	}
 	if err != nil {
 		kind, reason := classify(err)
 		switch kind {
 		case failFatal:
-			var ae smithy.APIError
-			code := ""
-			if errors.As(err, &ae) {
-				code = ae.ErrorCode()
-			}
-			res.fatal = &FatalError{Code: code, Err: err}
+			res.fatal = &FatalError{Code: awserr.Code(err), Err: err}
 		case failThrottled:
 			s.throttled.Add(int64(len(batch)))
 		case failLost:
@@ -131,6 +89,13 @@ func (s *Sender) put(batch []*Record) result {
 	}
 	// Count the per-record error codes: some endpoints set FailedRecordCount wrongly.
 	for i, rr := range out.Records {
+		if rr.ErrorCode == nil && (rr.SequenceNumber == nil || rr.ShardId == nil || *rr.SequenceNumber == "" || *rr.ShardId == "") {
+			// Success needs proof: an entry without an error code, a shard
+			// and a sequence number says nothing was stored, or may have
+			// been. Retry it, counted as a possible duplicate.
+			res.errs[i] = unconfirmed
+			continue
+		}
 		if rr.ErrorCode == nil {
 			if batch[i].shardID != "" && rr.ShardId != nil && *rr.ShardId != batch[i].shardID {
 				res.misrouted = true
@@ -140,15 +105,16 @@ func (s *Sender) put(batch []*Record) result {
 			continue
 		}
 		code := aws.ToString(rr.ErrorCode)
-		if code == "ProvisionedThroughputExceededException" {
+		kind := awserr.CodeKind(code)
+		if kind == awserr.Throttled {
 			s.throttled.Add(1)
 		}
 		res.errs[i] = code
 		if msg := aws.ToString(rr.ErrorMessage); msg != "" {
 			res.errs[i] = code + ": " + msg
 		}
-		if fatalCodes[code] && res.fatal == nil {
-			res.fatal = &FatalError{Code: code, Err: errors.New(res.errs[i])}
+		if kind.Fatal() && res.fatal == nil {
+			res.fatal = &FatalError{Code: code, Err: &smithy.GenericAPIError{Code: code, Message: aws.ToString(rr.ErrorMessage)}}
 		}
 	}
 	return res
@@ -163,44 +129,26 @@ const (
 	failFatal                    // stop the run
 )
 
-// classify decides what a whole-request error means.
+// unconfirmed is the failure of a result entry without an error code, a
+// shard ID or a sequence number: the record may or may not be stored.
+const unconfirmed = "answered without a shard ID and sequence number: delivery not confirmed"
+
+// classify decides what a whole-request error means, in awserr's terms.
 func classify(err error) (failure, string) {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		code := ae.ErrorCode()
-		reason := code
-		if msg := ae.ErrorMessage(); msg != "" {
-			reason = code + ": " + msg
+	k := awserr.Classify(err)
+	reason := awserr.Short(err)
+	switch {
+	case k.Fatal():
+		return failFatal, reason
+	case k == awserr.Throttled:
+		return failThrottled, reason
+	case awserr.MaybeDone(err):
+		if k == awserr.Timeout {
+			return failLost, "no answer: " + reason
 		}
-		switch {
-		case fatalCodes[code]:
-			return failFatal, reason
-		case throttleCodes[code]:
-			return failThrottled, reason
-		}
-		var re *smithyhttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 {
-			return failFatal, reason // an unknown client error: retrying will not help
-		}
-		return failRetry, reason
+		return failLost, "response lost: " + reason
 	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		return failRetry, fmt.Sprintf("cannot connect: %v", oe.Err)
-	}
-	var re *smithyhttp.ResponseError
-	// Status 0 means no response came back (EOF, connection reset): the
-	// request may have been stored, so it is a lost response, not a failure.
-	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
-		if re.HTTPStatusCode() == http.StatusOK {
-			return failLost, fmt.Sprintf("unreadable response: %v", err)
-		}
-		return failRetry, fmt.Sprintf("HTTP %d: %v", re.HTTPStatusCode(), err)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return failLost, "request timed out"
-	}
-	return failLost, fmt.Sprintf("response lost: %v", err)
+	return failRetry, reason
 }
 
 // retryQueue is a min-heap of records by due time.

@@ -197,7 +197,8 @@ func TestSendKinesaliteBadInput(t *testing.T) {
 	})
 	t.Run("missing stream", func(t *testing.T) {
 		c := ldexport(t, []byte(ev[0]), "send", "--stream", "nope", "--endpoint-url", e.Endpoint)
-		if c.code != 1 || c.stderr != "stream \"nope\" not found in us-east-1 (ResourceNotFoundException)\n" {
+		want := "Kinesis DescribeStreamSummary on stream \"nope\" at " + e.Endpoint + ": not found (ResourceNotFoundException: Stream nope under account 000000000000 not found.); fix: check the name and the endpoint, or create it there\n"
+		if c.code != 1 || c.stderr != want {
 			t.Fatalf("exit %d, stderr %q", c.code, c.stderr)
 		}
 		if ents, _ := os.ReadDir("."); len(ents) != 0 {

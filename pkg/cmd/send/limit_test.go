@@ -26,8 +26,8 @@ func TestRecordSizeLimit(t *testing.T) {
 		{"stream says 2 MiB", 200, `{"StreamDescriptionSummary":{"StreamName":"s","MaxRecordSizeInKiB":2048}}`, 2 << 20, "", 0},
 		{"field absent (kinesalite)", 200, `{"StreamDescriptionSummary":{"StreamName":"s"}}`, 1 << 20, "", 0},
 		{"access denied", 400, `{"__type":"AccessDeniedException","message":"no"}`, 1 << 20, "", 0},
-		{"missing stream", 400, `{"__type":"ResourceNotFoundException","message":"Stream s not found"}`, 0, `stream "s" not found in us-east-1 (ResourceNotFoundException)`, 1},
-		{"bad credentials", 400, `{"__type":"UnrecognizedClientException","message":"bad token"}`, 0, "AWS rejected the credentials", 1},
+		{"missing stream", 400, `{"__type":"ResourceNotFoundException","message":"Stream s not found"}`, 0, `Kinesis DescribeStreamSummary on stream "s" at http://127.0.0.1:`, 1},
+		{"bad credentials", 400, `{"__type":"UnrecognizedClientException","message":"bad token"}`, 0, "AWS rejected the credentials (UnrecognizedClientException: bad token); fix: check --profile", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/sender"
 )
 
@@ -26,7 +27,7 @@ func loadRateControl(ctx context.Context, lister sender.ListShardsAPI, stream st
 	if err == nil {
 		return rateControl{shards: m, lister: lister}
 	}
-	why := err.Error()
+	why := awserr.Short(err)
 	if errors.Is(err, sender.ErrShardsNotListable) {
 		why = fmt.Sprintf("%v; grant kinesis:ListShards on the stream for per-shard pacing", err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/awsarn"
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/ndjson"
@@ -173,7 +173,11 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 			return err
 		}
 		t.region = client.Options().Region
-		limit, err = recordSizeLimit(ctx, client, t)
+		// Learning the stream is bounded by --retry-timeout too: a silent
+		// endpoint ends the run before anything is read.
+		setup, cancel := awserr.WithDeadline(ctx, opts.RetryTimeout, "--retry-timeout")
+		defer cancel()
+		limit, err = recordSizeLimit(setup, client, t)
 		if err != nil {
 			if ctx.Err() != nil { // interrupted while asking: not a failure to reach Kinesis
 				return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New("interrupted before sending anything")}
@@ -181,8 +185,9 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 			return err
 		}
 		if !opts.NoPace {
-			opts.rate = loadRateControl(ctx, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
+			opts.rate = loadRateControl(setup, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
 		}
+		cancel()
 		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
 	}
 	defer tuneGC()()
@@ -211,23 +216,16 @@ func tuneGC() (restore func()) {
 func recordSizeLimit(ctx context.Context, c *kinesis.Client, t target) (int, error) {
 	out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(t.stream)})
 	if err != nil {
-		var ae smithy.APIError
-		if errors.As(err, &ae) {
-			switch ae.ErrorCode() {
-			case "AccessDeniedException", "UnknownOperationException",
-				// DescribeStreamSummary allows 20 calls a second per account: when it
-				// stays throttled after the SDK's retries, assume the default limit
-				// (a longer line is then rejected, never lost).
-				"LimitExceededException", "InternalFailure", "ServiceUnavailable":
+		if awserr.ContextErr(ctx, t.op("")) == nil {
+			switch awserr.Classify(err) {
+			// DescribeStreamSummary allows 20 calls a second per account: when it
+			// stays throttled after the SDK's retries, or the service fails,
+			// assume the default limit (a longer line is then rejected, never lost).
+			case awserr.AccessDenied, awserr.Unsupported, awserr.Throttled, awserr.ServerError:
 				return ndjson.DefaultMaxLine, nil
 			}
-			return 0, describeFatal(&sender.FatalError{Code: ae.ErrorCode(), Err: err}, t)
 		}
-		where := "Kinesis in " + t.region
-		if t.endpoint != "" {
-			where = "Kinesis at " + t.endpoint
-		}
-		return 0, cmdutil.RuntimeErrorf("cannot reach %s: %v", where, err)
+		return 0, awserr.Explain(ctx, err, t.op("DescribeStreamSummary"))
 	}
 	if s := out.StreamDescriptionSummary; s != nil && s.MaxRecordSizeInKiB != nil && *s.MaxRecordSizeInKiB > 0 {
 		return int(*s.MaxRecordSizeInKiB) << 10, nil
@@ -235,24 +233,16 @@ func recordSizeLimit(ctx context.Context, c *kinesis.Client, t target) (int, err
 	return ndjson.DefaultMaxLine, nil
 }
 
+// op names a call on the target stream for awserr's messages.
+func (t target) op(call string) awserr.Op {
+	return awserr.Op{Service: "Kinesis", Call: call, Resource: fmt.Sprintf("stream %q", t.stream), Region: t.region,
+		Endpoint: t.endpoint, Permission: "kinesis:" + call, DeadlineFlag: "--retry-timeout"}
+}
+
 // describeFatal turns an error that stopped the run into one line that says
-// what is wrong and where.
+// what is wrong, where, and the fix.
 func describeFatal(fe *sender.FatalError, t target) error {
-	detail := fe.Error()
-	var msg string
-	switch fe.Code {
-	case "ResourceNotFoundException":
-		msg = fmt.Sprintf("stream %q not found in %s (%s)", t.stream, t.region, fe.Code)
-	case "AccessDeniedException":
-		msg = fmt.Sprintf("access denied to stream %q in %s: the caller needs kinesis:PutRecords on it (%s)", t.stream, t.region, detail)
-	case "KMSAccessDeniedException", "KMSDisabledException", "KMSNotFoundException", "KMSInvalidStateException", "KMSOptInRequired":
-		msg = fmt.Sprintf("stream %q in %s is encrypted with a KMS key the caller cannot use (it needs kms:GenerateDataKey on an enabled key) (%s)", t.stream, t.region, detail)
-	case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId", "MissingAuthenticationToken", "IncompleteSignature":
-		msg = fmt.Sprintf("AWS rejected the credentials for stream %q in %s; check --profile / AWS_PROFILE or log in again (%s)", t.stream, t.region, detail)
-	default:
-		msg = fmt.Sprintf("sending to stream %q in %s failed: %s", t.stream, t.region, detail)
-	}
-	return &cmdutil.ExitError{Code: cmdutil.ExitRuntime, Err: errors.New(msg)}
+	return awserr.Explain(context.Background(), fe.Err, t.op("PutRecords"))
 }
 
 // input is one opened input.

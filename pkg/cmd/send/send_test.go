@@ -274,7 +274,7 @@ func TestRunFatalErrorRejectsUndelivered(t *testing.T) {
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
 	ls := lines(3000)
 	r := runWith(t, &SendOptions{RejectFile: rejects, Concurrency: 1}, strings.Join(ls, "\n"), api, 1<<20)
-	if cmdutil.ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), `stream "s" not found in us-east-1 (ResourceNotFoundException)`) {
+	if cmdutil.ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), `Kinesis PutRecords on stream "s" in us-east-1: not found (ResourceNotFoundException`) {
 		t.Fatalf("err = %v", r.err)
 	}
 	got, _ := os.ReadFile(rejects)

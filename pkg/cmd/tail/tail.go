@@ -10,6 +10,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/streamread"
@@ -101,26 +104,41 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 	}
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		ctx, cancel = awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
 		defer cancel()
 	}
+	// The call is named from the SDK's error (ListShards, GetRecords...).
+	op := awserr.Op{Resource: fmt.Sprintf("stream %q", t.Stream), Region: t.Region, Endpoint: aws.ToString(client.Options().BaseEndpoint), DeadlineFlag: "--timeout"}
 	ro := opts.Read
 	ro.Stream = t.Stream
 	ro.From = opts.From
 	ro.Follow = opts.Follow
 	p := &Printer{Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut, Grep: []byte(opts.Grep), Max: opts.Max}
 	err = streamread.Read(ctx, client, ro, p.Print)
+	ce := awserr.ContextErr(ctx, op)
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+	case ce != nil && ce.Kind == awserr.Canceled:
+		return ce
+	case ce != nil && errors.Is(err, context.DeadlineExceeded) && !isCallError(err):
+		// The deadline came between calls: the read itself went well.
 		if opts.Follow {
 			return nil // --timeout is how a follow ends
 		}
 		return cmdutil.RuntimeErrorf("tail: --timeout %s reached before every shard of stream %s was drained (%d records printed)", opts.Timeout, t.Stream, p.Printed)
+	case isCallError(err):
+		return fmt.Errorf("tail: %w", awserr.Explain(ctx, err, op))
 	default:
 		return err
 	}
+}
+
+// isCallError reports whether err came from an AWS call (a call that failed
+// or never got its answer), not from the read ending on its own.
+func isCallError(err error) bool {
+	var oe *smithy.OperationError
+	return errors.As(err, &oe)
 }
 
 // Printer writes records as lines: JSON records on one line each (compacted

@@ -5,13 +5,15 @@ package check
 import (
 	"context"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/quantity"
 	"strings"
+	"time"
 
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/preflight"
+	"github.com/ldexport/ldexport/pkg/quantity"
 	"github.com/spf13/cobra"
 )
 
@@ -21,6 +23,7 @@ type CheckOptions struct {
 
 	Name           string
 	EventsPerMonth int64
+	Timeout        time.Duration
 }
 
 // NewCmdCheck returns `dest check NAME`; runF replaces checkRun in tests.
@@ -45,13 +48,16 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
 Each is pass, warn, fail or skip, with the reason and the fix. A check that
 the caller lacks permission for is skipped, naming the permission. Against a
 local emulator (an endpoint URL), the IAM checks are skipped. Exit 1 if any
-check fails.`,
+check fails; --timeout bounds them all (a check that runs out of time fails).`,
 		Example: `  ldexport dest check prod --events-per-month 120_000_000
   ldexport dest check prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest check NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
+			if opts.Timeout <= 0 {
+				return cmdutil.FlagErrorf("--timeout: must be more than 0, got %s", opts.Timeout)
+			}
 			if cmd.Flags().Changed("events-per-month") {
 				n, err := quantity.ParseCount(events)
 				if err == nil && n == 0 {
@@ -68,6 +74,7 @@ check fails.`,
 			return checkRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Minute, "how long all the checks together may take, e.g. 30s, 2m")
 	cmd.Flags().StringVar(&events, "events-per-month", "", "expected events a month, e.g. 50000000, 50_000_000, 50M, 1.5B (compares the shards with LaunchDarkly's advice)")
 	return cmd
 }
@@ -78,6 +85,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
+	parent := ctx
+	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
+	defer cancel()
 	in := preflight.Input{Destination: d, EventsPerMonth: opts.EventsPerMonth, LocalEndpoint: d.EndpointURL}
 	if f.Globals.EndpointURL != "" {
 		in.LocalEndpoint = f.Globals.EndpointURL
@@ -99,11 +109,14 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		in.STS, in.IAM = stsClient, iamClient
 	}
 	rep := preflight.Run(ctx, in)
+	if parent.Err() != nil { // interrupted: the checks left are not made
+		return awserr.ContextErr(parent, awserr.Op{Service: "dest check", Resource: d.Name})
+	}
 	if err := output.Write(f.IOStreams, f.Globals.Output, rep, func() error { return printChecks(f, rep) }); err != nil {
 		return err
 	}
 	if failed := rep.Failed(); len(failed) > 0 {
-		return cmdutil.RuntimeErrorf("dest check %s: %d of %d checks failed: %s", d.Name, len(failed), len(rep.Checks), strings.Join(failed, ", "))
+		return cmdutil.RuntimeErrorf("dest check %s: %d of %d checks failed: %s; %s: %s", d.Name, len(failed), len(rep.Checks), strings.Join(failed, ", "), failed[0], rep.Detail(failed[0]))
 	}
 	return nil
 }

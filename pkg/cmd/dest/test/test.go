@@ -10,13 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/awserr"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -84,7 +84,7 @@ as LaunchDarkly does; that only works when the role trusts you.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long --verify waits for the record, e.g. 30s, 2m")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long the whole test may take: the put, and --verify's read-back, e.g. 30s, 2m")
 	cmd.Flags().BoolVar(&opts.AssumeRole, "assume-role", false, "send with the destination's role (STS AssumeRole with its external ID)")
 	return cmd
 }
@@ -149,10 +149,16 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	if err != nil {
 		return err
 	}
+	// --timeout bounds the whole test: assuming the role, the put and the
+	// read-back, connecting and waiting included.
+	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
+	defer cancel()
 	client, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
 	if err != nil {
 		return err
 	}
+	op := awserr.Op{Service: "Kinesis", Call: "PutRecord", Resource: fmt.Sprintf("stream %q", d.StreamName), Region: d.Region,
+		Endpoint: aws.ToString(client.Options().BaseEndpoint), Permission: "kinesis:PutRecord", DeadlineFlag: "--timeout"}
 	if opts.AssumeRole {
 		if client, err = withRole(ctx, f, d, client); err != nil {
 			return err
@@ -166,20 +172,28 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	}
 	put, err := client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(d.StreamName), PartitionKey: aws.String(res.PartitionKey), Data: data})
 	if err != nil {
-		return cmdutil.RuntimeErrorf("dest test %s: put the test event into stream %s (region %s): %s", d.Name, d.StreamName, d.Region, awserr.Short(err))
+		return fmt.Errorf("dest test %s: %w", d.Name, awserr.Explain(ctx, err, op))
 	}
 	res.ShardID, res.SequenceNumber = aws.ToString(put.ShardId), aws.ToString(put.SequenceNumber)
+	if res.ShardID == "" || res.SequenceNumber == "" {
+		// Success needs proof: Kinesis names where it stored a record.
+		return cmdutil.RuntimeErrorf("dest test %s: %s answered without a shard ID and sequence number: the test event is not known to be stored; fix: check that the endpoint is Kinesis (--endpoint-url)", d.Name, op.Head())
+	}
 
 	var verifyErr error
 	if opts.Verify {
-		vctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-		rec, err := streamread.Find(vctx, client, d.StreamName, res.ShardID, res.SequenceNumber, opts.Sleep)
-		cancel()
-		switch {
-		case errors.Is(err, streamread.ErrNotFound) && ctx.Err() == nil:
-			verifyErr = cmdutil.RuntimeErrorf("dest test %s: the test event was not read back from %s within --timeout %s: %v", d.Name, res.ShardID, opts.Timeout, err)
+		rec, err := streamread.Find(ctx, client, d.StreamName, res.ShardID, res.SequenceNumber, opts.Sleep)
+		read := op // the call (GetShardIterator, GetRecords) is named from the SDK's error
+		read.Call, read.Permission = "", ""
+		switch ce := awserr.ContextErr(ctx, read); {
+		case ce != nil && ce.Kind == awserr.Canceled:
+			return ce
+		case ce != nil && err != nil:
+			verifyErr = cmdutil.RuntimeErrorf("dest test %s: the test event was not read back from %s within --timeout %s: %v", d.Name, res.ShardID, opts.Timeout, awserr.Short(err))
+		case errors.Is(err, streamread.ErrNotFound):
+			verifyErr = cmdutil.RuntimeErrorf("dest test %s: %v", d.Name, err)
 		case err != nil:
-			verifyErr = cmdutil.RuntimeErrorf("dest test %s: read the test event back: %v", d.Name, err)
+			verifyErr = fmt.Errorf("dest test %s: read the test event back: %w", d.Name, awserr.Explain(ctx, err, read))
 		case !bytes.Equal(rec.Data, data):
 			verifyErr = cmdutil.RuntimeErrorf("dest test %s: the record read back at %s in %s differs from the test event sent (%d bytes read, %d sent)", d.Name, res.SequenceNumber, res.ShardID, len(rec.Data), len(data))
 		case rec.PartitionKey != res.PartitionKey:
@@ -230,10 +244,11 @@ func withRole(ctx context.Context, f *cmdutil.Factory, d store.Destination, clie
 	}
 	out, err := stsClient.AssumeRole(ctx, in)
 	if err != nil {
-		if awserr.IsAccessDenied(err) {
+		if awserr.IsAccessDenied(err) && ctx.Err() == nil {
 			return nil, cmdutil.RuntimeErrorf("--assume-role: role %s does not let you assume it (AccessDenied): its trust policy names LaunchDarkly's account, not you. Add your principal to the trust policy for the test, or run `ldexport dest test %s` without --assume-role to test the stream with your own credentials", d.RoleARN, d.Name)
 		}
-		return nil, cmdutil.RuntimeErrorf("--assume-role: assume role %s: %s", d.RoleARN, awserr.Short(err))
+		return nil, fmt.Errorf("--assume-role: %w", awserr.Explain(ctx, err, awserr.Op{Service: "STS", Call: "AssumeRole", Resource: "role " + d.RoleARN,
+			Region: d.Region, Permission: "sts:AssumeRole", DeadlineFlag: "--timeout"}))
 	}
 	c := out.Credentials
 	if c == nil {

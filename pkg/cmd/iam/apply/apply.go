@@ -6,7 +6,6 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/ldexport/ldexport/pkg/awserr"
 	"io"
@@ -14,12 +13,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/iam/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
@@ -66,6 +65,7 @@ type ApplyOptions struct {
 	PolicyName string
 	Restricted bool
 	DryRun     bool
+	Timeout    time.Duration
 }
 
 // NewCmdApply returns `iam apply`; runF replaces applyRun in tests.
@@ -89,6 +89,9 @@ kept); the policy name defaults to ldexport-<destination>-put-records.`,
 			if opts.Dest == "" {
 				return cmdutil.FlagErrorf("--dest is required")
 			}
+			if opts.Timeout <= 0 {
+				return cmdutil.FlagErrorf("--timeout: must be more than 0, got %s", opts.Timeout)
+			}
 			if cmd.Flags().Changed("role-name") && !roleNameRe.MatchString(opts.RoleName) {
 				return cmdutil.FlagErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", opts.RoleName)
 			}
@@ -106,6 +109,7 @@ kept); the policy name defaults to ldexport-<destination>-put-records.`,
 	cmd.Flags().StringVar(&opts.PolicyName, "policy-name", "", "customer-managed policy name (default: ldexport-<dest>-put-records)")
 	cmd.Flags().BoolVar(&opts.Restricted, "restricted", false, "trust only LaunchDarkly's Data Export role, not its whole account")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change; change nothing")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long all the IAM and STS calls together may take, e.g. 1m, 5m")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	return cmd
 }
@@ -187,6 +191,8 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
+	defer cancel()
 	stsClient, err := f.STS(ctx, d.Region)
 	if err != nil {
 		return err
@@ -256,7 +262,7 @@ func (a *applier) run(ctx context.Context) (Report, error) {
 	d := p.Destination
 	id, err := a.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Report{}, awsError("sts:GetCallerIdentity", "*", err)
+		return Report{}, awsError(ctx, "sts:GetCallerIdentity", "", err)
 	}
 	caller, account := aws.ToString(id.Arn), aws.ToString(id.Account)
 	if account != d.AccountID {
@@ -291,7 +297,7 @@ func (a *applier) ensurePolicy(ctx context.Context) (string, error) {
 				Description:    aws.String("LaunchDarkly Data Export: put records into " + a.plan.Destination.StreamARN + " (ldexport)"),
 			})
 			if err != nil {
-				return "", awsError("iam:CreatePolicy", arn, err)
+				return "", awsError(ctx, "iam:CreatePolicy", arn, err)
 			}
 			arn = aws.ToString(out.Policy.Arn)
 		}
@@ -299,12 +305,12 @@ func (a *applier) ensurePolicy(ctx context.Context) (string, error) {
 		return arn, nil
 	}
 	if err != nil {
-		return "", awsError("iam:GetPolicy", arn, err)
+		return "", awsError(ctx, "iam:GetPolicy", arn, err)
 	}
 	defaultVersion := aws.ToString(got.Policy.DefaultVersionId)
 	ver, err := a.iam.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(defaultVersion)})
 	if err != nil {
-		return "", awsError("iam:GetPolicyVersion", arn, err)
+		return "", awsError(ctx, "iam:GetPolicyVersion", arn, err)
 	}
 	if sameDocument(aws.ToString(ver.PolicyVersion.Document), a.plan.Permissions) {
 		a.step("policy", arn, "unchanged ("+defaultVersion+")")
@@ -312,7 +318,7 @@ func (a *applier) ensurePolicy(ctx context.Context) (string, error) {
 	}
 	list, err := a.iam.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if err != nil {
-		return "", awsError("iam:ListPolicyVersions", arn, err)
+		return "", awsError(ctx, "iam:ListPolicyVersions", arn, err)
 	}
 	if len(list.Versions) >= maxPolicyVersions {
 		oldest := oldestNonDefault(list.Versions)
@@ -321,7 +327,7 @@ func (a *applier) ensurePolicy(ctx context.Context) (string, error) {
 		}
 		if !a.dryRun {
 			if _, err := a.iam.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(oldest)}); err != nil {
-				return "", awsError("iam:DeletePolicyVersion", arn, err)
+				return "", awsError(ctx, "iam:DeletePolicyVersion", arn, err)
 			}
 		}
 		a.step("policy", arn, a.would("deleted oldest version "+oldest+" (IAM keeps five)", "would delete oldest version "+oldest+" (IAM keeps five)"))
@@ -330,7 +336,7 @@ func (a *applier) ensurePolicy(ctx context.Context) (string, error) {
 	if !a.dryRun {
 		out, err := a.iam.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), PolicyDocument: aws.String(a.plan.Permissions), SetAsDefault: true})
 		if err != nil {
-			return "", awsError("iam:CreatePolicyVersion", arn, err)
+			return "", awsError(ctx, "iam:CreatePolicyVersion", arn, err)
 		}
 		newVersion = aws.ToString(out.PolicyVersion.VersionId)
 	}
@@ -351,7 +357,7 @@ func (a *applier) ensureRole(ctx context.Context) (arn string, existed bool, err
 				Description:              aws.String("LaunchDarkly Data Export into " + a.plan.Destination.StreamARN + " (ldexport)"),
 			})
 			if err != nil {
-				return "", false, awsError("iam:CreateRole", arn, err)
+				return "", false, awsError(ctx, "iam:CreateRole", arn, err)
 			}
 			arn = aws.ToString(out.Role.Arn)
 		}
@@ -359,7 +365,7 @@ func (a *applier) ensureRole(ctx context.Context) (arn string, existed bool, err
 		return arn, false, nil
 	}
 	if err != nil {
-		return "", false, awsError("iam:GetRole", arn, err)
+		return "", false, awsError(ctx, "iam:GetRole", arn, err)
 	}
 	arn = aws.ToString(got.Role.Arn)
 	if sameDocument(aws.ToString(got.Role.AssumeRolePolicyDocument), a.plan.Trust) {
@@ -368,7 +374,7 @@ func (a *applier) ensureRole(ctx context.Context) (arn string, existed bool, err
 	}
 	if !a.dryRun {
 		if _, err := a.iam.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(a.plan.RoleName), PolicyDocument: aws.String(a.plan.Trust)}); err != nil {
-			return "", true, awsError("iam:UpdateAssumeRolePolicy", arn, err)
+			return "", true, awsError(ctx, "iam:UpdateAssumeRolePolicy", arn, err)
 		}
 	}
 	a.step("role", arn, a.would("trust policy updated", "would update the trust policy"))
@@ -384,7 +390,7 @@ func (a *applier) ensureAttached(ctx context.Context, policyARN string, roleExis
 		for {
 			out, err := a.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(a.plan.RoleName), Marker: marker})
 			if err != nil {
-				return awsError("iam:ListAttachedRolePolicies", roleARN, err)
+				return awsError(ctx, "iam:ListAttachedRolePolicies", roleARN, err)
 			}
 			for _, ap := range out.AttachedPolicies {
 				if aws.ToString(ap.PolicyArn) == policyARN {
@@ -400,7 +406,7 @@ func (a *applier) ensureAttached(ctx context.Context, policyARN string, roleExis
 	}
 	if !a.dryRun {
 		if _, err := a.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(a.plan.RoleName), PolicyArn: aws.String(policyARN)}); err != nil {
-			return awsError("iam:AttachRolePolicy", roleARN, err)
+			return awsError(ctx, "iam:AttachRolePolicy", roleARN, err)
 		}
 	}
 	a.step("attachment", target, a.would("attached", "would attach"))
@@ -437,22 +443,13 @@ func sameDocument(stored, want string) bool {
 }
 
 func isNoSuchEntity(err error) bool {
-	var nse *iamtypes.NoSuchEntityException
-	if errors.As(err, &nse) {
-		return true
-	}
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity"
+	return awserr.Classify(err) == awserr.NotFound
 }
 
-// awsError turns an AWS error into a one-line run-time failure; an access
-// denial says which permission the caller lacks, on what.
-func awsError(action, resource string, err error) error {
-	if awserr.IsAccessDenied(err) {
-		return cmdutil.RuntimeErrorf("%s denied: the caller needs %s on %s", action, action, resource)
-	}
-	if strings.Contains(err.Error(), "get credentials") {
-		return cmdutil.RuntimeErrorf("%s: no usable AWS credentials: %v (set --profile or AWS_PROFILE, or run `aws sso login`)", action, err)
-	}
-	return cmdutil.RuntimeErrorf("%s on %s failed: %s", action, resource, awserr.Short(err))
+// awsError explains a failed call (action is its IAM permission,
+// "iam:CreateRole") on resource in one line, through awserr.
+func awsError(ctx context.Context, action, resource string, err error) error {
+	service, call, _ := strings.Cut(action, ":")
+	return awserr.Explain(ctx, err, awserr.Op{Service: strings.ToUpper(service), Call: call, Resource: resource,
+		Permission: action, DeadlineFlag: "--timeout"})
 }

@@ -330,8 +330,9 @@ func TestNewCmdApplyFlags(t *testing.T) {
 		want    ApplyOptions
 		wantErr string
 	}{
-		{name: "dest", args: []string{"--dest", "prod"}, want: ApplyOptions{Dest: "prod"}},
-		{name: "everything", args: []string{"--dest", "prod", "--role-name", "r", "--policy-name", "p", "--restricted", "--dry-run"}, want: ApplyOptions{Dest: "prod", RoleName: "r", PolicyName: "p", Restricted: true, DryRun: true}},
+		{name: "dest", args: []string{"--dest", "prod"}, want: ApplyOptions{Dest: "prod", Timeout: 2 * time.Minute}},
+		{name: "everything", args: []string{"--dest", "prod", "--role-name", "r", "--policy-name", "p", "--restricted", "--dry-run", "--timeout", "5s"}, want: ApplyOptions{Dest: "prod", RoleName: "r", PolicyName: "p", Restricted: true, DryRun: true, Timeout: 5 * time.Second}},
+		{name: "zero timeout", args: []string{"--dest", "prod", "--timeout", "0s"}, wantErr: "--timeout: must be more than 0"},
 		{name: "no dest", args: nil, wantErr: "--dest is required"},
 		{name: "bad role name", args: []string{"--dest", "prod", "--role-name", "a/b"}, wantErr: "--role-name: "},
 		{name: "long role name", args: []string{"--dest", "prod", "--role-name", strings.Repeat("r", 65)}, wantErr: "--role-name: "},
@@ -489,7 +490,7 @@ func TestApply(t *testing.T) {
 			setup:       func(f *fakeAWS) { f.deny["CreateRole"] = true },
 			wantActions: []string{"GetCallerIdentity", "GetPolicy", "CreatePolicy", "GetRole", "CreateRole"},
 			wantCode:    1,
-			wantErr:     "iam:CreateRole denied: the caller needs iam:CreateRole on arn:aws:iam::123456789012:role/ld-export",
+			wantErr:     "IAM CreateRole on arn:aws:iam::123456789012:role/ld-export: access denied (",
 		},
 		{
 			name:        "credentials of another account",
@@ -506,7 +507,7 @@ func TestApply(t *testing.T) {
 			},
 			wantActions: []string{"GetCallerIdentity", "GetPolicy", "GetPolicyVersion"},
 			wantCode:    1,
-			wantErr:     "iam:GetPolicyVersion on " + policyARN + " failed: ",
+			wantErr:     "IAM GetPolicyVersion on " + policyARN + ": ",
 		},
 	}
 	for _, tt := range tests {
@@ -629,14 +630,14 @@ func TestAWSError(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"access denied", &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
-		{"access denied exception", &smithy.GenericAPIError{Code: "AccessDeniedException"}, "iam:GetRole denied: the caller needs iam:GetRole on arn:aws:iam::123456789012:role/r"},
-		{"no credentials", errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed"), "iam:GetRole: no usable AWS credentials: "},
-		{"other", &smithy.GenericAPIError{Code: "ServiceFailure", Message: "boom"}, "iam:GetRole on arn:aws:iam::123456789012:role/r failed: ServiceFailure: boom"},
+		{"access denied", &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}, "IAM GetRole on arn:aws:iam::123456789012:role/r: access denied (AccessDenied: no); fix: grant the caller iam:GetRole on it"},
+		{"access denied exception", &smithy.GenericAPIError{Code: "AccessDeniedException"}, "IAM GetRole on arn:aws:iam::123456789012:role/r: access denied (AccessDeniedException); fix: grant the caller iam:GetRole on it"},
+		{"no credentials", errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed"), "IAM GetRole on arn:aws:iam::123456789012:role/r: no usable AWS credentials ("},
+		{"other", &smithy.GenericAPIError{Code: "ServiceFailure", Message: "boom"}, "IAM GetRole on arn:aws:iam::123456789012:role/r: the service failed (ServiceFailure: boom); fix: retry later"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := awsError("iam:GetRole", "arn:aws:iam::123456789012:role/r", tt.err)
+			err := awsError(context.Background(), "iam:GetRole", "arn:aws:iam::123456789012:role/r", tt.err)
 			if !strings.HasPrefix(err.Error(), tt.want) || cmdutil.ExitCode(err) != 1 {
 				t.Errorf("awsError = %q (exit %d), want prefix %q, exit 1", err, cmdutil.ExitCode(err), tt.want)
 			}
