@@ -10,14 +10,14 @@ import (
 // TestInterruptsResumeExactlyOnce is the fast version of the benchmark: a
 // few runs over a small input, each interrupted at random moments and
 // resumed until done; every line must be stored exactly once. Set
-// LDEXPORT_INTERRUPTS_RUNS (e.g. 20) for the full measurement.
+// LDEXPORT_TEST_INTERRUPTS_RUNS (e.g. 20) for the full measurement.
 func TestInterruptsResumeExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ldexport and runs it several times")
 	}
 	cfg := Config{Runs: 3, Lines: 3000, Seed: 42, MinDelay: 50 * time.Millisecond,
 		LatencyMin: 50 * time.Millisecond, LatencyMax: 200 * time.Millisecond, MaxAttempts: 100, Concurrency: 2}
-	if n, err := strconv.Atoi(os.Getenv("LDEXPORT_INTERRUPTS_RUNS")); err == nil && n > 0 {
+	if n, err := strconv.Atoi(os.Getenv("LDEXPORT_TEST_INTERRUPTS_RUNS")); err == nil && n > 0 {
 		cfg.Runs, cfg.Lines, cfg.Concurrency = n, 20000, 4
 	}
 	cfg.Log = testWriter{t}

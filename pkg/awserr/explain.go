@@ -173,6 +173,11 @@ func message(e *Error) string {
 		fix = "retry later"
 	case BadResponse:
 		what = "the answer is not an AWS one (" + detail + ")"
+		if st := statusCode(e.Err); st == 401 || st == 403 {
+			// A proxy's or firewall's refusal, or an emulator's denial in
+			// the wrong format (moto's Kinesis answers XML).
+			what = "access denied or credentials rejected: " + what
+		}
 		fix = "check the endpoint URL and any proxy (HTTPS_PROXY) between you and AWS"
 	case Refused:
 		what = "connection refused (" + detail + ")"

@@ -2,9 +2,8 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -31,12 +31,15 @@ type BuildInfo struct {
 // GlobalOptions are the values of the contract's global flags, resolved from
 // flags and environment before any command runs.
 type GlobalOptions struct {
-	ConfigPath  string
-	Profile     string
-	Region      string
-	EndpointURL string
-	Output      output.Format
-	NoColor     bool
+	ConfigPath string
+	Profile    string
+	Region     string
+	// RegionSource names where Region came from: --region, LDEXPORT_REGION,
+	// AWS_REGION or AWS_DEFAULT_REGION, for error messages.
+	RegionSource string
+	EndpointURL  string
+	Output       output.Format
+	NoColor      bool
 }
 
 // Factory carries the I/O streams and lazy constructors every command needs,
@@ -93,31 +96,57 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		if err != nil {
 			return nil, err
 		}
-		return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
-			if endpointURL != "" {
-				o.BaseEndpoint = aws.String(endpointURL)
-			}
-		}), nil
+		build := func(cfg aws.Config) *kinesis.Client {
+			return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+				if endpointURL != "" {
+					o.BaseEndpoint = aws.String(endpointURL)
+				}
+			})
+		}
+		return forEmulator(ctx, f.Globals, cfg, build, func(c *kinesis.Client) string { return KinesisEndpoint(c).URL })
 	}
 	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
-		if ExitCode(err) == ExitUsage {
+		if errors.Is(err, ErrNoRegion) {
 			// IAM is global: without a configured region, sign for us-east-1.
 			cfg, err = f.AWSConfig(ctx, "us-east-1")
 		}
 		if err != nil {
 			return nil, err
 		}
-		return iam.NewFromConfig(cfg), nil
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }, func(c *iam.Client) string { return IAMEndpoint(c).URL })
 	}
 	f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
 		if err != nil {
 			return nil, err
 		}
-		return sts.NewFromConfig(cfg), nil
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *sts.Client { return sts.NewFromConfig(cfg) }, func(c *sts.Client) string { return STSEndpoint(c).URL })
 	}
 	return f
+}
+
+// ErrNoRegion is LoadAWSConfig's error when no flag, variable or profile
+// gives a region (exit 2).
+var ErrNoRegion = errors.New("no AWS region: pass --region, set AWS_REGION, or set a region in the AWS profile")
+
+// forEmulator builds a client from cfg; when the SDK's endpoint settings
+// (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the services section) send
+// it to a local emulator, the configuration is loaded again as for
+// --endpoint-url: no EC2 metadata lookups, placeholder credentials when the
+// chain has none.
+func forEmulator[C any](ctx context.Context, g *GlobalOptions, cfg aws.Config, build func(aws.Config) C, endpoint func(C) string) (C, error) {
+	c := build(cfg)
+	ep := endpoint(c)
+	if !IsLoopback(ep) {
+		return c, nil
+	}
+	local, err := LoadAWSConfig(ctx, g, cfg.Region, ep)
+	if err != nil {
+		var zero C
+		return zero, err
+	}
+	return build(local), nil
 }
 
 // LoadAWSConfig loads the SDK's default configuration chain. --region wins
@@ -132,24 +161,33 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 		config.WithHTTPClient(DefaultTimeouts.HTTPClient()),
 		config.WithAPIOptions([]func(*middleware.Stack) error{DefaultTimeouts.APIOption()}),
 	}
-	if isLoopback(endpointURL) {
+	if IsLoopback(endpointURL) {
 		// A local emulator: never ask the EC2 metadata service for credentials.
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	if g.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(g.Profile))
 	}
+	source := "region"
 	if g.Region != "" {
-		region = g.Region
+		region, source = g.Region, g.RegionFrom()
 	}
 	if region != "" {
+		if err := awsarn.ValidateRegion(region); err != nil {
+			return aws.Config{}, UsageErrorf("%s: %v", source, err)
+		}
 		opts = append(opts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("cannot load AWS configuration: %w", err)
 	}
-	if isLoopback(endpointURL) {
+	if region == "" && cfg.Region != "" {
+		if err := awsarn.ValidateRegion(cfg.Region); err != nil {
+			return aws.Config{}, UsageErrorf("the AWS configuration's region (profile %s): %v", profileName(g), err)
+		}
+	}
+	if IsLoopback(endpointURL) {
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
 		}
@@ -158,23 +196,22 @@ func LoadAWSConfig(ctx context.Context, g *GlobalOptions, region, endpointURL st
 		}
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, UsageErrorf("no AWS region: pass --region, set AWS_REGION, or set a region in the AWS profile")
+		return aws.Config{}, &ExitError{Code: ExitUsage, Err: ErrNoRegion}
 	}
 	return cfg, nil
 }
 
-func isLoopback(endpoint string) bool {
-	if endpoint == "" {
-		return false
+// RegionFrom names where Region came from, for error messages.
+func (g *GlobalOptions) RegionFrom() string {
+	if g == nil || g.RegionSource == "" {
+		return "--region"
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
+	return g.RegionSource
+}
+
+func profileName(g *GlobalOptions) string {
+	if g.Profile != "" {
+		return g.Profile
 	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return "default"
 }

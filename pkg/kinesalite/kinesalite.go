@@ -133,10 +133,14 @@ func (e *Emulator) Stop() {
 }
 
 // Client returns an SDK Kinesis client for the emulator, with placeholder credentials.
-func (e *Emulator) Client() *kinesis.Client {
+func (e *Emulator) Client() *kinesis.Client { return NewClient(e.Endpoint) }
+
+// NewClient returns an SDK Kinesis client for a local emulator at endpoint,
+// with placeholder credentials.
+func NewClient(endpoint string) *kinesis.Client {
 	return kinesis.New(kinesis.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(e.Endpoint),
+		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
 }
@@ -149,12 +153,18 @@ func (e *Emulator) CreateStream(t testing.TB, name string, shards int32) {
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatalf("CreateStream %s: %v", name, err)
 	}
-	w := kinesis.NewStreamExistsWaiter(c, func(o *kinesis.StreamExistsWaiterOptions) {
+	e.WaitActive(t, name)
+}
+
+// WaitActive waits until a stream is ACTIVE: created, or done resharding.
+func (e *Emulator) WaitActive(t testing.TB, name string) {
+	t.Helper()
+	w := kinesis.NewStreamExistsWaiter(e.Client(), func(o *kinesis.StreamExistsWaiterOptions) {
 		o.MinDelay = 10 * time.Millisecond
 		o.MaxDelay = 100 * time.Millisecond
 	})
-	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
-		t.Fatalf("waiting for stream %s: %v", name, err)
+	if err := w.Wait(context.Background(), &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatalf("waiting for stream %s to be ACTIVE: %v", name, err)
 	}
 }
 
@@ -169,8 +179,14 @@ type Record struct {
 // ReadAll reads every record of every shard of stream from TRIM_HORIZON.
 func (e *Emulator) ReadAll(t testing.TB, stream string) []Record {
 	t.Helper()
+	return ReadStream(t, e.Client(), stream)
+}
+
+// ReadStream reads every record of every shard, open or closed, of stream
+// from TRIM_HORIZON, with any Kinesis client (kinesis-mock's too).
+func ReadStream(t testing.TB, c *kinesis.Client, stream string) []Record {
+	t.Helper()
 	ctx := context.Background()
-	c := e.Client()
 	var out []Record
 	shards, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
 	if err != nil {

@@ -8,6 +8,7 @@ package preflight
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,10 +44,51 @@ type Check struct {
 }
 
 // Report is every check of one destination; OK is false when any failed.
+// Endpoints says where each service's calls went.
 type Report struct {
-	Destination string  `json:"destination"`
-	OK          bool    `json:"ok"`
-	Checks      []Check `json:"checks"`
+	Destination string    `json:"destination"`
+	OK          bool      `json:"ok"`
+	Checks      []Check   `json:"checks"`
+	Endpoints   Endpoints `json:"endpoints"`
+}
+
+// Endpoints are the base URLs the Kinesis, IAM and STS calls go to; "" (shown
+// as "AWS") is AWS's own endpoint for the region.
+type Endpoints struct {
+	Kinesis string `json:"kinesis"`
+	IAM     string `json:"iam"`
+	STS     string `json:"sts"`
+}
+
+// MarshalJSON writes "AWS" for AWS's own endpoints.
+func (e Endpoints) MarshalJSON() ([]byte, error) {
+	type plain Endpoints
+	return json.Marshal(plain{Kinesis: orAWS(e.Kinesis), IAM: orAWS(e.IAM), STS: orAWS(e.STS)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Endpoints) UnmarshalJSON(b []byte) error {
+	type plain Endpoints
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*e = Endpoints{Kinesis: notAWS(p.Kinesis), IAM: notAWS(p.IAM), STS: notAWS(p.STS)}
+	return nil
+}
+
+func notAWS(url string) string {
+	if url == "AWS" {
+		return ""
+	}
+	return url
+}
+
+func orAWS(url string) string {
+	if url == "" {
+		return "AWS"
+	}
+	return url
 }
 
 // Failed returns the names of the failed checks.
@@ -89,9 +131,12 @@ type Kinesis interface {
 // Input is what Run checks and with which clients.
 type Input struct {
 	Destination store.Destination
-	// LocalEndpoint is the emulator's URL when Kinesis is a local emulator:
-	// STS and IAM cannot be reached, so their checks are skipped.
-	LocalEndpoint string
+	// Endpoints say where each client's calls go, for the report.
+	Endpoints Endpoints
+	// NoSTS and NoIAM, when set, say why STS or IAM is not called (their
+	// clients may then be nil): e.g. Kinesis is a local emulator and the
+	// service would go to real AWS.
+	NoSTS, NoIAM string
 	// EventsPerMonth is the expected volume (0: unknown; capacity then only
 	// reports the stream's mode and shards).
 	EventsPerMonth int64
@@ -125,7 +170,7 @@ func Run(ctx context.Context, in Input) Report {
 	r.checkRole(ctx)
 	r.trust()
 	r.permissions(ctx)
-	rep := Report{Destination: in.Destination.Name, OK: true, Checks: r.checks}
+	rep := Report{Destination: in.Destination.Name, OK: true, Checks: r.checks, Endpoints: in.Endpoints}
 	if len(rep.Failed()) > 0 {
 		rep.OK = false
 	}
@@ -150,42 +195,61 @@ func (r *run) add(name string, s Status, format string, args ...any) {
 	r.checks = append(r.checks, Check{Name: name, Status: s, Detail: fmt.Sprintf(format, args...)})
 }
 
-// op names a call for awserr's messages; Kinesis calls go to the local
-// endpoint when there is one.
+// via names a service's endpoint when it is not AWS's own: " (IAM: URL)".
+func via(service, url string) string {
+	if url == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%s: %s)", service, url)
+}
+
+// op names a call for awserr's messages, with the endpoint its service's
+// calls go to when that is not AWS's own.
 func (r *run) op(service, call, resource string) awserr.Op {
 	o := awserr.Op{Service: service, Call: call, Resource: resource, Region: r.d.Region,
 		Permission: strings.ToLower(service) + ":" + call, DeadlineFlag: "--timeout"}
-	if service == "Kinesis" {
-		o.Endpoint = r.in.LocalEndpoint
+	switch service {
+	case "Kinesis":
+		o.Endpoint = r.in.Endpoints.Kinesis
+	case "IAM":
+		o.Endpoint = r.in.Endpoints.IAM
+	case "STS":
+		o.Endpoint = r.in.Endpoints.STS
 	}
 	return o
 }
 
 func (r *run) credentials(ctx context.Context) {
-	if r.in.LocalEndpoint != "" {
-		r.iamSkip = fmt.Sprintf("local endpoint %s: no IAM", r.in.LocalEndpoint)
-		r.add(CheckCredentials, Skip, "local endpoint %s: no STS (the emulator accepts any credentials)", r.in.LocalEndpoint)
+	if r.in.NoIAM != "" {
+		r.iamSkip = r.in.NoIAM
+	}
+	if r.in.NoSTS != "" {
+		if r.iamSkip == "" {
+			r.iamSkip = "no caller identity: " + r.in.NoSTS
+		}
+		r.add(CheckCredentials, Skip, "%s", r.in.NoSTS)
 		return
 	}
+	where := via("STS", r.in.Endpoints.STS)
 	out, err := r.in.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		r.iamSkip = "no working AWS credentials"
 		e := awserr.Explain(ctx, err, r.op("STS", "GetCallerIdentity", ""))
 		if k := awserr.Classify(e); k == awserr.Credentials || k == awserr.Other {
-			r.add(CheckCredentials, Fail, "cannot get the caller identity: %s; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", awserr.Short(err))
+			r.add(CheckCredentials, Fail, "cannot get the caller identity%s: %s; fix: set up AWS credentials (aws configure, or aws sso login --profile P)", where, awserr.Short(err))
 			return
 		}
 		r.add(CheckCredentials, Fail, "%v", e)
 		return
 	}
 	r.callerAccount = aws.ToString(out.Account)
-	r.add(CheckCredentials, Pass, "%s (account %s)", aws.ToString(out.Arn), r.callerAccount)
+	r.add(CheckCredentials, Pass, "%s (account %s)%s", aws.ToString(out.Arn), r.callerAccount, where)
 }
 
 func (r *run) account() {
 	switch {
-	case r.in.LocalEndpoint != "":
-		r.add(CheckAccount, Skip, "local endpoint %s: no STS", r.in.LocalEndpoint)
+	case r.in.NoSTS != "":
+		r.add(CheckAccount, Skip, "%s", r.in.NoSTS)
 	case r.callerAccount == "":
 		r.add(CheckAccount, Skip, "no caller identity")
 	case r.callerAccount == r.d.AccountID:
@@ -202,8 +266,8 @@ func (r *run) stream(ctx context.Context) {
 	switch {
 	case awserr.Classify(err) == awserr.NotFound:
 		where := "region " + d.Region
-		if r.in.LocalEndpoint != "" {
-			where = "local endpoint " + r.in.LocalEndpoint
+		if e := r.in.Endpoints.Kinesis; e != "" {
+			where = "endpoint " + e
 		}
 		r.add(CheckStream, Fail, "stream %s not found at %s; fix: create it (aws kinesis create-stream --stream-name %s --region %s --stream-mode-details StreamMode=ON_DEMAND) or correct the destination", d.StreamName, where, d.StreamName, d.Region)
 		return
@@ -220,7 +284,8 @@ func (r *run) stream(ctx context.Context) {
 		return
 	}
 	arnNote := ""
-	if got := aws.ToString(s.StreamARN); r.in.LocalEndpoint == "" && got != "" && got != d.StreamARN {
+	// Emulators make up their own account IDs: the ARN is compared on AWS only.
+	if got := aws.ToString(s.StreamARN); r.in.Endpoints.Kinesis == "" && got != "" && got != d.StreamARN {
 		arnNote = fmt.Sprintf("; but its ARN is %s, not the destination's %s", got, d.StreamARN)
 	}
 	switch s.StreamStatus {
@@ -230,7 +295,7 @@ func (r *run) stream(ctx context.Context) {
 		if arnNote != "" {
 			status = Warn
 		}
-		r.add(CheckStream, status, "stream %s is %s%s", d.StreamName, s.StreamStatus, arnNote)
+		r.add(CheckStream, status, "stream %s is %s%s%s", d.StreamName, s.StreamStatus, arnNote, via("Kinesis", r.in.Endpoints.Kinesis))
 	default:
 		r.add(CheckStream, Fail, "stream %s is %s, not ACTIVE; fix: wait for it (aws kinesis wait stream-exists --stream-name %s) or create it again", d.StreamName, s.StreamStatus, d.StreamName)
 	}
@@ -350,7 +415,7 @@ func (r *run) checkRole(ctx context.Context) {
 		return
 	}
 	r.role = out.Role
-	r.add(CheckRole, Pass, "role %s exists", d.RoleARN)
+	r.add(CheckRole, Pass, "role %s exists%s", d.RoleARN, via("IAM", r.in.Endpoints.IAM))
 }
 
 func (r *run) trust() {
@@ -387,6 +452,13 @@ func (r *run) permissions(ctx context.Context) {
 	switch {
 	case awserr.IsAccessDenied(err):
 		r.add(CheckPermissions, Skip, "caller lacks iam:SimulatePrincipalPolicy")
+	case awserr.IsNotImplemented(err):
+		// moto, for one, has no policy simulator.
+		why := awserr.Short(err)
+		if awserr.Unparsable(err) {
+			why = fmt.Sprintf("HTTP %d, not an AWS answer", awserr.HTTPStatus(err))
+		}
+		r.add(CheckPermissions, Skip, "IAM at %s does not implement SimulatePrincipalPolicy (%s): the role's policies cannot be simulated there; compare them with ldexport iam policy --dest %s", orAWS(r.in.Endpoints.IAM), why, d.Name)
 	case err != nil:
 		r.add(CheckPermissions, Fail, "%v", awserr.Explain(ctx, err, r.op("IAM", "SimulatePrincipalPolicy", "role "+r.d.RoleARN)))
 	case len(denied) > 0:

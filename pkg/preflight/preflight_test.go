@@ -134,7 +134,7 @@ func TestStreamCapacityAndEncryption(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := store.Destination{Name: "d", StreamName: "s", Region: "us-east-1", KMSKeyARN: tt.kmsKeyARN}
-			rep := Run(context.Background(), Input{Destination: d, LocalEndpoint: "http://127.0.0.1:1", EventsPerMonth: tt.eventsPerMonth, Kinesis: fakeKinesis{tt.summary}})
+			rep := Run(context.Background(), Input{Destination: d, Endpoints: Endpoints{Kinesis: "http://127.0.0.1:1"}, NoSTS: "no STS", NoIAM: "no IAM", EventsPerMonth: tt.eventsPerMonth, Kinesis: fakeKinesis{tt.summary}})
 			var got *Check
 			for i := range rep.Checks {
 				if rep.Checks[i].Name == tt.check {

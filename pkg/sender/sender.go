@@ -8,7 +8,10 @@
 // whole request that is throttled, fails with a 5xx, times out or loses its
 // connection is retried record by record the same way; when the response was
 // lost after the request went out, its records may already be stored and
-// are counted as possible duplicates. A fatal error (stream missing, access
+// are counted as possible duplicates. Throttles, 5xx answers and timeouts
+// mean an overloaded endpoint: they halve the requests in flight and lower
+// the pacing rate, both growing back gradually (window.go, pacer.go). A
+// fatal error (stream missing, access
 // denied, KMS key unusable, invalid request) stops the run. Every record
 // handed to Put ends up either sent or passed to the reject callback.
 package sender
@@ -179,6 +182,7 @@ type Sender struct {
 	workers sync.WaitGroup
 	rng     *rand.Rand
 	pace    *pacer         // dispatcher only
+	window  *window        // dispatcher only
 	maps    chan *ShardMap // refreshed shard maps (nil: listing failed)
 
 	sent, failed, bytes, requests, retries, throttled, dups atomic.Int64
@@ -214,6 +218,7 @@ func New(ctx context.Context, api PutRecordsAPI, cfg Config, onReject RejectFunc
 		done:     make(chan struct{}),
 		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed+1)),
 		maps:     make(chan *ShardMap, 1),
+		window:   newWindow(cfg.Concurrency),
 	}
 	s.pace = newPacer(cfg.ShardMap, cfg.Balance && cfg.ShardMap != nil,
 		float64(cfg.ShardRecordsPerSecond), float64(cfg.ShardBytesPerSecond), cfg.Now())
@@ -436,7 +441,7 @@ func (s *Sender) dispatch(ctx context.Context) {
 		// is only a little slower than the requests still fills batches.
 		var wake time.Time
 		var workCh chan []*Record
-		if len(batch) > 0 && !stopping {
+		if len(batch) > 0 && !stopping && s.window.open() {
 			if lingerEnd := batchStart.Add(s.pace.linger(s.cfg.Linger)); full || (!inOpen && s.pace.queued == 0) || !now.Before(lingerEnd) {
 				workCh = s.work
 			} else {
@@ -462,6 +467,7 @@ func (s *Sender) dispatch(ctx context.Context) {
 		}
 		select {
 		case workCh <- batch:
+			s.window.sent()
 			batch, batchBytes = make([]*Record, 0, s.cfg.MaxBatchRecords), 0
 			if carry != nil {
 				add(carry)
@@ -502,6 +508,7 @@ func (s *Sender) dispatch(ctx context.Context) {
 func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 	finished := 0
 	now := s.cfg.Now()
+	s.window.done(res.overloaded)
 	if res.misrouted {
 		s.pace.misrouted()
 	}
@@ -516,7 +523,9 @@ func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 			finished++
 			continue
 		}
-		if isThrottle(reason) {
+		if isThrottle(reason) || res.overloaded {
+			// A 5xx or a timeout says the endpoint is overloaded: slow
+			// down as for a throttle, rather than retry harder.
 			s.pace.throttled(r, now)
 		}
 		r.lastErr = reason

@@ -18,6 +18,7 @@ type result struct {
 	errs        []string // per record: "" when stored, else why it was not
 	maybeStored bool     // the response was lost: the failed records may be stored
 	misrouted   bool     // a record landed in another shard than the shard map said
+	overloaded  bool     // throttled as a whole, a 5xx or a timeout: fewer requests in flight
 	fatal       *FatalError
 }
 
@@ -78,6 +79,7 @@ func (s *Sender) put(batch []*Record) result {
 		case failLost:
 			res.maybeStored = true
 		}
+		res.overloaded = kind == failThrottled || overloaded(err)
 		if s.reqCtx.Err() != nil {
 			reason = "request abandoned at shutdown: " + reason
 			res.maybeStored = true
@@ -140,6 +142,11 @@ func classify(err error) (failure, string) {
 	switch {
 	case k.Fatal():
 		return failFatal, reason
+	case awserr.Unparsable(err) && awserr.IsClientError(err):
+		// A 4xx whose body is not an AWS error (a proxy's or firewall's HTML
+		// page, an emulator's XML) is an answer, not a hiccup: sending it
+		// again gets it again.
+		return failFatal, reason
 	case k == awserr.Throttled:
 		return failThrottled, reason
 	case awserr.MaybeDone(err):
@@ -149,6 +156,18 @@ func classify(err error) (failure, string) {
 		return failLost, "response lost: " + reason
 	}
 	return failRetry, reason
+}
+
+// overloaded reports whether a whole-request error says the endpoint is
+// overloaded: a 5xx answer, or no answer in time.
+func overloaded(err error) bool {
+	switch awserr.Classify(err) {
+	case awserr.ServerError, awserr.Timeout:
+		return true
+	case awserr.BadResponse:
+		return awserr.Unparsable(err) && !awserr.IsClientError(err)
+	}
+	return false
 }
 
 // retryQueue is a min-heap of records by due time.

@@ -24,6 +24,9 @@ const (
 	ShardBytesPerSecond = 1_048_576
 	// DefaultAvgEventBytes is the event size assumed without a sample.
 	DefaultAvgEventBytes = 1_024
+	// MaxShards is the largest shard count computed: 2^53, the last whole
+	// number a float64 holds exactly. An input needing more is refused.
+	MaxShards = 1 << 53
 	// OnDemandPeakFactor is the peak factor from which on-demand capacity
 	// mode is worth a look: provisioned shards sized for the peak sit mostly idle.
 	OnDemandPeakFactor = 4
@@ -98,9 +101,14 @@ func RecommendShards(in Input) Result {
 	return r
 }
 
+// ErrTooManyShards is the error of an Input whose peak needs more than
+// MaxShards shards: the answer cannot be computed, and no stream has them.
+var ErrTooManyShards = errors.New("needs more than 9,007,199,254,740,992 shards (2^53), the most ldexport computes")
+
 // Validate checks an Input: events not negative, a finite peak factor of at
 // least 1 (the busiest second is never below the mean), an event size from 1
-// byte to 10 MiB (the largest record a stream accepts).
+// byte to 10 MiB (the largest record a stream accepts), and a peak that needs
+// at most MaxShards shards (ErrTooManyShards otherwise).
 func (in Input) Validate() error {
 	switch {
 	case in.EventsPerMonth < 0:
@@ -110,10 +118,21 @@ func (in Input) Validate() error {
 	case in.AvgEventBytes < 1 || in.AvgEventBytes > 10*ShardBytesPerSecond:
 		return fmt.Errorf("average event size %d must be 1 to 10485760 bytes", in.AvgEventBytes)
 	}
+	rate := float64(in.EventsPerMonth) / SecondsPerMonth * in.PeakFactor
+	if need := max(rate/ShardRecordsPerSecond, rate*float64(in.AvgEventBytes)/ShardBytesPerSecond); need > MaxShards {
+		return fmt.Errorf("a peak of %.3g events/s %w", rate, ErrTooManyShards)
+	}
 	return nil
 }
 
-func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+// ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0, without the overflow of (a+b-1)/b near MaxInt64.
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
+}
 
 // ceil rounds up, forgiving the float error of a value that is a whole
 // number in exact arithmetic (e.g. 1000.0000000000001 shards' worth of rate).

@@ -3,6 +3,7 @@ package shardcalc
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -127,5 +128,45 @@ func TestMeasureSampleCorruptGzip(t *testing.T) {
 	data := gz(t, strings.Repeat("abcdefgh\n", 1000))
 	if _, err := MeasureSample(bytes.NewReader(data[:len(data)/2])); err == nil {
 		t.Fatal("truncated gzip: want an error")
+	}
+}
+
+// TestHostileShardInputs: inputs whose shard count overflows are refused with
+// ErrTooManyShards; every accepted one gives positive, consistent counts.
+func TestHostileShardInputs(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       Input
+		tooMany  bool
+		baseline int64
+	}{
+		{"1T at peak 1e300", Input{EventsPerMonth: 1e12, PeakFactor: 1e300, AvgEventBytes: 1024}, true, 0},
+		{"max events at peak 1e308", Input{EventsPerMonth: math.MaxInt64, PeakFactor: 1e308, AvgEventBytes: 10 << 20}, true, 0},
+		{"max events, 10 MiB events", Input{EventsPerMonth: math.MaxInt64, PeakFactor: 1, AvgEventBytes: 10 << 20}, false, 184467440738},
+		{"max events", Input{EventsPerMonth: math.MaxInt64, PeakFactor: 1, AvgEventBytes: 1024}, false, 184467440738},
+		{"max events less one shard's worth", Input{EventsPerMonth: math.MaxInt64 - 49_999_999, PeakFactor: 1, AvgEventBytes: 1}, false, 184467440737},
+		{"just under the limit", Input{EventsPerMonth: 1e12, PeakFactor: 2e10, AvgEventBytes: 1}, false, 20000},
+		{"zero events", Input{EventsPerMonth: 0, PeakFactor: 1, AvgEventBytes: 1024}, false, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.in.Validate()
+			if tt.tooMany {
+				if !errors.Is(err, ErrTooManyShards) {
+					t.Fatalf("Validate = %v, want ErrTooManyShards", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate = %v", err)
+			}
+			r := RecommendShards(tt.in)
+			if r.BaselineShards != tt.baseline {
+				t.Errorf("baseline %d, want %d", r.BaselineShards, tt.baseline)
+			}
+			if r.RecordShards < 0 || r.ByteShards < 0 || r.ThroughputShards < 0 || r.RecommendedShards < max(r.BaselineShards, r.ThroughputShards) || r.RecommendedShards > MaxShards {
+				t.Errorf("inconsistent result %+v", r)
+			}
+		})
 	}
 }

@@ -64,13 +64,18 @@ var (
 	ErrLockTimer = errors.New("timed out waiting for the store's lock")
 )
 
-// ParseError is a store file that cannot be read as a store. It is never overwritten.
+// ParseError is a store file that cannot be read as a store, or holds a
+// value that is not valid (a hand edit). It is never overwritten.
 type ParseError struct {
 	Path string
+	Line int // 1-based line of the bad value; 0 when unknown
 	Err  error
 }
 
 func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: invalid destination store: %v (fix the file by hand; ldexport will not overwrite it)", e.Path, e.Line, e.Err)
+	}
 	return fmt.Sprintf("%s: cannot parse the destination store: %v (fix or move the file; ldexport will not overwrite it)", e.Path, e.Err)
 }
 func (e *ParseError) Unwrap() error { return e.Err }
@@ -127,6 +132,9 @@ func (s *Store) parse(data []byte) (*File, error) {
 	if f.Version > FormatVersion {
 		return nil, &ParseError{Path: s.path, Err: fmt.Errorf("format version %d is newer than this ldexport understands (%d); upgrade ldexport", f.Version, FormatVersion)}
 	}
+	if i, field, err := f.validate(); err != nil {
+		return nil, &ParseError{Path: s.path, Line: line(data, i, field), Err: err}
+	}
 	return &f, nil
 }
 
@@ -161,6 +169,9 @@ func (s *Store) Update(fn func(*File) error) error {
 	}
 	if err := fn(f); err != nil {
 		return err
+	}
+	if _, _, err := f.validate(); err != nil {
+		return err // nothing the next Load would refuse is ever written
 	}
 	data, err := encode(f)
 	if err != nil {

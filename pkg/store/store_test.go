@@ -186,7 +186,7 @@ func TestValidateName(t *testing.T) {
 // TestConcurrentWriterProcesses starts 8 processes that each add one
 // destination to the same store at once; the file lock must let all 8 land.
 func TestConcurrentWriterProcesses(t *testing.T) {
-	if path := os.Getenv("LDEXPORT_STORE_WRITER"); path != "" {
+	if path := os.Getenv("LDEXPORT_TEST_STORE_WRITER"); path != "" {
 		t.Skip("helper process")
 	}
 	s := tempStore(t)
@@ -194,7 +194,7 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 	cmds := make([]*exec.Cmd, writers)
 	for i := range cmds {
 		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestWriterProcess$")
-		cmds[i].Env = append(os.Environ(), "LDEXPORT_STORE_WRITER="+s.Path(), fmt.Sprintf("LDEXPORT_STORE_WRITER_ID=%d", i))
+		cmds[i].Env = append(os.Environ(), "LDEXPORT_TEST_STORE_WRITER="+s.Path(), fmt.Sprintf("LDEXPORT_TEST_STORE_WRITER_ID=%d", i))
 	}
 	for _, c := range cmds {
 		if err := c.Start(); err != nil {
@@ -226,11 +226,11 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 
 // TestWriterProcess is the body of one writer of TestConcurrentWriterProcesses.
 func TestWriterProcess(t *testing.T) {
-	path := os.Getenv("LDEXPORT_STORE_WRITER")
+	path := os.Getenv("LDEXPORT_TEST_STORE_WRITER")
 	if path == "" {
 		t.Skip("run by TestConcurrentWriterProcesses")
 	}
-	id := os.Getenv("LDEXPORT_STORE_WRITER_ID")
+	id := os.Getenv("LDEXPORT_TEST_STORE_WRITER_ID")
 	if err := New(path).Add(dest("w"+id, "env"+id)); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/spf13/cobra"
 )
 
@@ -63,11 +64,11 @@ Valid kinds: ` + kindNames() + `.`,
 					return cmdutil.FlagErrorf("--kinds: %v", err)
 				}
 			}
-			if opts.Project == "" {
-				return cmdutil.FlagErrorf("--project: must not be empty")
+			if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
+				return cmdutil.FlagErrorf("--project: %v", err)
 			}
-			if opts.Environment == "" {
-				return cmdutil.FlagErrorf("--environment: must not be empty")
+			if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
+				return cmdutil.FlagErrorf("--environment: %v", err)
 			}
 			if start != "" {
 				if opts.Start, err = time.Parse(time.RFC3339, start); err != nil {

@@ -36,8 +36,8 @@ func TestNewCmdGenFlags(t *testing.T) {
 		{name: "unknown kind", args: "--kinds feature,clicks", wantErr: `--kinds: unknown event kind "clicks" (valid: feature, debug, custom, identify, index, summary, click, pageview)`, wantCode: 2},
 		{name: "empty kinds", args: "--kinds ,", wantErr: `--kinds: no event kind given`, wantCode: 2},
 		{name: "bad seed", args: "--seed -1", wantErr: `invalid argument "-1" for "--seed" flag`, wantCode: 2},
-		{name: "empty project", args: "--project=", wantErr: "--project: must not be empty", wantCode: 2},
-		{name: "empty environment", args: "--environment=", wantErr: "--environment: must not be empty", wantCode: 2},
+		{name: "empty project", args: "--project=", wantErr: "--project: empty project key", wantCode: 2},
+		{name: "empty environment", args: "--environment=", wantErr: "--environment: empty environment key", wantCode: 2},
 		{name: "bad start", args: "--start yesterday", wantErr: `--start: "yesterday" is not an RFC 3339 time`, wantCode: 2},
 		{name: "positional argument", args: "extra", wantErr: `unexpected argument "extra"`, wantCode: 2},
 	}

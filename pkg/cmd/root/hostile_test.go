@@ -199,7 +199,7 @@ func TestHostileErrorAnswersAreOneFriendlyLine(t *testing.T) {
 				line := oneErrorLine(t, stderr)
 				wants := append([]string{url}, ep.wants...)
 				if name == "dest check" && ep.name == "not found" { // the check's own wording
-					wants = []string{url, "stream s not found at local endpoint", "fix: create it"}
+					wants = []string{url, "stream s not found at endpoint", "fix: create it"}
 				} else {
 					wants = append(wants, `stream "s"`)
 				}

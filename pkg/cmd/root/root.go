@@ -6,8 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/completion"
 	"github.com/ldexport/ldexport/pkg/cmd/dest"
 	"github.com/ldexport/ldexport/pkg/cmd/gen"
@@ -67,7 +71,20 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 		g.ConfigPath = v.GetString("config")
 		g.Profile = v.GetString("profile")
 		g.Region = v.GetString("region")
+		g.RegionSource = source(c, "region", "LDEXPORT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
 		g.EndpointURL = v.GetString("endpoint-url")
+		// A region the user typed for ldexport is checked now; one from the
+		// AWS variables other tools share is checked when a command uses it.
+		if g.Region != "" && (g.RegionSource == "--region" || g.RegionSource == "LDEXPORT_REGION") {
+			if err := awsarn.ValidateRegion(g.Region); err != nil {
+				return cmdutil.FlagErrorf("%s: %v", g.RegionSource, err)
+			}
+		}
+		if g.EndpointURL != "" {
+			if err := awsarn.ValidateEndpointURL(g.EndpointURL); err != nil {
+				return cmdutil.FlagErrorf("%s: %v", source(c, "endpoint-url", "LDEXPORT_ENDPOINT_URL"), err)
+			}
+		}
 		format, err := output.ParseFormat(v.GetString("output"))
 		if err != nil {
 			return cmdutil.FlagErrorf("%v", err)
@@ -169,8 +186,51 @@ func withSuggestions(msg string) string {
 	return msg[:i] + "; did you mean " + strings.Join(strings.Fields(msg[i+len(marker):]), " or ") + "?"
 }
 
-// oneLine keeps an error on one line, as the contract promises.
+// source names where a global flag's value came from, in viper's order: the
+// flag, then the first environment variable that is set and not empty.
+func source(c *cobra.Command, flag string, envs ...string) string {
+	if fl := c.Flags().Lookup(flag); fl != nil && fl.Changed {
+		return "--" + flag
+	}
+	for _, e := range envs {
+		if os.Getenv(e) != "" {
+			return e
+		}
+	}
+	return "--" + flag
+}
+
+// maxErrorLine is the longest error line printed, in bytes; a longer one (a
+// message that repeats a huge input) loses its middle, keeping the start that
+// says what is wrong and the end that says how to fix it.
+const maxErrorLine = 1000
+
+// oneLine keeps an error on one short line, as the contract promises: line
+// breaks become spaces, other control characters (a terminal escape an input
+// carried) are shown escaped, and the middle of an overlong line is cut.
 func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	s = b.String()
+	if len(s) <= maxErrorLine {
+		return s
+	}
+	head := s[:runeStart(s, maxErrorLine*7/10)]
+	tail := s[runeStart(s, len(s)-maxErrorLine*2/10):]
+	return fmt.Sprintf("%s … (%d bytes cut) … %s", head, len(s)-len(head)-len(tail), tail)
+}
+
+// runeStart moves i back to the start of the UTF-8 sequence it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }

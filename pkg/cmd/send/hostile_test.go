@@ -330,7 +330,7 @@ func TestHostileConcurrentCheckpointRuns(t *testing.T) {
 // A child process holds the checkpoint while it sends; this process's run
 // on it exits 2 naming the child's pid.
 func TestHostileConcurrentCheckpointProcesses(t *testing.T) {
-	if os.Getenv("LDEXPORT_CHECKPOINT_HOLDER") != "" {
+	if os.Getenv("LDEXPORT_TEST_CHECKPOINT_HOLDER") != "" {
 		t.Skip("helper process")
 	}
 	dir := t.TempDir()
@@ -338,7 +338,7 @@ func TestHostileConcurrentCheckpointProcesses(t *testing.T) {
 	writeFile(t, in, strings.Join(lines(600), "\n"))
 	ck, ready, release := filepath.Join(dir, "ck.json"), filepath.Join(dir, "ready"), filepath.Join(dir, "release")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckpointHolderProcess$")
-	cmd.Env = append(os.Environ(), "LDEXPORT_CHECKPOINT_HOLDER="+dir)
+	cmd.Env = append(os.Environ(), "LDEXPORT_TEST_CHECKPOINT_HOLDER="+dir)
 	var childOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &childOut, &childOut
 	if err := cmd.Start(); err != nil {
@@ -375,7 +375,7 @@ func TestHostileConcurrentCheckpointProcesses(t *testing.T) {
 // TestHostileConcurrentCheckpointProcesses: it sends with a checkpoint and
 // holds its first request until the parent creates the release file.
 func TestCheckpointHolderProcess(t *testing.T) {
-	dir := os.Getenv("LDEXPORT_CHECKPOINT_HOLDER")
+	dir := os.Getenv("LDEXPORT_TEST_CHECKPOINT_HOLDER")
 	if dir == "" {
 		t.Skip("run by TestHostileConcurrentCheckpointProcesses")
 	}

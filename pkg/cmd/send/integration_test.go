@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -56,24 +55,12 @@ func events(n int) []string {
 func assertStored(t *testing.T, e *kinesalite.Emulator, stream string, lines []string) {
 	t.Helper()
 	recs := e.ReadAll(t, stream)
-	got := make([]string, len(recs))
-	for i, r := range recs {
-		got[i] = string(r.Data)
+	for _, r := range recs {
 		if len(r.PartitionKey) == 0 || len(r.PartitionKey) > 256 {
 			t.Fatalf("partition key %q", r.PartitionKey)
 		}
 	}
-	want := append([]string(nil), lines...)
-	sort.Strings(got)
-	sort.Strings(want)
-	if len(got) != len(want) {
-		t.Fatalf("stream holds %d records, want %d", len(got), len(want))
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			t.Fatalf("record %d differs:\n got %.80s\nwant %.80s", i, got[i], want[i])
-		}
-	}
+	assertSameRecords(t, recs, lines)
 }
 
 func summary(t *testing.T, c cli) send.Summary {

@@ -4,6 +4,7 @@ package shards
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/ldexport/ldexport/pkg/quantity"
 	"io"
@@ -108,7 +109,9 @@ func shardsRun(opts *ShardsOptions) error {
 		sample = &st
 		in.AvgEventBytes = st.MeanBytes()
 	}
-	if err := in.Validate(); err != nil {
+	if err := in.Validate(); errors.Is(err, shardcalc.ErrTooManyShards) {
+		return cmdutil.FlagErrorf("--events-per-month %s with --peak-factor %s: %v; lower them", commas(in.EventsPerMonth), strconv.FormatFloat(in.PeakFactor, 'g', -1, 64), err)
+	} else if err != nil {
 		return &cmdutil.FlagError{Err: err}
 	}
 	r := shardcalc.RecommendShards(in)

@@ -46,9 +46,16 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
                the stream (IAM SimulatePrincipalPolicy)
 
 Each is pass, warn, fail or skip, with the reason and the fix. A check that
-the caller lacks permission for is skipped, naming the permission. Against a
-local emulator (an endpoint URL), the IAM checks are skipped. Exit 1 if any
-check fails; --timeout bounds them all (a check that runs out of time fails).`,
+the caller lacks permission for is skipped, naming the permission.
+
+Each service's calls go where the AWS SDK's endpoint settings say
+(AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS,
+AWS_ENDPOINT_URL, the shared config's services section; --endpoint-url and a
+stored endpointUrl for Kinesis), and the report names them. When Kinesis is a
+local emulator, the STS and IAM checks are skipped unless their endpoints are
+set too (e.g. to moto), so an emulator's destination is never checked against
+a real account. Exit 1 if any check fails; --timeout bounds them all (a check
+that runs out of time fails).`,
 		Example: `  ldexport dest check prod --events-per-month 120_000_000
   ldexport dest check prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest check NAME"),
@@ -88,25 +95,29 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	parent := ctx
 	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
 	defer cancel()
-	in := preflight.Input{Destination: d, EventsPerMonth: opts.EventsPerMonth, LocalEndpoint: d.EndpointURL}
-	if f.Globals.EndpointURL != "" {
-		in.LocalEndpoint = f.Globals.EndpointURL
-	}
+	in := preflight.Input{Destination: d, EventsPerMonth: opts.EventsPerMonth}
 	kc, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
 	if err != nil {
 		return err
 	}
-	in.Kinesis = kc
-	if in.LocalEndpoint == "" {
-		stsClient, err := f.STS(ctx, d.Region)
-		if err != nil {
-			return err
-		}
-		iamClient, err := f.IAM(ctx, d.Region)
-		if err != nil {
-			return err
-		}
-		in.STS, in.IAM = stsClient, iamClient
+	stsClient, err := f.STS(ctx, d.Region)
+	if err != nil {
+		return err
+	}
+	iamClient, err := f.IAM(ctx, d.Region)
+	if err != nil {
+		return err
+	}
+	kinesisAt, stsAt, iamAt := cmdutil.KinesisEndpoint(kc), cmdutil.STSEndpoint(stsClient), cmdutil.IAMEndpoint(iamClient)
+	in.Kinesis, in.STS, in.IAM = kc, stsClient, iamClient
+	in.Endpoints = preflight.Endpoints{Kinesis: kinesisAt.URL, IAM: iamAt.URL, STS: stsAt.URL}
+	// A destination on a local emulator is not checked against a real
+	// account: STS and IAM are called only where their endpoints are set.
+	if len(cmdutil.BoundForRealAWS(kinesisAt, stsAt)) > 0 {
+		in.NoSTS = fmt.Sprintf("Kinesis is the local endpoint %s and STS would be real AWS: set AWS_ENDPOINT_URL_STS (e.g. to moto) to check the caller", kinesisAt.URL)
+	}
+	if len(cmdutil.BoundForRealAWS(kinesisAt, iamAt)) > 0 {
+		in.NoIAM = fmt.Sprintf("Kinesis is the local endpoint %s and IAM would be real AWS: set AWS_ENDPOINT_URL_IAM (e.g. to moto) to check the role", kinesisAt.URL)
 	}
 	rep := preflight.Run(ctx, in)
 	if parent.Err() != nil { // interrupted: the checks left are not made

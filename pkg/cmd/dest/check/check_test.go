@@ -136,11 +136,14 @@ func TestDestCheckAgainstKinesalite(t *testing.T) {
 		if got := statuses(rep); got != want || !rep.OK || rep.Destination != "local" {
 			t.Fatalf("checks %s (ok %v), want %s (ok true)", got, rep.OK, want)
 		}
+		if want := (preflight.Endpoints{Kinesis: h.e.Endpoint}); rep.Endpoints != want || !strings.Contains(out, `"iam": "AWS"`) {
+			t.Errorf("endpoints %+v, want %+v:\n%s", rep.Endpoints, want, out)
+		}
 		if d := rep.Checks[3].Detail; !strings.Contains(d, "provisioned with 2 open shards") || !strings.Contains(d, "need 3") {
 			t.Errorf("capacity detail %q", d)
 		}
 		for _, i := range []int{5, 6, 7} {
-			if !strings.Contains(rep.Checks[i].Detail, "local endpoint") || !strings.Contains(rep.Checks[i].Detail, "no IAM") {
+			if !strings.Contains(rep.Checks[i].Detail, "local endpoint") || !strings.Contains(rep.Checks[i].Detail, "IAM would be real AWS: set AWS_ENDPOINT_URL_IAM") {
 				t.Errorf("%s detail %q does not say why", rep.Checks[i].Name, rep.Checks[i].Detail)
 			}
 		}
@@ -164,7 +167,7 @@ func TestDestCheckAgainstKinesalite(t *testing.T) {
 		if got := statuses(rep); got != want || rep.OK {
 			t.Fatalf("checks %s (ok %v), want %s (ok false)", got, rep.OK, want)
 		}
-		if !strings.Contains(rep.Checks[2].Detail, "stream no-such-stream not found at local endpoint") || !strings.Contains(rep.Checks[2].Detail, "fix:") {
+		if !strings.Contains(rep.Checks[2].Detail, "stream no-such-stream not found at endpoint "+h.e.Endpoint) || !strings.Contains(rep.Checks[2].Detail, "fix:") {
 			t.Errorf("stream detail %q", rep.Checks[2].Detail)
 		}
 		if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "1 of 8 checks failed: stream") {

@@ -3,13 +3,14 @@ package create
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
@@ -71,11 +72,11 @@ func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
 	if err := store.ValidateName(o.Name); err != nil {
 		return store.Destination{}, &cmdutil.FlagError{Err: err}
 	}
-	if o.Environment == "" {
-		return store.Destination{}, cmdutil.FlagErrorf("--env: must not be empty")
+	if err := ldkey.ValidateEnvironmentKey(o.Environment); err != nil {
+		return store.Destination{}, cmdutil.FlagErrorf("--env: %v", err)
 	}
-	if o.Project == "" {
-		return store.Destination{}, cmdutil.FlagErrorf("--project: must not be empty")
+	if err := ldkey.ValidateProjectKey(o.Project); err != nil {
+		return store.Destination{}, cmdutil.FlagErrorf("--project: %v", err)
 	}
 	if err := awsarn.ValidateStreamName(o.Stream); err != nil {
 		return store.Destination{}, cmdutil.FlagErrorf("--stream: %v", err)
@@ -84,16 +85,19 @@ func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
 	if err != nil {
 		return store.Destination{}, cmdutil.FlagErrorf("--role-arn: %v", err)
 	}
-	region := o.Region
+	region, regionFrom := o.Region, o.Factory.Globals.RegionFrom()
 	if region == "" {
 		cfg, err := o.Factory.AWSConfig(ctx, "")
+		if err != nil && !errors.Is(err, cmdutil.ErrNoRegion) && cmdutil.ExitCode(err) == cmdutil.ExitUsage {
+			return store.Destination{}, err // a malformed region in the configuration: say so, not "none"
+		}
 		if err != nil || cfg.Region == "" {
 			return store.Destination{}, cmdutil.FlagErrorf("--region: no region given and none in the AWS configuration (set --region or AWS_REGION)")
 		}
-		region = cfg.Region
+		region, regionFrom = cfg.Region, "the AWS configuration's region"
 	}
 	if err := awsarn.ValidateRegion(region); err != nil {
-		return store.Destination{}, cmdutil.FlagErrorf("--region: %v", err)
+		return store.Destination{}, cmdutil.FlagErrorf("%s: %v", regionFrom, err)
 	}
 	if p := awsarn.Partition(region); p != role.Partition {
 		return store.Destination{}, cmdutil.FlagErrorf("--role-arn: partition %q does not match region %s (partition %q)", role.Partition, region, p)
@@ -112,14 +116,13 @@ func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
 		}
 	}
 	if o.KMSKeyARN != "" {
-		if err := awsarn.ValidateKMSKeyARN(o.KMSKeyARN); err != nil {
+		if err := awsarn.ValidateKMSKeyFor(o.KMSKeyARN, region); err != nil {
 			return store.Destination{}, cmdutil.FlagErrorf("--kms-key-arn: %v", err)
 		}
 	}
 	if o.EndpointURL != "" {
-		u, err := url.Parse(o.EndpointURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return store.Destination{}, cmdutil.FlagErrorf("--endpoint-url: invalid URL %q: want http(s)://host[:port]", o.EndpointURL)
+		if err := awsarn.ValidateEndpointURL(o.EndpointURL); err != nil {
+			return store.Destination{}, cmdutil.FlagErrorf("--endpoint-url: %v", err)
 		}
 	}
 	return store.Destination{

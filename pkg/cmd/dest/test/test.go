@@ -36,6 +36,9 @@ type TestOptions struct {
 	Verify     bool
 	Timeout    time.Duration
 	AssumeRole bool
+	// AllowRealAWS lets --assume-role call real AWS STS for a destination
+	// whose Kinesis endpoint is a local emulator.
+	AllowRealAWS bool
 
 	// Sleep is the pause between reads while verifying (tests may replace it).
 	Sleep func(context.Context, time.Duration) error
@@ -67,7 +70,12 @@ key and a random ldexportTestId that identifies this one record.
 Prints the shard ID and sequence number. --verify reads that record back and
 fails unless it arrived byte for byte. --assume-role first assumes the
 destination's role (STS AssumeRole, with its external ID) and sends with it,
-as LaunchDarkly does; that only works when the role trusts you.`,
+as LaunchDarkly does; that only works when the role trusts you. --verify still
+reads back with your own credentials (the role may only put records).
+
+For a destination on a local emulator, --assume-role refuses to call real AWS
+STS unless AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL) points at the emulator's
+STS, or --allow-real-aws is given.`,
 		Example: `  ldexport dest test prod --verify
   ldexport dest test prod --assume-role -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest test NAME"),
@@ -86,6 +94,7 @@ as LaunchDarkly does; that only works when the role trusts you.`,
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long the whole test may take: the put, and --verify's read-back, e.g. 30s, 2m")
 	cmd.Flags().BoolVar(&opts.AssumeRole, "assume-role", false, "send with the destination's role (STS AssumeRole with its external ID)")
+	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "let --assume-role call real AWS STS although Kinesis is a local emulator")
 	return cmd
 }
 
@@ -153,14 +162,17 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	// read-back, connecting and waiting included.
 	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
 	defer cancel()
-	client, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
+	// The caller's client reads the record back: a role made by iam apply may
+	// only put records.
+	reader, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
 	if err != nil {
 		return err
 	}
+	client := reader
 	op := awserr.Op{Service: "Kinesis", Call: "PutRecord", Resource: fmt.Sprintf("stream %q", d.StreamName), Region: d.Region,
 		Endpoint: aws.ToString(client.Options().BaseEndpoint), Permission: "kinesis:PutRecord", DeadlineFlag: "--timeout"}
 	if opts.AssumeRole {
-		if client, err = withRole(ctx, f, d, client); err != nil {
+		if client, err = withRole(ctx, f, d, reader, opts.AllowRealAWS); err != nil {
 			return err
 		}
 	}
@@ -182,7 +194,7 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 
 	var verifyErr error
 	if opts.Verify {
-		rec, err := streamread.Find(ctx, client, d.StreamName, res.ShardID, res.SequenceNumber, opts.Sleep)
+		rec, err := streamread.Find(ctx, reader, d.StreamName, res.ShardID, res.SequenceNumber, opts.Sleep)
 		read := op // the call (GetShardIterator, GetRecords) is named from the SDK's error
 		read.Call, read.Permission = "", ""
 		switch ce := awserr.ContextErr(ctx, read); {
@@ -233,9 +245,12 @@ func printResult(f *cmdutil.Factory, res Result, verify bool) error {
 
 // withRole returns a Kinesis client that signs with credentials of the
 // destination's role.
-func withRole(ctx context.Context, f *cmdutil.Factory, d store.Destination, client *kinesis.Client) (*kinesis.Client, error) {
+func withRole(ctx context.Context, f *cmdutil.Factory, d store.Destination, client *kinesis.Client, allowRealAWS bool) (*kinesis.Client, error) {
 	stsClient, err := f.STS(ctx, d.Region)
 	if err != nil {
+		return nil, err
+	}
+	if err := cmdutil.RefuseRealAWS("--assume-role", allowRealAWS, cmdutil.KinesisEndpoint(client), cmdutil.STSEndpoint(stsClient)); err != nil {
 		return nil, err
 	}
 	in := &sts.AssumeRoleInput{RoleArn: aws.String(d.RoleARN), RoleSessionName: aws.String("ldexport-dest-test"), DurationSeconds: aws.Int32(900)}

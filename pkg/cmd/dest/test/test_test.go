@@ -82,8 +82,9 @@ type harness struct {
 	stsURL string
 }
 
-// kinesisProxy passes requests to kinesalite, remembers the access key of
-// each request's signature, and can corrupt the data GetRecords returns.
+// kinesisProxy passes requests to kinesalite, remembers the operation and the
+// access key of each request's signature ("PutRecord AKID"), and can corrupt
+// the data GetRecords returns.
 type kinesisProxy struct {
 	*httptest.Server
 	mu         sync.Mutex
@@ -118,8 +119,9 @@ func newKinesisProxy(t *testing.T, target string) *kinesisProxy {
 		auth := r.Header.Get("Authorization")
 		if _, after, ok := strings.Cut(auth, "Credential="); ok {
 			key, _, _ := strings.Cut(after, "/")
+			_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 			p.mu.Lock()
-			p.accessKeys = append(p.accessKeys, key)
+			p.accessKeys = append(p.accessKeys, op+" "+key)
 			p.mu.Unlock()
 		}
 		rp.ServeHTTP(w, r)
@@ -282,7 +284,7 @@ func TestDestTestAssumeRole(t *testing.T) {
 	h := newHarness(t, "ld-events:1")
 	h.create("local", "ld-events", "--external-id", "ext-123")
 
-	t.Run("credentials of the role sign the PutRecord", func(t *testing.T) {
+	t.Run("the role signs the PutRecord, the caller reads it back", func(t *testing.T) {
 		fake := awsquerytest.NewServer(t, map[string]awsquerytest.Handler{"AssumeRole": awsquerytest.OK(assumeRoleXML)})
 		h.stsURL = fake.URL
 		before := len(h.proxy.keys())
@@ -298,10 +300,23 @@ func TestDestTestAssumeRole(t *testing.T) {
 		if len(keys) == 0 {
 			t.Fatal("no Kinesis request went through the proxy")
 		}
+		puts, reads := 0, 0
 		for _, k := range keys {
-			if k != "ASIAROLEKEY" {
-				t.Errorf("a Kinesis request was signed with %s, want the role's ASIAROLEKEY", k)
+			op, key, _ := strings.Cut(k, " ")
+			switch {
+			case op == "PutRecord" && key == "ASIAROLEKEY":
+				puts++
+			case op == "PutRecord":
+				t.Errorf("PutRecord was signed with %s, want the role's ASIAROLEKEY", key)
+			case key == "AKIDCALLER":
+				reads++
+			default:
+				// A role made by iam apply may only put records: reading back with it fails.
+				t.Errorf("%s was signed with %s, want the caller's AKIDCALLER", op, key)
 			}
+		}
+		if puts != 1 || reads == 0 {
+			t.Errorf("%d PutRecord signed by the role and %d reads by the caller, want 1 and some: %v", puts, reads, keys)
 		}
 		var res test.Result
 		if err := json.Unmarshal([]byte(out), &res); err != nil || !res.AssumedRole || !res.Verified {
@@ -328,4 +343,32 @@ func TestDestTestAssumeRole(t *testing.T) {
 			t.Errorf("%d Kinesis requests after AssumeRole was denied, want 0", n)
 		}
 	})
+}
+
+// A firewall's HTML 403 in front of Kinesis is one line that says what it
+// means, not the SDK's XML/JSON parse error.
+func TestDestTestAnswerThatIsNotAnAWSError(t *testing.T) {
+	var requests atomic.Int64
+	waf := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, "<html><body><h1>403 Forbidden</h1>Request blocked by policy.</body></html>")
+	}))
+	defer waf.Close()
+	e := cmdtest.New(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	if code := e.Run(root.Execute, "dest", "create", "waf", "--env", "test", "--stream", "ld-events", "--role-arn", "arn:aws:iam::123456789012:role/ld-export", "--region", "us-east-1", "--endpoint-url", waf.URL); code != 0 {
+		t.Fatalf("dest create: exit %d: %s", code, e.ErrOut)
+	}
+	e.Reset()
+	code := e.Run(root.Execute, "dest", "test", "waf")
+	stderr := e.ErrOut.String()
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "access denied or credentials rejected: the answer is not an AWS one (HTTP 403") || strings.Contains(stderr, "deserialization") {
+		t.Fatalf("exit %d, stderr %q; want 1 and one line saying what the 403 means", code, stderr)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1: a 403 is not retried", n)
+	}
 }

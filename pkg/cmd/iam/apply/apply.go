@@ -66,6 +66,9 @@ type ApplyOptions struct {
 	Restricted bool
 	DryRun     bool
 	Timeout    time.Duration
+	// AllowRealAWS lets apply change real AWS IAM for a destination whose
+	// Kinesis endpoint is a local emulator.
+	AllowRealAWS bool
 }
 
 // NewCmdApply returns `iam apply`; runF replaces applyRun in tests.
@@ -81,7 +84,13 @@ a changed trust policy is updated, a changed permissions policy gets a new defau
 version (the oldest other version is deleted when IAM's five are used up).
 
 The role name defaults to the last element of the destination's role ARN (its path is
-kept); the policy name defaults to ldexport-<destination>-put-records.`,
+kept); the policy name defaults to ldexport-<destination>-put-records.
+
+IAM and STS calls go where the AWS SDK's endpoint settings say
+(AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the shared
+config's services section), else to AWS. For a destination whose Kinesis
+endpoint is a local emulator, apply refuses to change real AWS IAM unless those
+endpoints are set or --allow-real-aws is given.`,
 		Example: `  ldexport iam apply --dest prod --dry-run
   ldexport iam apply --dest prod --restricted`,
 		Args: cmdutil.NoArgs,
@@ -110,6 +119,7 @@ kept); the policy name defaults to ldexport-<destination>-put-records.`,
 	cmd.Flags().BoolVar(&opts.Restricted, "restricted", false, "trust only LaunchDarkly's Data Export role, not its whole account")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change; change nothing")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long all the IAM and STS calls together may take, e.g. 1m, 5m")
+	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "change real AWS IAM although the destination's Kinesis endpoint is a local emulator")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	return cmd
 }
@@ -199,6 +209,13 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	iamClient, err := f.IAM(ctx, d.Region)
 	if err != nil {
+		return err
+	}
+	kinesisClient, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.RefuseRealAWS("iam apply --dest "+d.Name, opts.AllowRealAWS, cmdutil.KinesisEndpoint(kinesisClient), cmdutil.IAMEndpoint(iamClient), cmdutil.STSEndpoint(stsClient)); err != nil {
 		return err
 	}
 	a := &applier{iam: iamClient, sts: stsClient, plan: plan, dryRun: opts.DryRun}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
@@ -300,6 +301,14 @@ func testFactory(t *testing.T, fake *fakeAWS, d store.Destination) (*cmdutil.Fac
 		},
 		STS: func(ctx context.Context, region string) (*sts.Client, error) {
 			return sts.New(sts.Options{Region: region, Credentials: creds, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1}), nil
+		},
+		// apply only asks the Kinesis client where it would go.
+		Kinesis: func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error) {
+			o := kinesis.Options{Region: region, Credentials: creds}
+			if endpointURL != "" {
+				o.BaseEndpoint = aws.String(endpointURL)
+			}
+			return kinesis.New(o), nil
 		},
 	}
 	return f, s, out, errOut

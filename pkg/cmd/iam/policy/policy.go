@@ -4,7 +4,6 @@ package policy
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/iam/shared"
@@ -74,7 +73,7 @@ customer-managed KMS key if it has one. Only JSON is printed, so it pipes into t
 // value that is not acceptable is bad input (exit 2) naming its flag.
 func (o *PolicyOptions) Document() (iampolicy.PermissionsDocument, error) {
 	region, account, stream, kms := o.Region, o.AccountID, o.Stream, o.KMSKeyARN
-	src := map[string]string{"region": "--region", "account": "--account-id", "stream": "--stream"}
+	src := map[string]string{"region": o.Factory.Globals.RegionFrom(), "account": "--account-id", "stream": "--stream"}
 	if o.Dest != "" {
 		d, err := shared.Destination(o.Factory, o.Dest)
 		if err != nil {
@@ -98,24 +97,11 @@ func (o *PolicyOptions) Document() (iampolicy.PermissionsDocument, error) {
 		return iampolicy.PermissionsDocument{}, cmdutil.FlagErrorf("%s: %v", src["stream"], err)
 	}
 	if kms != "" {
-		if err := validateKMSKey(kms, region); err != nil {
+		if err := awsarn.ValidateKMSKeyFor(kms, region); err != nil {
 			return iampolicy.PermissionsDocument{}, cmdutil.FlagErrorf("--kms-key-arn: %v", err)
 		}
 	}
 	return iampolicy.PermissionsPolicy(region, account, stream, kms), nil
-}
-
-// validateKMSKey checks a KMS key ARN and that it lives in the partition of
-// the stream's region (a key of another partition can never encrypt it).
-func validateKMSKey(arn, region string) error {
-	if err := awsarn.ValidateKMSKeyARN(arn); err != nil {
-		return err
-	}
-	want := "arn:" + awsarn.Partition(region) + ":kms:"
-	if len(arn) < len(want) || arn[:len(want)] != want {
-		return fmt.Errorf("KMS key %q is not in partition %s of region %s", arn, awsarn.Partition(region), region)
-	}
-	return nil
 }
 
 func policyRun(opts *PolicyOptions) error {
