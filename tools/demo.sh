@@ -2,7 +2,9 @@
 # `make demo`: the whole job against the local Kinesis emulator — start
 # kinesalite on a free 127.0.0.1 port, create a stream and a destination,
 # generate 100,000 Data Export events and send them, then send the test
-# event and read it back. Everything lives in a temp folder and is removed.
+# event and read it back; finally print the LaunchDarkly create request
+# (dest push --dry-run) and the Terraform export, both without network.
+# Everything lives in a temp folder and is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bin/ldexport
@@ -31,3 +33,8 @@ $bin dest check demo --events-per-month 150M
 $bin tail --dest demo --grep LaunchDarklyDataExportTestEvent --max 1
 { set +x; } 2>/dev/null
 echo "== done: 100,000 events and the test event are in the local stream"
+echo "== the LaunchDarkly side, offline: what dest push would send, and the same destination as Terraform"
+set -x
+$bin dest push demo --dry-run
+$bin dest export demo --format terraform
+{ set +x; } 2>/dev/null

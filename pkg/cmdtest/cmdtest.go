@@ -45,7 +45,8 @@ func New(t testing.TB) *Env {
 	// Tests never reach the EC2 metadata service or real AWS credentials.
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LDEXPORT_ENDPOINT_URL",
-		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"} {
+		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+		"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN", "LAUNCHDARKLY_API_HOST", "LDEXPORT_LD_API_HOST"} {
 		t.Setenv(k, "") // restored when the test ends
 		// Unset, not empty: the SDK treats a present AWS_ENDPOINT_URL as set.
 		_ = os.Unsetenv(k)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
@@ -40,6 +42,9 @@ type GlobalOptions struct {
 	EndpointURL  string
 	Output       output.Format
 	NoColor      bool
+	// LDAPIHost is LaunchDarkly's API host (--ld-api-host /
+	// LAUNCHDARKLY_API_HOST); empty: launchdarkly.DefaultHost.
+	LDAPIHost string
 }
 
 // Factory carries the I/O streams and lazy constructors every command needs,
@@ -63,6 +68,9 @@ type Factory struct {
 	// STS returns an STS client for a region. The SDK's AWS_ENDPOINT_URL_STS
 	// overrides the endpoint.
 	STS func(ctx context.Context, region string) (*sts.Client, error)
+	// LaunchDarkly returns a LaunchDarkly API client for --ld-api-host, with
+	// the token from LAUNCHDARKLY_ACCESS_TOKEN or LD_ACCESS_TOKEN.
+	LaunchDarkly func() (*launchdarkly.Client, error)
 	// Now is the clock (tests fix it).
 	Now func() time.Time
 }
@@ -116,6 +124,9 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		}
 		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }, func(c *iam.Client) string { return IAMEndpoint(c).URL })
 	}
+	f.LaunchDarkly = func() (*launchdarkly.Client, error) {
+		return NewLaunchDarklyClient(f.Globals, os.Getenv, "ldexport/"+build.Version)
+	}
 	f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
 		if err != nil {
@@ -124,6 +135,25 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *sts.Client { return sts.NewFromConfig(cfg) }, func(c *sts.Client) string { return STSEndpoint(c).URL })
 	}
 	return f
+}
+
+// NewLaunchDarklyClient returns a LaunchDarkly client for g's host and the
+// token in the environment (read with getenv). A bad host or a missing token
+// is invalid input (exit 2).
+func NewLaunchDarklyClient(g *GlobalOptions, getenv func(string) string, userAgent string) (*launchdarkly.Client, error) {
+	host := g.LDAPIHost
+	if host == "" {
+		host = launchdarkly.DefaultHost
+	}
+	if err := launchdarkly.ValidateHost(host); err != nil {
+		return nil, UsageErrorf("--ld-api-host: %v", err)
+	}
+	token, err := launchdarkly.TokenFromEnv(getenv)
+	if err != nil {
+		return nil, Usage(err)
+	}
+	c, err := launchdarkly.New(launchdarkly.Config{Host: host, Token: token, UserAgent: userAgent})
+	return c, Usage(err)
 }
 
 // ErrNoRegion is LoadAWSConfig's error when no flag, variable or profile

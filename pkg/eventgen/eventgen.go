@@ -43,8 +43,9 @@ const (
 var AllKinds = []Kind{Feature, Debug, Custom, Identify, Index, Summary, Click, Pageview}
 
 // DefaultMix is the share, in percent, of each kind when Config.Kinds is
-// empty: mostly feature events, as a real export stream is.
-var DefaultMix = map[Kind]int{Feature: 72, Custom: 10, Index: 8, Identify: 6, Summary: 4}
+// empty: mostly feature events, as a real export stream is. index and
+// summary events are left out: LaunchDarkly exports them only on request.
+var DefaultMix = map[Kind]int{Feature: 80, Custom: 12, Identify: 8}
 
 // DefaultSeed is the seed the ldexport gen command uses when none is given.
 const DefaultSeed = 1

@@ -73,7 +73,7 @@ func TestKindsAppearAndOnlyThose(t *testing.T) {
 		kinds []Kind
 		want  []Kind
 	}{
-		{"default mix", nil, []Kind{Feature, Custom, Identify, Index, Summary}},
+		{"default mix (no index, no summary)", nil, []Kind{Feature, Custom, Identify}},
 		{"contract kinds", []Kind{Feature, Custom, Identify, Summary}, []Kind{Feature, Custom, Identify, Summary}},
 		{"one kind", []Kind{Summary}, []Kind{Summary}},
 		{"all kinds", AllKinds, AllKinds},
@@ -352,5 +352,30 @@ func TestNewRejectsUnknownKind(t *testing.T) {
 // TestSampleGolden keeps testdata/events/sample.ndjson: 20 events of every
 // kind with seed 42. Rewrite with `go test ./pkg/eventgen -update`.
 func TestSampleGolden(t *testing.T) {
-	golden.Assert(t, "testdata/events/sample.ndjson", generate(t, Config{Seed: 42, Kinds: AllKinds, Project: "default", Environment: "production"}, 20))
+	// `ldexport gen` writes IDs derived from its default keys.
+	project, _ := ProjectID("default")
+	env, _ := EnvironmentID("default", "production")
+	golden.Assert(t, "testdata/events/sample.ndjson", generate(t, Config{Seed: 42, Kinds: AllKinds, Project: project, Environment: env}, 20))
+}
+
+func TestExportIDs(t *testing.T) {
+	const given = "5744c96707c9900708000004"
+	if id, derived := ProjectID(given); id != given || derived {
+		t.Fatalf("ProjectID(ID) = %q, %v: want it as is", id, derived)
+	}
+	p1, d1 := ProjectID("default")
+	p2, _ := ProjectID("default")
+	if !d1 || p1 != p2 || !IsID(p1) {
+		t.Fatalf("ProjectID(key) = %q, %v: want a stable derived 24-hex ID", p1, d1)
+	}
+	e1, _ := EnvironmentID("default", "production")
+	e2, _ := EnvironmentID("mobile", "production")
+	if !IsID(e1) || e1 == e2 || e1 == p1 {
+		t.Fatalf("environment IDs %q %q should differ by project and from the project's", e1, e2)
+	}
+	for _, s := range []string{"", "5744C96707C9900708000004", "5744c96707c990070800000", "zz44c96707c9900708000004"} {
+		if IsID(s) {
+			t.Errorf("IsID(%q) = true", s)
+		}
+	}
 }

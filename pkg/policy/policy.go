@@ -10,7 +10,9 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/awsarn"
@@ -91,10 +93,39 @@ func PermissionsPolicy(region, accountID, stream, kmsKeyARN string) PermissionsD
 // non-empty externalID adds an sts:ExternalId condition, which AWS recommends
 // against the confused-deputy problem.
 func TrustPolicy(restricted bool, externalID string) TrustDocument {
-	principal := LaunchDarklyRootPrincipal
+	return TrustPolicyFor(LaunchDarklyPrincipal("aws", LaunchDarklyAccountID, restricted), externalID)
+}
+
+// LaunchDarklyPrincipal is the principal ARN of a LaunchDarkly AWS account
+// in a partition: its root, or with restricted its Data Export role.
+func LaunchDarklyPrincipal(partition, account string, restricted bool) string {
 	if restricted {
-		principal = LaunchDarklyRestrictedPrincipal
+		return "arn:" + partition + ":iam::" + account + ":role/LaunchDarkly-data-export"
 	}
+	return "arn:" + partition + ":iam::" + account + ":root"
+}
+
+// ErrPartition is returned for a role in a partition LaunchDarkly's
+// commercial account cannot reach.
+var ErrPartition = errors.New("LaunchDarkly's commercial account (" + LaunchDarklyAccountID + ") is in partition aws and cannot assume roles in another partition (AssumeRole does not cross partitions)")
+
+// TrustPolicyForPartition is the trust policy for a role in partition: in
+// aws, LaunchDarkly's commercial account (or ldAccount when given); in
+// aws-cn or aws-us-gov, only a LaunchDarkly account in that partition can
+// assume the role, so ldAccount is required (ErrPartition otherwise).
+func TrustPolicyForPartition(partition, ldAccount string, restricted bool, externalID string) (TrustDocument, error) {
+	if ldAccount == "" {
+		if partition != "aws" {
+			return TrustDocument{}, fmt.Errorf("a role in partition %s: %w; give the LaunchDarkly account of that partition with --launchdarkly-account", partition, ErrPartition)
+		}
+		ldAccount = LaunchDarklyAccountID
+	}
+	return TrustPolicyFor(LaunchDarklyPrincipal(partition, ldAccount, restricted), externalID), nil
+}
+
+// TrustPolicyFor is the trust policy that lets principal assume the role,
+// with an sts:ExternalId condition when externalID is not empty.
+func TrustPolicyFor(principal, externalID string) TrustDocument {
 	st := TrustStatement{
 		Effect:    "Allow",
 		Principal: Principal{AWS: principal},
@@ -209,4 +240,104 @@ func Equal(a, b []byte) bool {
 	na, _ := json.Marshal(va)
 	nb, _ := json.Marshal(vb)
 	return bytes.Equal(na, nb)
+}
+
+// TrustDifferences says, field by field, how trust policy a (such as the one
+// LaunchDarkly generates) differs from b (such as the offline one), both
+// JSON; nameA and nameB name them in the result. Statements are pooled; a
+// string and a one-element array count as the same. Empty: they allow the
+// same.
+func TrustDifferences(a, b []byte, nameA, nameB string) []string {
+	fa, errA := flattenTrust(a)
+	fb, errB := flattenTrust(b)
+	if errA != nil || errB != nil {
+		return []string{"one of the documents is not JSON"}
+	}
+	var out []string
+	for _, field := range []string{"Effect", "Principal", "Action", "Condition"} {
+		x, y := strings.Join(fa[field], ", "), strings.Join(fb[field], ", ")
+		if x == y {
+			continue
+		}
+		if x == "" {
+			x = "none"
+		}
+		if y == "" {
+			y = "none"
+		}
+		out = append(out, fmt.Sprintf("%s %s in %s, %s in %s", field, x, nameA, y, nameB))
+	}
+	return out
+}
+
+// flattenTrust lists, per statement field, the sorted distinct values of
+// every statement: principals as TYPE:VALUE, conditions as OP KEY=VALUE.
+func flattenTrust(doc []byte) (map[string][]string, error) {
+	var d struct {
+		Statement []map[string]any `json:"Statement"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, err
+	}
+	sets := map[string]map[string]bool{}
+	put := func(field, v string) {
+		if sets[field] == nil {
+			sets[field] = map[string]bool{}
+		}
+		sets[field][v] = true
+	}
+	for _, st := range d.Statement {
+		for _, v := range strs(st["Effect"]) {
+			put("Effect", v)
+		}
+		for _, v := range strs(st["Action"]) {
+			put("Action", v)
+		}
+		switch p := st["Principal"].(type) {
+		case string:
+			put("Principal", p)
+		case map[string]any:
+			for typ, vals := range p {
+				for _, v := range strs(vals) {
+					put("Principal", typ+":"+v)
+				}
+			}
+		}
+		if c, ok := st["Condition"].(map[string]any); ok {
+			for op, kv := range c {
+				if m, ok := kv.(map[string]any); ok {
+					for k, vals := range m {
+						for _, v := range strs(vals) {
+							put("Condition", op+" "+k+"="+v)
+						}
+					}
+				}
+			}
+		}
+	}
+	out := map[string][]string{}
+	for field, set := range sets {
+		for v := range set {
+			out[field] = append(out[field], v)
+		}
+		sort.Strings(out[field])
+	}
+	return out, nil
+}
+
+// strs reads a JSON string or array of strings.
+func strs(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		var out []string
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 )
 
@@ -154,5 +155,36 @@ func TestEqual(t *testing.T) {
 				t.Errorf("Equal = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTrustPolicyForPartition(t *testing.T) {
+	if _, err := TrustPolicyForPartition("aws-cn", "", false, ""); !errors.Is(err, ErrPartition) {
+		t.Fatalf("aws-cn without a LaunchDarkly account: %v, want ErrPartition", err)
+	}
+	if _, err := TrustPolicyForPartition("aws-us-gov", "", true, ""); !errors.Is(err, ErrPartition) {
+		t.Fatalf("aws-us-gov without a LaunchDarkly account: %v, want ErrPartition", err)
+	}
+	doc, err := TrustPolicyForPartition("aws-us-gov", "111122223333", true, "")
+	if err != nil || doc.Statement[0].Principal.AWS != "arn:aws-us-gov:iam::111122223333:role/LaunchDarkly-data-export" {
+		t.Fatalf("aws-us-gov with an account: %+v %v", doc, err)
+	}
+	doc, err = TrustPolicyForPartition("aws", "", false, "x")
+	if err != nil || doc.Statement[0].Principal.AWS != LaunchDarklyRootPrincipal || doc.Statement[0].Condition["StringEquals"]["sts:ExternalId"] != "x" {
+		t.Fatalf("aws: %+v %v", doc, err)
+	}
+}
+
+func TestTrustDifferences(t *testing.T) {
+	offline, _ := Marshal(TrustPolicy(false, ""))
+	same := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"],"Principal":{"AWS":["arn:aws:iam::554582317989:root"]}}]}`)
+	if d := TrustDifferences(same, offline, "a", "b"); len(d) != 0 {
+		t.Fatalf("same policy in another shape: %v", d)
+	}
+	ld := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"],"Principal":{"AWS":"arn:aws:iam::554582317989:role/LaunchDarkly-data-export"},"Condition":{"StringEquals":{"sts:ExternalId":"abc"}}}]}`)
+	d := TrustDifferences(ld, offline, "LaunchDarkly's", "the offline one")
+	if len(d) != 2 || d[0] != "Principal AWS:arn:aws:iam::554582317989:role/LaunchDarkly-data-export in LaunchDarkly's, AWS:arn:aws:iam::554582317989:root in the offline one" ||
+		d[1] != "Condition StringEquals sts:ExternalId=abc in LaunchDarkly's, none in the offline one" {
+		t.Fatalf("differences %q", d)
 	}
 }

@@ -38,6 +38,10 @@ type Destination struct {
 	KMSKeyARN   string    `json:"kmsKeyArn,omitempty" yaml:"kmsKeyArn,omitempty"`
 	EndpointURL string    `json:"endpointUrl,omitempty" yaml:"endpointUrl,omitempty"`
 	CreatedAt   time.Time `json:"createdAt" yaml:"createdAt"`
+	// LaunchDarklyID and LaunchDarklyVersion link the destination to its
+	// twin in LaunchDarkly (its _id and version), set by dest push and pull.
+	LaunchDarklyID      string `json:"launchDarklyId,omitempty" yaml:"launchDarklyId,omitempty"`
+	LaunchDarklyVersion int    `json:"launchDarklyVersion,omitempty" yaml:"launchDarklyVersion,omitempty"`
 }
 
 // File is the whole store as it is on disk.
@@ -255,6 +259,20 @@ func (s *Store) Replace(d Destination) error {
 			}
 		}
 		return fmt.Errorf("%w: %q", ErrNotFound, d.Name)
+	})
+}
+
+// Link records the LaunchDarkly ID and version of the destination called
+// name (an empty id unlinks it), changing nothing else.
+func (s *Store) Link(name, id string, version int) error {
+	return s.Update(func(f *File) error {
+		for i := range f.Destinations {
+			if f.Destinations[i].Name == name {
+				f.Destinations[i].LaunchDarklyID, f.Destinations[i].LaunchDarklyVersion = id, version
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: %q", ErrNotFound, name)
 	})
 }
 

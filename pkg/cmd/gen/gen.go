@@ -5,6 +5,7 @@ package gen
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/ldexport/ldexport/pkg/quantity"
 	"os/signal"
 	"strconv"
@@ -46,8 +47,13 @@ func NewCmdGen(f *cmdutil.Factory, runF func(context.Context, *GenOptions) error
 
 The output depends only on the flags: the same --seed, --count, --kinds,
 --project, --environment and --start always give the same bytes. Without
---kinds the mix is mostly feature events, with some custom, index and identify
-events and a few summary events; with --kinds each listed kind is equally likely.
+--kinds the mix is mostly feature events, with some custom and identify events
+(index and summary events, which LaunchDarkly exports only on request, are left
+out); with --kinds each listed kind is equally likely.
+
+LaunchDarkly's export carries the project and environment IDs (24 hex digits),
+not their keys: give the IDs, or keys from which IDs are derived (the same key
+always gives the same ID; stderr says so).
 Valid kinds: ` + kindNames() + `.`,
 		Example: `  ldexport gen --count 20 --seed 42
   ldexport gen --count 1M --kinds feature,custom,identify,summary | ldexport send --dest prod
@@ -85,8 +91,8 @@ Valid kinds: ` + kindNames() + `.`,
 	fl.StringVarP(&count, "count", "n", strconv.Itoa(DefaultCount), "number of events, 0 or more: 100000, 100_000, 100k, 1M")
 	fl.Uint64Var(&opts.Seed, "seed", eventgen.DefaultSeed, "random seed, 0 to 2^64-1; the same seed gives the same events")
 	fl.StringVar(&kinds, "kinds", "", "comma-separated event kinds (default: a realistic mix)")
-	fl.StringVar(&opts.Project, "project", "default", "LaunchDarkly project key written in each record")
-	fl.StringVar(&opts.Environment, "environment", "production", "LaunchDarkly environment key written in each record")
+	fl.StringVar(&opts.Project, "project", "default", "LaunchDarkly project ID (24 hex digits), or a key to derive one from")
+	fl.StringVar(&opts.Environment, "environment", "production", "LaunchDarkly environment ID (24 hex digits), or a key to derive one from")
 	fl.StringVar(&start, "start", "", "creationDate of the first event, RFC 3339 (default 2026-01-01T00:00:00Z)")
 	_ = cmd.RegisterFlagCompletionFunc("kinds", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		var names []cobra.Completion
@@ -107,11 +113,12 @@ func kindNames() string {
 }
 
 func genRun(ctx context.Context, opts *GenOptions) error {
+	project, env, note := eventgen.ExportIDs(opts.Project, opts.Environment)
 	g, err := eventgen.New(eventgen.Config{
 		Seed:        opts.Seed,
 		Kinds:       opts.Kinds,
-		Project:     opts.Project,
-		Environment: opts.Environment,
+		Project:     project,
+		Environment: env,
 		Start:       opts.Start,
 	})
 	if err != nil {
@@ -123,6 +130,10 @@ func genRun(ctx context.Context, opts *GenOptions) error {
 	_, err = g.WriteN(ctx, opts.IO.Out, opts.Count)
 	switch {
 	case err == nil, errors.Is(err, syscall.EPIPE):
+		// Said after the events, so that a failure stays one line on stderr.
+		if note != "" {
+			fmt.Fprintln(opts.IO.ErrOut, note)
+		}
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err

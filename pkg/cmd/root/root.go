@@ -52,19 +52,21 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 	pf.String("endpoint-url", "", "Kinesis endpoint, e.g. a local emulator (env LDEXPORT_ENDPOINT_URL)")
 	pf.StringP("output", "o", "table", "output format: table, json or yaml")
 	pf.Bool("no-color", false, "no colour (env NO_COLOR)")
+	pf.String("ld-api-host", "", "LaunchDarkly API host (env LAUNCHDARKLY_API_HOST; default https://app.launchdarkly.com, Federal: https://app.launchdarkly.us)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 
 	v := viper.New()
 	v.SetEnvPrefix("LDEXPORT")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"config", "profile", "region", "endpoint-url", "output", "no-color"} {
+	for _, name := range []string{"config", "profile", "region", "endpoint-url", "output", "no-color", "ld-api-host"} {
 		_ = v.BindPFlag(name, pf.Lookup(name))
 	}
 	// The contract names these environment variables for the AWS flags; the SDK
 	// reads them too, but binding them here keeps one precedence: flag, then env.
 	_ = v.BindEnv("profile", "AWS_PROFILE")
 	_ = v.BindEnv("region", "AWS_REGION", "AWS_DEFAULT_REGION")
+	_ = v.BindEnv("ld-api-host", "LAUNCHDARKLY_API_HOST")
 
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		g := f.Globals
@@ -73,6 +75,7 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 		g.Region = v.GetString("region")
 		g.RegionSource = source(c, "region", "LDEXPORT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
 		g.EndpointURL = v.GetString("endpoint-url")
+		g.LDAPIHost = v.GetString("ld-api-host")
 		// A region the user typed for ldexport is checked now; one from the
 		// AWS variables other tools share is checked when a command uses it.
 		if g.Region != "" && (g.RegionSource == "--region" || g.RegionSource == "LDEXPORT_REGION") {

@@ -154,6 +154,9 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	if err := s.Add(d); err != nil {
 		return shared.StoreError(err)
 	}
+	if d.ExternalID != "" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Warning: --external-id %q: LaunchDarkly's Kinesis destination has no external-ID field, so a role that demands this ID can only be assumed if LaunchDarkly presents it. Prefer the trust policy LaunchDarkly generates: ldexport iam trust --from-launchdarkly --dest %s.\n", d.ExternalID, d.Name)
+	}
 	if f.Globals.Output != output.Table {
 		return shared.PrintOne(f, d)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ldexport/ldexport/pkg/store"
+
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/spf13/cobra"
@@ -17,17 +19,22 @@ type DeleteOptions struct {
 	Factory *cmdutil.Factory
 	Name    string
 	Yes     bool
+	Remote  bool
 }
 
 // NewCmdDelete returns `dest delete NAME [--yes]`; runF replaces deleteRun in tests.
 func NewCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:     "delete NAME [--yes]",
+		Use:     "delete NAME [--yes] [--remote]",
 		Aliases: []string{"rm"},
-		Short:   "Delete a destination from the local store (not the stream or the role)",
+		Short:   "Delete a destination from the local store (with --remote, in LaunchDarkly too)",
+		Long: `Delete a destination from the local store; the stream and the IAM role are untouched.
+With --remote, first delete the linked destination in LaunchDarkly (token from
+LAUNCHDARKLY_ACCESS_TOKEN), so LaunchDarkly stops exporting to the stream.`,
 		Example: `  ldexport dest delete staging
-  ldexport dest delete staging --yes`,
+  ldexport dest delete staging --yes
+  ldexport dest delete staging --yes --remote`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest delete NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -38,14 +45,15 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return deleteRun(opts)
+			return deleteRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
+	cmd.Flags().BoolVar(&opts.Remote, "remote", false, "also delete the linked destination in LaunchDarkly")
 	return cmd
 }
 
-func deleteRun(opts *DeleteOptions) error {
+func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	f := opts.Factory
 	s, err := f.Store()
 	if err != nil {
@@ -56,16 +64,51 @@ func deleteRun(opts *DeleteOptions) error {
 		return err
 	}
 	if !opts.Yes {
-		fmt.Fprintf(f.IOStreams.ErrOut, "Delete destination %s (%s/%s → %s) from %s? [y/N] ", d.Name, d.Project, d.Environment, d.StreamName, s.Path())
+		where := s.Path()
+		if opts.Remote && d.LaunchDarklyID != "" {
+			where += " and from LaunchDarkly"
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "Delete destination %s (%s/%s → %s) from %s? [y/N] ", d.Name, d.Project, d.Environment, d.StreamName, where)
 		answer, _ := bufio.NewReader(f.IOStreams.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 			fmt.Fprintln(f.IOStreams.ErrOut, "Not deleted.")
 			return cmdutil.ErrCancel
 		}
 	}
+	if opts.Remote {
+		if err := deleteRemote(ctx, f, d); err != nil {
+			return err
+		}
+	}
 	if err := s.Delete(opts.Name); err != nil {
 		return shared.StoreError(err)
 	}
 	fmt.Fprintf(f.IOStreams.ErrOut, "Deleted destination %s. The stream and the IAM role are untouched.\n", d.Name)
+	if !opts.Remote && d.LaunchDarklyID != "" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly still has it (%s/%s, ID %s) and keeps exporting to %s. To delete it there too: `ldexport dest pull --project %s --env %s`, then `ldexport dest delete %s --remote` (or delete it on LaunchDarkly's Integrations page).\n", d.Project, d.Environment, d.LaunchDarklyID, d.StreamName, d.Project, d.Environment, d.Name)
+	}
+	return nil
+}
+
+// deleteRemote deletes d's linked destination in LaunchDarkly before the local
+// one goes, so a failure leaves both sides as they were.
+func deleteRemote(ctx context.Context, f *cmdutil.Factory, d store.Destination) error {
+	if d.LaunchDarklyID == "" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Destination %s is not linked to LaunchDarkly (never pushed or pulled): nothing to delete there.\n", d.Name)
+		return nil
+	}
+	client, err := f.LaunchDarkly()
+	if err != nil {
+		return err
+	}
+	existed, err := client.Delete(ctx, d.Project, d.Environment, d.LaunchDarklyID)
+	if err != nil {
+		return cmdutil.RuntimeErrorf("%v (the local destination is kept)", err)
+	}
+	if existed {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Deleted destination %s in LaunchDarkly (%s/%s, ID %s).\n", d.Name, d.Project, d.Environment, d.LaunchDarklyID)
+	} else {
+		fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly no longer had destination %s (ID %s).\n", d.Name, d.LaunchDarklyID)
+	}
 	return nil
 }

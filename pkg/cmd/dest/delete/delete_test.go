@@ -69,7 +69,7 @@ func TestDeleteRun(t *testing.T) {
 			e := cmdtest.New(t)
 			e.Seed(t, cmdtest.Destinations()...)
 			e.In.WriteString(tt.answer)
-			err := deleteRun(&DeleteOptions{Factory: e.Factory, Name: "prod", Yes: tt.yes})
+			err := deleteRun(context.Background(), &DeleteOptions{Factory: e.Factory, Name: "prod", Yes: tt.yes})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -89,7 +89,7 @@ func TestDeleteRun(t *testing.T) {
 
 func TestDeleteUnknownExits1(t *testing.T) {
 	e := cmdtest.New(t)
-	err := deleteRun(&DeleteOptions{Factory: e.Factory, Name: "nope", Yes: true})
+	err := deleteRun(context.Background(), &DeleteOptions{Factory: e.Factory, Name: "nope", Yes: true})
 	if cmdutil.ExitCode(err) != 1 || !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown: %v", err)
 	}

@@ -3,11 +3,16 @@
 package shared
 
 import (
+	"context"
 	"errors"
+	"net/url"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/ldexport/ldexport/pkg/store"
+	"strconv"
 	"time"
 )
 
@@ -74,7 +79,11 @@ func Fields(d store.Destination) [][2]string {
 			rows = append(rows, opt)
 		}
 	}
-	return append(rows, [2]string{"createdAt", d.CreatedAt.UTC().Format(time.RFC3339)})
+	rows = append(rows, [2]string{"createdAt", d.CreatedAt.UTC().Format(time.RFC3339)})
+	if d.LaunchDarklyID != "" {
+		rows = append(rows, [2]string{"launchDarklyId", d.LaunchDarklyID}, [2]string{"launchDarklyVersion", strconv.Itoa(d.LaunchDarklyVersion)})
+	}
+	return rows
 }
 
 // PrintOne prints one destination: JSON or YAML with the contract's keys, or
@@ -87,4 +96,35 @@ func PrintOne(f *cmdutil.Factory, d store.Destination) error {
 		}
 		return t.Render()
 	})
+}
+
+// Spec is what LaunchDarkly should hold for a local destination.
+func Spec(d store.Destination, on bool) launchdarkly.Spec {
+	return launchdarkly.Spec{Name: d.Name, On: on, Config: launchdarkly.Kinesis{Region: d.Region, RoleArn: d.RoleARN, StreamName: d.StreamName}}
+}
+
+// CreateBody is the body of LaunchDarkly's create request for d, printed the
+// way policies are (policy.Marshal): what `dest push --dry-run` and
+// `dest export --format api` print.
+func CreateBody(d store.Destination, on bool) ([]byte, error) {
+	return policy.Marshal(launchdarkly.NewCreateRequest(Spec(d, on)))
+}
+
+// CreatePath is the path LaunchDarkly's create request goes to.
+func CreatePath(d store.Destination) string {
+	return "/api/v2/destinations/" + url.PathEscape(d.Project) + "/" + url.PathEscape(d.Environment)
+}
+
+// RemoteDestinations lists every destination in LaunchDarkly; a failure is
+// a run-time error (exit 1), a missing token or bad host invalid input (2).
+func RemoteDestinations(ctx context.Context, f *cmdutil.Factory) ([]launchdarkly.Destination, error) {
+	client, err := f.LaunchDarkly()
+	if err != nil {
+		return nil, err
+	}
+	remote, err := client.List(ctx)
+	if err != nil {
+		return nil, cmdutil.RuntimeErrorf("%v", err)
+	}
+	return remote, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/ldexport/ldexport/pkg/streamread"
@@ -125,11 +126,13 @@ type eventContext struct {
 }
 
 // BuildTestEvent returns the test event record for a destination: one JSON
-// object, no trailing newline.
+// object, no trailing newline. Like LaunchDarkly's, it carries project and
+// environment IDs: derived from the destination's keys (eventgen.ExportIDs).
 func BuildTestEvent(d store.Destination, now time.Time, testID string) ([]byte, error) {
+	project, env, _ := eventgen.ExportIDs(d.Project, d.Environment)
 	return json.Marshal(testEvent{
-		Project:     d.Project,
-		Environment: d.Environment,
+		Project:     project,
+		Environment: env,
 		Event: featureEvent{
 			Kind:         "feature",
 			CreationDate: now.UnixMilli(),
@@ -216,6 +219,10 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	}
 	if err := printResult(f, res, opts.Verify); err != nil {
 		return err
+	}
+	// Said only on success: a failure is one line on stderr.
+	if _, _, note := eventgen.ExportIDs(d.Project, d.Environment); note != "" && verifyErr == nil && f.Globals.Output == output.Table {
+		fmt.Fprintln(f.IOStreams.ErrOut, note)
 	}
 	return verifyErr
 }

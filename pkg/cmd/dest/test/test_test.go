@@ -25,6 +25,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/test"
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -66,7 +67,8 @@ func TestBuildTestEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"project":"default","environment":"production","event":{"kind":"feature","creationDate":1795687200000,"contextKeys":{"user":"LaunchDarklyDataExportTestEvent"},"context":{"kind":"user","key":"LaunchDarklyDataExportTestEvent"},"key":"LaunchDarklyDataExportTestEvent","value":true,"default":false,"version":1,"variation":0,"ldexportTestId":"abc"},"version":1}`
+	// The IDs eventgen derives from the keys default and production.
+	want := `{"project":"f0ad5645921c0d969301f258","environment":"11f17f41904222a88fe30a1c","event":{"kind":"feature","creationDate":1795687200000,"contextKeys":{"user":"LaunchDarklyDataExportTestEvent"},"context":{"kind":"user","key":"LaunchDarklyDataExportTestEvent"},"key":"LaunchDarklyDataExportTestEvent","value":true,"default":false,"version":1,"variation":0,"ldexportTestId":"abc"},"version":1}`
 	if string(got) != want {
 		t.Errorf("BuildTestEvent =\n%s\nwant\n%s", got, want)
 	}
@@ -203,7 +205,8 @@ func TestDestTestAgainstKinesalite(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {
 			t.Fatalf("tail printed a line that is not JSON: %v", err)
 		}
-		if ev.Project != "default" || ev.Environment != "env-local" || ev.Version != 1 || ev.Event.Kind != "feature" || ev.Event.Key != test.TestEventKey ||
+		projectID, envID, _ := eventgen.ExportIDs("default", "env-local")
+		if ev.Project != projectID || ev.Environment != envID || ev.Version != 1 || ev.Event.Kind != "feature" || ev.Event.Key != test.TestEventKey ||
 			ev.Event.ContextKeys["user"] != test.TestEventKey || ev.Event.Context["kind"] != "user" || ev.Event.Context["key"] != test.TestEventKey {
 			t.Errorf("the test event is not LaunchDarkly's shape: %s", lines[0])
 		}

@@ -65,7 +65,13 @@ type ApplyOptions struct {
 	PolicyName string
 	Restricted bool
 	DryRun     bool
-	Timeout    time.Duration
+	// LaunchDarklyAccount is LaunchDarkly's AWS account in the role's
+	// partition (required for aws-cn and aws-us-gov).
+	LaunchDarklyAccount string
+	// TrustFromLaunchDarkly uses the trust policy LaunchDarkly generates
+	// (POST .../generate-trust-policy) instead of the offline one.
+	TrustFromLaunchDarkly bool
+	Timeout               time.Duration
 	// AllowRealAWS lets apply change real AWS IAM for a destination whose
 	// Kinesis endpoint is a local emulator.
 	AllowRealAWS bool
@@ -75,7 +81,7 @@ type ApplyOptions struct {
 func NewCmdApply(f *cmdutil.Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "apply --dest NAME [--role-name N] [--policy-name N] [--restricted] [--dry-run]",
+		Use:   "apply --dest NAME [--role-name N] [--policy-name N] [--restricted | --trust-from-launchdarkly] [--dry-run]",
 		Short: "Create or update the role and policy LaunchDarkly needs, in your AWS account",
 		Long: `Create or update, with the IAM API, the role LaunchDarkly assumes and its permissions
 policy, and attach the policy to the role. The credentials must belong to the
@@ -85,6 +91,9 @@ version (the oldest other version is deleted when IAM's five are used up).
 
 The role name defaults to the last element of the destination's role ARN (its path is
 kept); the policy name defaults to ldexport-<destination>-put-records.
+
+With --trust-from-launchdarkly the role trusts what LaunchDarkly's generated trust
+policy says (token from LAUNCHDARKLY_ACCESS_TOKEN), as ` + "`ldexport iam trust --from-launchdarkly`" + ` prints it.
 
 IAM and STS calls go where the AWS SDK's endpoint settings say
 (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the shared
@@ -107,6 +116,14 @@ endpoints are set or --allow-real-aws is given.`,
 			if cmd.Flags().Changed("policy-name") && !policyNameRe.MatchString(opts.PolicyName) {
 				return cmdutil.FlagErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", opts.PolicyName)
 			}
+			if opts.LaunchDarklyAccount != "" {
+				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
+					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
+				}
+			}
+			if opts.TrustFromLaunchDarkly && (opts.Restricted || opts.LaunchDarklyAccount != "") {
+				return cmdutil.FlagErrorf("--trust-from-launchdarkly uses LaunchDarkly's own trust policy: drop --restricted and --launchdarkly-account")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -118,6 +135,8 @@ endpoints are set or --allow-real-aws is given.`,
 	cmd.Flags().StringVar(&opts.PolicyName, "policy-name", "", "customer-managed policy name (default: ldexport-<dest>-put-records)")
 	cmd.Flags().BoolVar(&opts.Restricted, "restricted", false, "trust only LaunchDarkly's Data Export role, not its whole account")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change; change nothing")
+	cmd.Flags().StringVar(&opts.LaunchDarklyAccount, "launchdarkly-account", "", "LaunchDarkly's AWS account in the role's partition (needed for aws-cn, aws-us-gov)")
+	cmd.Flags().BoolVar(&opts.TrustFromLaunchDarkly, "trust-from-launchdarkly", false, "use the trust policy LaunchDarkly generates for the destination's environment")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long all the IAM and STS calls together may take, e.g. 1m, 5m")
 	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "change real AWS IAM although the destination's Kinesis endpoint is a local emulator")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
@@ -163,8 +182,10 @@ func (p Plan) PolicyARN() string {
 	return fmt.Sprintf("arn:%s:iam::%s:policy/%s", p.Partition, p.Destination.AccountID, p.PolicyName)
 }
 
-// NewPlan works out names and documents for a destination.
-func NewPlan(d store.Destination, roleName, policyName string, restricted bool) (Plan, error) {
+// NewPlan works out names and documents for a destination. ldAccount is
+// LaunchDarkly's account in the role's partition (empty: the commercial one,
+// which only reaches partition aws).
+func NewPlan(d store.Destination, roleName, policyName string, restricted bool, ldAccount string) (Plan, error) {
 	role, err := awsarn.ParseRoleARN(d.RoleARN)
 	if err != nil {
 		return Plan{}, cmdutil.UsageErrorf("destination %s: %v", d.Name, err)
@@ -183,7 +204,11 @@ func NewPlan(d store.Destination, roleName, policyName string, restricted bool) 
 	if err != nil {
 		return Plan{}, err
 	}
-	trust, err := policy.Marshal(policy.TrustPolicy(restricted, d.ExternalID))
+	trustDoc, err := policy.TrustPolicyForPartition(role.Partition, ldAccount, restricted, d.ExternalID)
+	if err != nil {
+		return Plan{}, cmdutil.UsageErrorf("destination %s: %v", d.Name, err)
+	}
+	trust, err := policy.Marshal(trustDoc)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -197,9 +222,26 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := NewPlan(d, opts.RoleName, opts.PolicyName, opts.Restricted)
+	ldAccount := opts.LaunchDarklyAccount
+	if opts.TrustFromLaunchDarkly && ldAccount == "" {
+		// LaunchDarkly's policy replaces the offline one below; don't let the
+		// offline partition check refuse it.
+		ldAccount = policy.LaunchDarklyAccountID
+	}
+	plan, err := NewPlan(d, opts.RoleName, opts.PolicyName, opts.Restricted, ldAccount)
 	if err != nil {
 		return err
+	}
+	if opts.TrustFromLaunchDarkly {
+		doc, err := shared.LaunchDarklyTrust(ctx, f, d.Project, d.Environment)
+		if err != nil {
+			return err
+		}
+		trust, err := policy.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		plan.Trust = string(trust)
 	}
 	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
 	defer cancel()
@@ -244,8 +286,14 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if f.Globals.Output != output.Table {
 		return output.Write(f.IOStreams, f.Globals.Output, report, nil)
 	}
-	_, err = fmt.Fprintf(f.IOStreams.Out, "Role ARN: %s\n", report.RoleARN)
-	return err
+	if _, err := fmt.Fprintf(f.IOStreams.Out, "Role ARN: %s\n", report.RoleARN); err != nil {
+		return err
+	}
+	// Said after success only: a failure is one line on stderr.
+	if d.ExternalID != "" && !opts.TrustFromLaunchDarkly {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Warning: the trust policy demands external ID %q, but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer --trust-from-launchdarkly.\n", d.ExternalID)
+	}
+	return nil
 }
 
 // applier brings IAM in line with a plan, one step at a time.

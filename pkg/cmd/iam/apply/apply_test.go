@@ -26,6 +26,8 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
+	"github.com/ldexport/ldexport/pkg/ldfake"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -672,5 +674,63 @@ func TestApplyGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
+	}
+}
+
+func TestApplyTrustFromLaunchDarkly(t *testing.T) {
+	fake := newFakeAWS()
+	f, _, _, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/ld-export", ""))
+	ld := ldfake.Start(t, "tok")
+	f.LaunchDarkly = func() (*launchdarkly.Client, error) {
+		return launchdarkly.New(launchdarkly.Config{Host: ld.URL, Token: "tok"})
+	}
+	if err := run(f, nil, "--dest", "prod", "--trust-from-launchdarkly"); err != nil {
+		t.Fatal(err)
+	}
+	role := fake.roles["ld-export"]
+	if role == nil {
+		t.Fatal("role not created")
+	}
+	var doc struct {
+		Statement []struct {
+			Principal map[string]string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(role.trust), &doc); err != nil || len(doc.Statement) != 1 {
+		t.Fatalf("trust %s: %v", role.trust, err)
+	}
+	if doc.Statement[0].Principal["AWS"] != policy.LaunchDarklyRestrictedPrincipal || doc.Statement[0].Condition["StringEquals"]["sts:ExternalId"] != ldfake.ExternalID("default", "production") {
+		t.Fatalf("trust %s is not LaunchDarkly's generated policy", role.trust)
+	}
+	fake.takeActions()
+	if err := run(f, nil, "--dest", "prod", "--trust-from-launchdarkly"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range fake.takeActions() {
+		if writeActions[a] {
+			t.Errorf("second run with LaunchDarkly's trust policy wrote %s", a)
+		}
+	}
+}
+
+func TestApplyRefusesOtherPartitionsWithoutLaunchDarklyAccount(t *testing.T) {
+	d := prodDest("arn:aws-us-gov:iam::"+account+":role/ld-export", "")
+	d.Region = "us-gov-west-1"
+	d.StreamARN = "arn:aws-us-gov:kinesis:us-gov-west-1:" + account + ":stream/ld-events"
+	f, _, _, _ := testFactory(t, newFakeAWS(), d)
+	err := run(f, nil, "--dest", "prod", "--dry-run")
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "cannot assume roles in another partition") {
+		t.Fatalf("aws-us-gov without --launchdarkly-account: %v", err)
+	}
+}
+
+func TestApplyWarnsAboutTheExternalIDAfterSuccess(t *testing.T) {
+	f, _, _, errOut := testFactory(t, newFakeAWS(), prodDest("arn:aws:iam::"+account+":role/ld-export", "ld-prod-7f3a"))
+	if err := run(f, nil, "--dest", "prod"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "LaunchDarkly must present that ID") {
+		t.Fatalf("stderr %q: want the external-ID warning", errOut)
 	}
 }

@@ -3,6 +3,7 @@
 package shared
 
 import (
+	"context"
 	"fmt"
 
 	destshared "github.com/ldexport/ldexport/pkg/cmd/dest/shared"
@@ -39,4 +40,53 @@ func PrintDocument(f *cmdutil.Factory, doc any) error {
 	}
 	_, err = f.IOStreams.Out.Write(data)
 	return err
+}
+
+// LaunchDarklyTrustDocument is LaunchDarkly's generated trust policy with its
+// keys in the order ldexport prints its own (Version, Statement; Effect,
+// Principal, Action, Condition).
+type LaunchDarklyTrustDocument struct {
+	Version   string                       `json:"Version"`
+	Statement []LaunchDarklyTrustStatement `json:"Statement"`
+}
+
+// LaunchDarklyTrustStatement is one statement as LaunchDarkly sends it.
+type LaunchDarklyTrustStatement struct {
+	Effect    string `json:"Effect"`
+	Principal any    `json:"Principal,omitempty"`
+	Action    any    `json:"Action"`
+	Condition any    `json:"Condition,omitempty"`
+}
+
+// LaunchDarklyTrust asks LaunchDarkly for the trust policy it generates for a
+// project environment.
+func LaunchDarklyTrust(ctx context.Context, f *cmdutil.Factory, project, env string) (LaunchDarklyTrustDocument, error) {
+	client, err := f.LaunchDarkly()
+	if err != nil {
+		return LaunchDarklyTrustDocument{}, err
+	}
+	tp, err := client.GenerateTrustPolicy(ctx, project, env)
+	if err != nil {
+		return LaunchDarklyTrustDocument{}, cmdutil.RuntimeErrorf("%v", err)
+	}
+	var doc LaunchDarklyTrustDocument
+	if tp.Version != nil {
+		doc.Version = *tp.Version
+	}
+	if tp.Statement != nil {
+		for _, st := range *tp.Statement {
+			s := LaunchDarklyTrustStatement{Principal: st.Principal, Condition: st.Condition}
+			if st.Effect != nil {
+				s.Effect = *st.Effect
+			}
+			if st.Action != nil {
+				s.Action = *st.Action
+			}
+			doc.Statement = append(doc.Statement, s)
+		}
+	}
+	if len(doc.Statement) == 0 {
+		return doc, cmdutil.RuntimeErrorf("LaunchDarkly's generated trust policy for %s/%s has no statement", project, env)
+	}
+	return doc, nil
 }

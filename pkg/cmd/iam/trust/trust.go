@@ -1,13 +1,17 @@
 // Package trust implements `ldexport iam trust`: the trust policy that lets
-// LaunchDarkly assume the destination's role.
+// LaunchDarkly assume the destination's role, built offline or asked of
+// LaunchDarkly (--from-launchdarkly).
 package trust
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/iam/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/spf13/cobra"
 )
@@ -22,39 +26,84 @@ type TrustOptions struct {
 	// ExternalIDSet is whether --external-id was given (it overrides the
 	// destination's, even when empty).
 	ExternalIDSet bool
+	// LaunchDarklyAccount is LaunchDarkly's AWS account in the role's
+	// partition (required for aws-cn and aws-us-gov).
+	LaunchDarklyAccount string
+
+	FromLaunchDarkly bool
+	Project          string
+	Environment      string
 }
 
 // NewCmdTrust returns `iam trust`; runF replaces trustRun in tests.
 func NewCmdTrust(f *cmdutil.Factory, runF func(context.Context, *TrustOptions) error) *cobra.Command {
 	opts := &TrustOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "trust [--dest NAME] [--restricted] [--external-id X]",
+		Use:   "trust [--dest NAME] [--restricted] [--external-id X] | --from-launchdarkly (--dest NAME | --project P --env E)",
 		Short: "Print the trust policy that lets LaunchDarkly assume the role",
 		Long: `Print the role's trust policy: LaunchDarkly's AWS account (554582317989) may assume it,
 or with --restricted only LaunchDarkly's Data Export role. An external ID, given or
-the destination's, adds an sts:ExternalId condition. Only JSON is printed.`,
+the destination's, adds an sts:ExternalId condition; LaunchDarkly's Kinesis destination
+has no external-ID field, so such a policy works only if LaunchDarkly presents that ID.
+
+A role in aws-cn or aws-us-gov cannot be assumed from LaunchDarkly's commercial account
+(AssumeRole does not cross partitions): name LaunchDarkly's account in that partition
+with --launchdarkly-account.
+
+With --from-launchdarkly, ask LaunchDarkly for the trust policy it generates for the
+project environment (POST .../generate-trust-policy; token from
+LAUNCHDARKLY_ACCESS_TOKEN), print it in the same layout, and say on stderr how it
+differs from the offline one. Only JSON (or YAML with -o yaml) is printed on stdout.`,
 		Example: `  ldexport iam trust --restricted
   ldexport iam trust --dest prod
-  ldexport iam trust --external-id "$EXTERNAL_ID" > trust.json`,
+  ldexport iam trust --from-launchdarkly --dest prod > trust.json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ExternalIDSet = cmd.Flags().Changed("external-id")
+			if opts.LaunchDarklyAccount != "" {
+				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
+					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
+				}
+			}
+			if opts.FromLaunchDarkly {
+				if opts.ExternalIDSet || opts.LaunchDarklyAccount != "" {
+					return cmdutil.FlagErrorf("--from-launchdarkly prints LaunchDarkly's own policy: drop --external-id and --launchdarkly-account")
+				}
+				if (opts.Dest == "") == (opts.Project == "" || opts.Environment == "") {
+					return cmdutil.FlagErrorf("--from-launchdarkly needs --dest NAME, or --project P and --env E")
+				}
+				if opts.Dest == "" {
+					if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
+						return cmdutil.FlagErrorf("--project: %v", err)
+					}
+					if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
+						return cmdutil.FlagErrorf("--env: %v", err)
+					}
+				}
+			} else if opts.Project != "" || opts.Environment != "" {
+				return cmdutil.FlagErrorf("--project and --env go with --from-launchdarkly")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return trustRun(opts)
+			return trustRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dest, "dest", "", "stored destination whose external ID to use")
+	cmd.Flags().StringVar(&opts.Dest, "dest", "", "stored destination whose external ID (and partition) to use")
 	cmd.Flags().BoolVar(&opts.Restricted, "restricted", false, "trust only LaunchDarkly's Data Export role, not its whole account")
-	cmd.Flags().StringVar(&opts.ExternalID, "external-id", "", "sts:ExternalId the caller must pass (default: the destination's)")
+	cmd.Flags().StringVar(&opts.ExternalID, "external-id", "", "sts:ExternalId the caller must pass (default: the destination's); LaunchDarkly must present it")
+	cmd.Flags().StringVar(&opts.LaunchDarklyAccount, "launchdarkly-account", "", "LaunchDarkly's AWS account in the role's partition (needed for aws-cn, aws-us-gov)")
+	cmd.Flags().BoolVar(&opts.FromLaunchDarkly, "from-launchdarkly", false, "ask LaunchDarkly for the trust policy it generates")
+	cmd.Flags().StringVar(&opts.Project, "project", "", "LaunchDarkly project key (with --from-launchdarkly)")
+	cmd.Flags().StringVar(&opts.Environment, "env", "", "LaunchDarkly environment key (with --from-launchdarkly)")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	return cmd
 }
 
-// Document validates the options and returns the trust policy.
+// Document validates the options and returns the offline trust policy.
 func (o *TrustOptions) Document() (policy.TrustDocument, error) {
 	externalID, src := o.ExternalID, "--external-id"
+	partition := "aws"
 	if o.Dest != "" {
 		d, err := shared.Destination(o.Factory, o.Dest)
 		if err != nil {
@@ -63,19 +112,60 @@ func (o *TrustOptions) Document() (policy.TrustDocument, error) {
 		if !o.ExternalIDSet {
 			externalID, src = d.ExternalID, "--dest "+o.Dest
 		}
+		if role, err := awsarn.ParseRoleARN(d.RoleARN); err == nil {
+			partition = role.Partition
+		}
 	}
 	if o.ExternalIDSet || externalID != "" {
 		if err := awsarn.ValidateExternalID(externalID); err != nil {
 			return policy.TrustDocument{}, cmdutil.FlagErrorf("%s: %v", src, err)
 		}
 	}
-	return policy.TrustPolicy(o.Restricted, externalID), nil
+	doc, err := policy.TrustPolicyForPartition(partition, o.LaunchDarklyAccount, o.Restricted, externalID)
+	if err != nil {
+		return policy.TrustDocument{}, cmdutil.UsageErrorf("--dest %s: %v", o.Dest, err)
+	}
+	if externalID != "" && o.Factory.IOStreams != nil {
+		fmt.Fprintf(o.Factory.IOStreams.ErrOut, "Warning: this trust policy demands external ID %q (%s), but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer LaunchDarkly's own policy: ldexport iam trust --from-launchdarkly.\n", externalID, src)
+	}
+	return doc, nil
 }
 
-func trustRun(opts *TrustOptions) error {
+func trustRun(ctx context.Context, opts *TrustOptions) error {
+	if opts.FromLaunchDarkly {
+		return fromLaunchDarklyRun(ctx, opts)
+	}
 	doc, err := opts.Document()
 	if err != nil {
 		return err
 	}
 	return shared.PrintDocument(opts.Factory, doc)
+}
+
+func fromLaunchDarklyRun(ctx context.Context, opts *TrustOptions) error {
+	f := opts.Factory
+	project, env, externalID := opts.Project, opts.Environment, ""
+	if opts.Dest != "" {
+		d, err := shared.Destination(f, opts.Dest)
+		if err != nil {
+			return err
+		}
+		project, env, externalID = d.Project, d.Environment, d.ExternalID
+	}
+	doc, err := shared.LaunchDarklyTrust(ctx, f, project, env)
+	if err != nil {
+		return err
+	}
+	if err := shared.PrintDocument(f, doc); err != nil {
+		return err
+	}
+	ours, _ := policy.Marshal(policy.TrustPolicy(opts.Restricted, externalID))
+	theirs, _ := policy.Marshal(doc)
+	diffs := policy.TrustDifferences(theirs, ours, "LaunchDarkly's", "the offline one")
+	if len(diffs) == 0 {
+		fmt.Fprintln(f.IOStreams.ErrOut, "LaunchDarkly's trust policy says the same as the offline one (ldexport iam trust).")
+		return nil
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly's trust policy differs from the offline one (ldexport iam trust%s): %s. Apply LaunchDarkly's with `ldexport iam apply --dest NAME --trust-from-launchdarkly`.\n", map[bool]string{true: " --restricted"}[opts.Restricted], strings.Join(diffs, "; "))
+	return nil
 }

@@ -1,0 +1,284 @@
+// Package launchdarkly talks to LaunchDarkly's REST API about Data Export
+// destinations. It wraps the client generated from the spec (package ldapi)
+// with what every call needs: the access token in the Authorization header
+// (as is, no "Bearer"), the LD-API-Version header, a deadline per request,
+// bounded waits on 429, and errors that fit on one line and never contain
+// the token.
+package launchdarkly
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ldexport/ldexport/pkg/ldapi"
+)
+
+// APIVersion is the LD-API-Version header every request carries.
+const APIVersion = "20240415"
+
+// DefaultHost is LaunchDarkly's commercial instance; FederalHost is the
+// separate Federal one.
+const (
+	DefaultHost = "https://app.launchdarkly.com"
+	FederalHost = "https://app.launchdarkly.us"
+)
+
+// Environment variables the token is read from, in order (the first is
+// Terraform's name).
+var TokenEnv = []string{"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN"}
+
+// HostEnv names the environment variable that overrides DefaultHost.
+const HostEnv = "LAUNCHDARKLY_API_HOST"
+
+// ErrNoToken is returned when neither token variable is set.
+var ErrNoToken = errors.New("no LaunchDarkly access token: set LAUNCHDARKLY_ACCESS_TOKEN (or LD_ACCESS_TOKEN) to an API access token with the Writer role or destination permissions")
+
+// TokenFromEnv returns the first non-empty token variable, read with getenv.
+func TokenFromEnv(getenv func(string) string) (string, error) {
+	for _, k := range TokenEnv {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v, nil
+		}
+	}
+	return "", ErrNoToken
+}
+
+// Config says how a Client reaches LaunchDarkly.
+type Config struct {
+	// Host is the API's base URL, such as DefaultHost.
+	Host string
+	// Token is the access token; it is sent only to Host and never printed.
+	Token string
+	// HTTPClient is the transport (nil: a default one).
+	HTTPClient *http.Client
+	// RequestTimeout bounds each request (0: 30s).
+	RequestTimeout time.Duration
+	// MaxRateLimitWait bounds one wait after a 429 (0: 60s); a longer wait
+	// asked for by LaunchDarkly is an error instead.
+	MaxRateLimitWait time.Duration
+	// MaxRateLimitRetries bounds how many 429s one call absorbs (0: 5).
+	MaxRateLimitRetries int
+	// Sleep waits d or until ctx ends (nil: a timer). Tests record waits.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock X-Ratelimit-Reset is compared to (nil: time.Now).
+	Now func() time.Time
+	// UserAgent is sent as User-Agent.
+	UserAgent string
+}
+
+// Client calls LaunchDarkly's destination API.
+type Client struct {
+	cfg Config
+	api *ldapi.ClientWithResponses
+}
+
+// ValidateHost checks that host is an absolute http(s) URL without a path
+// beyond "/", credentials, query or fragment.
+func ValidateHost(host string) error {
+	u, err := url.Parse(host)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("invalid LaunchDarkly API host %q: want a URL such as %s", host, DefaultHost)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		return fmt.Errorf("invalid LaunchDarkly API host %q: want only scheme and host, such as %s", host, DefaultHost)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		// The token would cross the network in clear text.
+		return fmt.Errorf("invalid LaunchDarkly API host %q: use https (plain http only for a local test server on 127.0.0.1)", host)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	if cfg.Host == "" {
+		cfg.Host = DefaultHost
+	}
+	if err := ValidateHost(cfg.Host); err != nil {
+		return nil, err
+	}
+	cfg.Host = strings.TrimRight(cfg.Host, "/")
+	if cfg.Token == "" {
+		return nil, ErrNoToken
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.MaxRateLimitWait <= 0 {
+		cfg.MaxRateLimitWait = time.Minute
+	}
+	if cfg.MaxRateLimitRetries <= 0 {
+		cfg.MaxRateLimitRetries = 5
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		// The per-request context deadline is the real bound; this one also
+		// covers reading the body.
+		hc = &http.Client{Timeout: cfg.RequestTimeout + 5*time.Second}
+	}
+	c := &Client{cfg: cfg}
+	api, err := ldapi.NewClientWithResponses(cfg.Host,
+		ldapi.WithHTTPClient(hc),
+		ldapi.WithRequestEditorFn(c.authorize))
+	if err != nil {
+		return nil, c.redact(err)
+	}
+	c.api = api
+	return c, nil
+}
+
+// Host is the API base URL the client talks to.
+func (c *Client) Host() string { return c.cfg.Host }
+
+func (c *Client) authorize(_ context.Context, req *http.Request) error {
+	req.Header.Set("Authorization", c.cfg.Token)
+	req.Header.Set("LD-API-Version", APIVersion)
+	if c.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// redact removes the token from any error text.
+func (c *Client) redact(err error) error {
+	if err == nil || c.cfg.Token == "" || !strings.Contains(err.Error(), c.cfg.Token) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), c.cfg.Token, "[redacted]"), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+
+// Unwrap keeps errors.Is(ctx errors) working; the wrapped text is never printed.
+func (e *redactedError) Unwrap() error { return e.err }
+
+// response is what every generated *Response type has.
+type response interface {
+	StatusCode() int
+	GetBody() []byte
+}
+
+// do runs one API call with a deadline per attempt, waiting out 429s as the
+// response's Retry-After or X-Ratelimit-Reset says (bounded in count and
+// length). op names the call in errors; perm is the custom-role action a 401
+// or 403 lacks.
+func do[R response](ctx context.Context, c *Client, op, perm string, call func(context.Context) (R, error)) (R, error) {
+	var zero R
+	for attempt := 0; ; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		r, err := call(rctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return zero, ctx.Err()
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: no answer within %s", op, c.cfg.Host, c.cfg.RequestTimeout))
+			}
+			// The URL is said once, as the host; the rest is what went wrong.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: %w; fix: check the host (--ld-api-host, LAUNCHDARKLY_API_HOST) and the network", op, c.cfg.Host, err))
+		}
+		status := r.StatusCode()
+		if status != http.StatusTooManyRequests {
+			if status >= 300 {
+				return zero, c.apiError(op, perm, status, r.GetBody())
+			}
+			return r, nil
+		}
+		wait := c.rateLimitWait(headerOf(r))
+		if attempt >= c.cfg.MaxRateLimitRetries {
+			return zero, &APIError{Op: op, Status: status, Code: "rate_limited", Message: fmt.Sprintf("still rate limited after %d retries; try again later", attempt)}
+		}
+		if wait > c.cfg.MaxRateLimitWait {
+			return zero, &APIError{Op: op, Status: status, Code: "rate_limited", Message: fmt.Sprintf("LaunchDarkly asks to wait %s, longer than %s; try again later", wait.Round(time.Second), c.cfg.MaxRateLimitWait)}
+		}
+		// Jitter spreads parallel callers out; it is added after the bound
+		// so a wait of exactly the bound is still taken.
+		wait += time.Duration(rand.Int64N(int64(wait/4) + 1))
+		if err := c.cfg.Sleep(ctx, wait); err != nil {
+			return zero, err
+		}
+	}
+}
+
+// headerOf digs the HTTP headers out of a generated response.
+func headerOf(r any) http.Header {
+	switch v := r.(type) {
+	case *ldapi.GetDestinationsResponse:
+		return v.HTTPResponse.Header
+	case *ldapi.GetDestinationResponse:
+		return v.HTTPResponse.Header
+	case *ldapi.PostDestinationResponse:
+		return v.HTTPResponse.Header
+	case *ldapi.PatchDestinationResponse:
+		return v.HTTPResponse.Header
+	case *ldapi.DeleteDestinationResponse:
+		return v.HTTPResponse.Header
+	case *ldapi.PostGenerateTrustPolicyResponse:
+		return v.HTTPResponse.Header
+	}
+	return http.Header{}
+}
+
+// rateLimitWait is how long a 429 asks to wait: Retry-After seconds (IP
+// limits), else until X-Ratelimit-Reset (epoch milliseconds), else 1s.
+func (c *Client) rateLimitWait(h http.Header) time.Duration {
+	wait := time.Second
+	if s := h.Get("Retry-After"); s != "" {
+		if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 {
+			wait = time.Duration(n * float64(time.Second))
+		} else if t, err := http.ParseTime(s); err == nil {
+			wait = t.Sub(c.cfg.Now())
+		}
+	} else if s := h.Get("X-Ratelimit-Reset"); s != "" {
+		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+			wait = time.UnixMilli(ms).Sub(c.cfg.Now())
+		}
+	}
+	if wait < 0 {
+		wait = 0
+	}
+	return wait
+}

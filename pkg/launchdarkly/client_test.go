@@ -1,0 +1,270 @@
+package launchdarkly_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
+	"github.com/ldexport/ldexport/pkg/ldfake"
+)
+
+const token = "api-0123456789abcdef-secret-token"
+
+var clock = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// newClient returns a client of srv that records the waits it would sleep.
+func newClient(t *testing.T, host string, waits *[]time.Duration) *launchdarkly.Client {
+	t.Helper()
+	c, err := launchdarkly.New(launchdarkly.Config{
+		Host: host, Token: token, RequestTimeout: 5 * time.Second,
+		MaxRateLimitWait: 10 * time.Second,
+		Now:              func() time.Time { return clock },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			if waits != nil {
+				*waits = append(*waits, d)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var spec = launchdarkly.Spec{Name: "prod", Config: launchdarkly.Kinesis{Region: "us-east-1", RoleArn: "arn:aws:iam::123456789012:role/ld-export", StreamName: "ld-events"}}
+
+func TestCreateUpdateDelete(t *testing.T) {
+	srv := ldfake.Start(t, token)
+	c := newClient(t, srv.URL, nil)
+	ctx := context.Background()
+
+	d, err := c.Create(ctx, "default", "production", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ID == "" || d.Version != 1 || d.Project != "default" || d.Environment != "production" || d.Config != spec.Config || d.On {
+		t.Fatalf("created %+v", d)
+	}
+
+	same, patch, err := c.Update(ctx, "default", "production", d.ID, spec, false)
+	if err != nil || len(patch) != 0 || same.Version != 1 {
+		t.Fatalf("update without change: %+v %v %v", same, patch, err)
+	}
+
+	want := spec
+	want.Config.StreamName = "ld-events-2"
+	want.On = true
+	got, patch, err := c.Update(ctx, "default", "production", d.ID, want, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(patch) != 2 || patch[0].Path != "/config/streamName" || patch[1].Path != "/on" {
+		t.Fatalf("patch = %+v, want only /config/streamName and /on", patch)
+	}
+	if got.Version != 2 || got.Config.StreamName != "ld-events-2" || !got.On {
+		t.Fatalf("after patch %+v", got)
+	}
+
+	list, err := c.List(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != d.ID || list[0].Project != "default" || list[0].Environment != "production" {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if existed, err := c.Delete(ctx, "default", "production", d.ID); err != nil || !existed {
+		t.Fatalf("delete: %v %v", existed, err)
+	}
+	if existed, err := c.Delete(ctx, "default", "production", d.ID); err != nil || existed {
+		t.Fatalf("second delete: %v %v, want already gone", existed, err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Header.Get("Authorization") != token {
+			t.Errorf("%s %s: Authorization %q, want the token as is", r.Method, r.Path, r.Header.Get("Authorization"))
+		}
+	}
+}
+
+func TestRateLimitWaitsAsTold(t *testing.T) {
+	srv := ldfake.Start(t, token)
+	srv.Fail(ldfake.OpList,
+		ldfake.Fault{Status: 429, Header: ldfake.RateLimitReset(clock, 3*time.Second)},
+		ldfake.Fault{Status: 429, Header: http.Header{"Retry-After": {"2"}}})
+	var waits []time.Duration
+	c := newClient(t, srv.URL, &waits)
+	if _, err := c.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 2 {
+		t.Fatalf("waits = %v, want 2", waits)
+	}
+	for i, base := range []time.Duration{3 * time.Second, 2 * time.Second} {
+		if waits[i] < base || waits[i] > base+base/4 {
+			t.Errorf("wait %d = %v, want %v plus at most 25%% jitter", i, waits[i], base)
+		}
+	}
+}
+
+func TestRateLimitBounded(t *testing.T) {
+	srv := ldfake.Start(t, token)
+	srv.Fail(ldfake.OpList, ldfake.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}})
+	var waits []time.Duration
+	c := newClient(t, srv.URL, &waits)
+	_, err := c.List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "rate_limited") || len(waits) != 0 {
+		t.Fatalf("err = %v, waits = %v: want a rate_limited error without waiting an hour", err, waits)
+	}
+
+	// Endless 429s stop after MaxRateLimitRetries.
+	for range 10 {
+		srv.Fail(ldfake.OpList, ldfake.Fault{Status: 429, Header: http.Header{"Retry-After": {"0"}}})
+	}
+	waits = nil
+	_, err = c.List(context.Background())
+	if err == nil || len(waits) != 5 {
+		t.Fatalf("err = %v after %d waits, want an error after 5", err, len(waits))
+	}
+}
+
+func TestConflictRereadsAndRetriesOnce(t *testing.T) {
+	srv := ldfake.Start(t, token)
+	c := newClient(t, srv.URL, nil)
+	ctx := context.Background()
+	d, err := c.Create(ctx, "default", "production", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := spec
+	want.Config.Region = "eu-west-1"
+
+	srv.Fail(ldfake.OpPatch, ldfake.Fault{Status: 409})
+	got, _, err := c.Update(ctx, "default", "production", d.ID, want, false)
+	if err != nil || got.Config.Region != "eu-west-1" {
+		t.Fatalf("after one 409: %+v, %v", got, err)
+	}
+	var ops []string
+	for _, r := range srv.Requests()[1:] {
+		ops = append(ops, r.Method)
+	}
+	if strings.Join(ops, " ") != "GET PATCH GET PATCH" {
+		t.Fatalf("requests %v, want GET PATCH GET PATCH (re-read, then retry)", ops)
+	}
+
+	want.Config.Region = "eu-central-1"
+	srv.Fail(ldfake.OpPatch, ldfake.Fault{Status: 409}, ldfake.Fault{Status: 409})
+	_, _, err = c.Update(ctx, "default", "production", d.ID, want, false)
+	if err == nil || !strings.Contains(err.Error(), "optimistic_locking_error") {
+		t.Fatalf("after two 409s err = %v, want LaunchDarkly's code", err)
+	}
+}
+
+func TestUnauthorizedNamesThePermission(t *testing.T) {
+	srv := ldfake.Start(t, "another-token")
+	c := newClient(t, srv.URL, nil)
+	_, err := c.Create(context.Background(), "default", "production", spec)
+	if err == nil {
+		t.Fatal("created with a wrong token")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "createDestination on proj/default:env/production") || strings.Contains(msg, "\n") {
+		t.Fatalf("error %q: want one line naming createDestination", msg)
+	}
+	if launchdarkly.IsStatus(err, 401) == false {
+		t.Fatalf("error %v is not a 401", err)
+	}
+}
+
+func TestTokenRedactedFromErrors(t *testing.T) {
+	// A server that echoes the Authorization header back in its message.
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"code": "invalid_request", "message": "bad token " + r.Header.Get("Authorization")})
+	}))
+	defer echo.Close()
+	c := newClient(t, echo.URL, nil)
+	_, err := c.Get(context.Background(), "p", "e", "id")
+	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "[redacted]") {
+		t.Fatalf("error %v: want the token redacted", err)
+	}
+
+	// An unreachable host: the error says where, and nothing secret.
+	echo.Close()
+	_, err = c.List(context.Background())
+	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), echo.URL) {
+		t.Fatalf("error %v: want the host named and no token", err)
+	}
+}
+
+func TestTokenFromEnv(t *testing.T) {
+	env := map[string]string{"LD_ACCESS_TOKEN": "b"}
+	get := func(k string) string { return env[k] }
+	if tok, err := launchdarkly.TokenFromEnv(get); err != nil || tok != "b" {
+		t.Fatalf("LD_ACCESS_TOKEN: %q %v", tok, err)
+	}
+	env["LAUNCHDARKLY_ACCESS_TOKEN"] = "a"
+	if tok, _ := launchdarkly.TokenFromEnv(get); tok != "a" {
+		t.Fatalf("LAUNCHDARKLY_ACCESS_TOKEN should win, got %q", tok)
+	}
+	if _, err := launchdarkly.TokenFromEnv(func(string) string { return "" }); err != launchdarkly.ErrNoToken {
+		t.Fatalf("no token: %v", err)
+	}
+}
+
+func TestValidateHost(t *testing.T) {
+	for host, ok := range map[string]bool{
+		launchdarkly.DefaultHost: true, launchdarkly.FederalHost: true, "http://127.0.0.1:8080/": true,
+		"app.launchdarkly.com": false, "ftp://x": false, "https://u:p@x": false, "https://x/api/v2": false,
+		"http://app.launchdarkly.com": false, "http://localhost:1234": true, "http://[::1]:8080": true,
+	} {
+		if err := launchdarkly.ValidateHost(host); (err == nil) != ok {
+			t.Errorf("ValidateHost(%q) = %v", host, err)
+		}
+	}
+}
+
+func TestGenerateTrustPolicy(t *testing.T) {
+	srv := ldfake.Start(t, token)
+	c := newClient(t, srv.URL, nil)
+	tp, err := c.GenerateTrustPolicy(context.Background(), "default", "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp.Statement == nil || len(*tp.Statement) != 1 || tp.Version == nil || *tp.Version != "2012-10-17" {
+		t.Fatalf("trust policy %+v", tp)
+	}
+}
+
+func TestEveryRequestHasADeadline(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	c, err := launchdarkly.New(launchdarkly.Config{Host: slow.URL, Token: token, RequestTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = c.List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no answer within") || time.Since(start) > 5*time.Second {
+		t.Fatalf("err = %v after %v: want a timeout error after about 100ms", err, time.Since(start))
+	}
+}
+
+func TestRateLimitWaitOfExactlyTheBoundIsTaken(t *testing.T) {
+	srv := ldfake.Start(t, token)
+	srv.Fail(ldfake.OpList, ldfake.Fault{Status: 429, Header: http.Header{"Retry-After": {"10"}}})
+	var waits []time.Duration
+	c := newClient(t, srv.URL, &waits) // MaxRateLimitWait 10s
+	if _, err := c.List(context.Background()); err != nil || len(waits) != 1 || waits[0] < 10*time.Second {
+		t.Fatalf("err %v, waits %v: want one wait of at least 10s", err, waits)
+	}
+}
