@@ -2,6 +2,7 @@
 GO        ?= go
 BIN       := bin/ldexport
 TOOLS_DIR := tools/kinesalite
+AGG_DIR   := tools/kinesis-agg
 MOCK_DIR  := tools/kinesis-mock
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -18,13 +19,17 @@ demo: build tools
 	AWS_EC2_METADATA_DISABLED=true tools/demo.sh
 
 # The local Kinesis emulators, pinned in their package-lock.json: kinesalite
-# (tools/kinesalite) and kinesis-mock (tools/kinesis-mock, npm kinesis-local).
+# (tools/kinesalite) and kinesis-mock (tools/kinesis-mock, npm kinesis-local);
+# and the awslabs KPL deaggregator (tools/kinesis-agg, npm aws-kinesis-agg)
+# that checks our aggregates.
 # moto, the IAM/STS backend, comes with the machine's Python (python3 -m moto.server).
-tools: $(TOOLS_DIR)/node_modules/.package-lock.json $(MOCK_DIR)/node_modules/.package-lock.json
+tools: $(TOOLS_DIR)/node_modules/.package-lock.json $(MOCK_DIR)/node_modules/.package-lock.json $(AGG_DIR)/node_modules/.package-lock.json
 $(TOOLS_DIR)/node_modules/.package-lock.json: $(TOOLS_DIR)/package-lock.json
 	cd $(TOOLS_DIR) && npm ci
 $(MOCK_DIR)/node_modules/.package-lock.json: $(MOCK_DIR)/package-lock.json
 	cd $(MOCK_DIR) && npm ci
+$(AGG_DIR)/node_modules/.package-lock.json: $(AGG_DIR)/package-lock.json
+	cd $(AGG_DIR) && npm ci
 
 # Tests never reach the EC2 metadata service (only loopback is a test target here).
 # They include the moto (IAM/STS), kinesalite and kinesis-mock suites; under
@@ -78,7 +83,7 @@ man:
 
 # Each fuzz target runs briefly (FUZZTIME each); `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity FuzzReader:./pkg/ndjson FuzzValidateObject:./pkg/ndjson FuzzParse:./pkg/checkpoint FuzzKey:./pkg/ldkey
+FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity FuzzReader:./pkg/ndjson FuzzValidateObject:./pkg/ndjson FuzzParse:./pkg/checkpoint FuzzKey:./pkg/ldkey FuzzRoundTrip:./pkg/kpl
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  name=$${t%%:*}; pkg=$${t#*:}; \

@@ -27,6 +27,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5
 	golang.org/x/sync v0.22.0
 	golang.org/x/term v0.48.0
+	google.golang.org/protobuf v1.36.10
 )
 
 require (

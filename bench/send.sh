@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bench/send.sh — measures `ldexport send` against a plain sequential SDK loop
-# (bench/seqput), both sending the same ~400-byte events to the same local
-# sink (bench/sink); then send against kinesalite; then peak RSS while
-# sending ~1 GB from stdin to the sink.
+# bench/send.sh — measures `ldexport send` and `send --aggregate` against a
+# plain sequential SDK loop (bench/seqput), all sending the same ~400-byte
+# events to the same local sink (bench/sink): records/s and CPU seconds (user
+# + system) per million records, best of REPS; then send against kinesalite;
+# then peak RSS while sending ~1 GB from stdin to the sink, with and without
+# --aggregate.
 #
 #   bench/send.sh                 # defaults below
 #   RECORDS=500000 REPS=3 GIGABYTES=1 KL_RECORDS=50000 bench/send.sh
@@ -16,7 +18,8 @@ cd "$(dirname "$0")/.."
 RECORDS=${RECORDS:-200000}      # records per sink run
 REPS=${REPS:-3}                 # sink runs of each, interleaved
 KL_RECORDS=${KL_RECORDS:-50000} # records sent to kinesalite
-GIGABYTES=${GIGABYTES:-1}       # volume for the RSS run
+GIGABYTES=${GIGABYTES:-1}       # volume for the RSS runs
+MEGABYTES=${MEGABYTES:-$((GIGABYTES * 1000))} # or that, in MB, for a quick try
 
 work=$(mktemp -d)
 pids=()
@@ -43,19 +46,37 @@ echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rps() { tr -d ' \n' | sed 's/.*"recordsPerSecond":\([0-9.]*\).*/\1/' | awk '{print int($1)}'; }
 stat_records() { curl -s "$sink/stats" | sed 's/.*"records":\([0-9]*\).*/\1/'; }
 
-seq_best=0 send_best=0
+# timed runs a command under /usr/bin/time; cpu prints its user + system seconds.
+timed() { /usr/bin/time -f "%U %S" -o "$work/cpu" "$@"; }
+cpu() { awk '{printf "%.3f", $1+$2}' "$work/cpu"; }
+best_max() { awk -v a="$1" -v b="$2" 'BEGIN{print (a+0 > b+0) ? a : b}'; }
+best_min() { awk -v a="$1" -v b="$2" 'BEGIN{print (b == "" || a+0 < b+0) ? a : b}'; }
+
+seq_best=0 send_best=0 agg_best=0 seq_cpu="" send_cpu="" agg_cpu=""
 for rep in $(seq "$REPS"); do
   curl -s -X POST "$sink/reset" >/dev/null
-  seq_rps=$("$work/seqput" -endpoint "$sink" -file "$work/events.ndjson" | awk '{print int($6)}')
+  seq_rps=$(timed "$work/seqput" -endpoint "$sink" -file "$work/events.ndjson" | awk '{print int($6)}')
+  seq_c=$(cpu)
   seq_got=$(stat_records)
   curl -s -X POST "$sink/reset" >/dev/null
-  send_rps=$("$work/ldexport" send "$work/events.ndjson" --stream sink --endpoint-url "$sink" -o json | rps)
+  send_rps=$(timed "$work/ldexport" send "$work/events.ndjson" --stream sink --endpoint-url "$sink" -o json | rps)
+  send_c=$(cpu)
   send_got=$(stat_records)
-  echo "sink run $rep: seqput $seq_rps records/s (sink received $seq_got), send $send_rps records/s (sink received $send_got)"
-  ((seq_rps > seq_best)) && seq_best=$seq_rps
-  ((send_rps > send_best)) && send_best=$send_rps
+  curl -s -X POST "$sink/reset" >/dev/null
+  agg_rps=$(timed "$work/ldexport" send "$work/events.ndjson" --stream sink --endpoint-url "$sink" --aggregate -o json | rps)
+  agg_c=$(cpu)
+  agg_got=$(stat_records)
+  echo "sink run $rep: seqput $seq_rps records/s ${seq_c}s CPU (sink received $seq_got), send $send_rps records/s ${send_c}s CPU (sink received $send_got)," \
+    "send --aggregate $agg_rps records/s ${agg_c}s CPU (sink received $agg_got Kinesis records)"
+  seq_best=$(best_max "$seq_rps" "$seq_best"); send_best=$(best_max "$send_rps" "$send_best"); agg_best=$(best_max "$agg_rps" "$agg_best")
+  seq_cpu=$(best_min "$seq_c" "$seq_cpu"); send_cpu=$(best_min "$send_c" "$send_cpu"); agg_cpu=$(best_min "$agg_c" "$agg_cpu")
 done
-echo "sink best of $REPS: seqput $seq_best records/s, send $send_best records/s, ratio $(awk "BEGIN{printf \"%.2f\", $send_best/$seq_best}")x"
+per_m() { awk -v c="$1" -v n="$RECORDS" 'BEGIN{printf "%.2f", c * 1000000 / n}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
+echo "sink best of $REPS: seqput $seq_best records/s, send $send_best records/s, ratio $(ratio "$send_best" "$seq_best")x (target >= 4x);" \
+  "send --aggregate $agg_best records/s, ratio $(ratio "$agg_best" "$seq_best")x"
+echo "CPU s per million records, best of $REPS: seqput $(per_m "$seq_cpu"), send $(per_m "$send_cpu") ($(ratio "$send_cpu" "$seq_cpu")x of seqput, target <= 0.35x)," \
+  "send --aggregate $(per_m "$agg_cpu") ($(ratio "$agg_cpu" "$seq_cpu")x)"
 
 # kinesalite: send should reach kinesalite's own ingest ceiling.
 if [ -d tools/kinesalite/node_modules/kinesalite ] && command -v node >/dev/null; then
@@ -77,10 +98,13 @@ else
   echo "kinesalite: skipped (run \`make tools\`)"
 fi
 
-# Peak RSS while sending from stdin to the sink.
-n=$((GIGABYTES * 1000000000 / (bytes / RECORDS)))
-curl -s -X POST "$sink/reset" >/dev/null
-"$work/events" -n "$n" | /usr/bin/time -v "$work/ldexport" send --stream sink --endpoint-url "$sink" -o json \
-  >"$work/rss.json" 2>"$work/rss.err"
-rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/rss.err")
-echo "RSS run: $n records (~${GIGABYTES} GB) from stdin; sink received $(stat_records); peak RSS $((rss / 1024)) MiB; $(rps <"$work/rss.json") records/s"
+# Peak RSS while sending from stdin to the sink, without and with --aggregate.
+n=$((MEGABYTES * 1000000 / (bytes / RECORDS)))
+for flags in "" "--aggregate"; do
+  curl -s -X POST "$sink/reset" >/dev/null
+  # shellcheck disable=SC2086
+  "$work/events" -n "$n" | /usr/bin/time -v "$work/ldexport" send --stream sink --endpoint-url "$sink" $flags -o json \
+    >"$work/rss.json" 2>"$work/rss.err"
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/rss.err")
+  echo "RSS run${flags:+ $flags}: $n records (~${MEGABYTES} MB) from stdin; sink received $(stat_records); peak RSS $((rss / 1024)) MiB (target <= 64); $(rps <"$work/rss.json") records/s"
+done

@@ -22,9 +22,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -34,29 +31,16 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ldexport/ldexport/bench/internal/harness"
 	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
-type summary struct {
-	Records            int64   `json:"records"`
-	Sent               int64   `json:"sent"`
-	Failed             int64   `json:"failed"`
-	Requests           int64   `json:"requests"`
-	Retries            int64   `json:"retries"`
-	Throttled          int64   `json:"throttled"`
-	PossibleDuplicates int64   `json:"possibleDuplicates"`
-	DurationSeconds    float64 `json:"durationSeconds"`
-	RecordsPerSecond   float64 `json:"recordsPerSecond"`
-}
-
-var failed bool
+// figs are the figures printed against their targets.
+var figs harness.Figures
 
 func main() {
 	bin := flag.String("ldexport", "", "ldexport binary (default: go build ./cmd/ldexport into a temp dir)")
@@ -67,19 +51,9 @@ func main() {
 	seed := flag.Uint64("seed", 1, "fault seed")
 	flag.Parse()
 
-	work, err := os.MkdirTemp("", "capacity")
-	check(err)
+	work, ldexport := harness.Setup("capacity", *bin)
 	defer os.RemoveAll(work)
-	if *bin == "" {
-		*bin = filepath.Join(work, "ldexport")
-		out, err := exec.Command("go", "build", "-o", *bin, "./cmd/ldexport").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-			os.Exit(1)
-		}
-	}
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("machine: load average %s\n", strings.Join(strings.Fields(string(load))[:3], " "))
+	*bin = ldexport
 	for _, w := range strings.Split(*which, ",") {
 		switch w {
 		case "capacity":
@@ -97,34 +71,13 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if failed {
+	if figs.Missed {
 		os.Exit(1)
 	}
 }
 
-// events writes n distinct ~400-byte events to a file and returns its path
-// and the payloads.
-func events(work, name string, n int) (string, [][]byte) {
-	path := filepath.Join(work, name)
-	f, err := os.Create(path)
-	check(err)
-	w := bufio.NewWriter(f)
-	pad := strings.Repeat("z", 160)
-	payloads := make([][]byte, n)
-	for i := range payloads {
-		line := fmt.Sprintf(`{"project":"p","environment":"production","event":{"kind":"feature","creationDate":%d,"contextKeys":{"user":"user-%d"},"key":"flag-%d","value":true,"variation":1,"version":7,"reason":{"kind":"FALLTHROUGH"},"pad":"%s"},"version":1}`,
-			1764150000000+int64(i), i%97, i%13, pad)
-		payloads[i] = []byte(line)
-		w.WriteString(line)
-		w.WriteByte('\n')
-	}
-	check(w.Flush())
-	check(f.Close())
-	return path, payloads
-}
-
 type runResult struct {
-	sum    summary
+	sum    harness.Summary
 	code   int
 	stderr string
 	rssKiB int64
@@ -132,65 +85,17 @@ type runResult struct {
 
 // send runs ldexport send with input on stdin, under /usr/bin/time -v when timed.
 func send(bin, work, input, endpoint, stream string, timed bool) runResult {
-	args := []string{"send", "--stream", stream, "--endpoint-url", endpoint, "--reject-file", filepath.Join(work, stream+".rejects"), "-o", "json"}
-	name := bin
-	if timed {
-		args = append([]string{"-v", bin}, args...)
-		name = "/usr/bin/time"
-	}
-	cmd := exec.Command(name, args...)
-	in, err := os.Open(input)
-	check(err)
-	defer in.Close()
-	cmd.Stdin = in
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1",
-		"AWS_EC2_METADATA_DISABLED=true", "LDEXPORT_CONFIG="+filepath.Join(work, "config.yaml"), "LDEXPORT_ENDPOINT_URL=")
-	err = cmd.Run()
-	r := runResult{stderr: errOut.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else {
-		check(err)
-	}
-	if err := json.Unmarshal(out.Bytes(), &r.sum); err != nil {
-		fmt.Fprintf(os.Stderr, "summary: %v\nstdout: %s\nstderr: %s\n", err, out.String(), errOut.String())
-		os.Exit(1)
-	}
-	if m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(r.stderr); m != nil {
-		r.rssKiB, _ = strconv.ParseInt(m[1], 10, 64)
-	}
+	var r runResult
+	r.code, r.stderr, r.rssKiB = harness.Run(bin, work, input, timed, &r.sum,
+		"send", "--stream", stream, "--endpoint-url", endpoint, "--reject-file", filepath.Join(work, stream+".rejects"), "-o", "json")
 	return r
 }
 
-// figure prints one measured value against its target.
-func figure(name string, got, target float64, atLeast bool, unit string) {
-	ok := got >= target
-	if !atLeast {
-		ok = got <= target
-	}
-	verdict := "ok"
-	if !ok {
-		verdict = "MISSED"
-		failed = true
-	}
-	ratio := "n/a"
-	if target != 0 {
-		ratio = fmt.Sprintf("%.3f", got/target)
-	}
-	cmp := "≥"
-	if !atLeast {
-		cmp = "≤"
-	}
-	fmt.Printf("  %-28s %12.1f %-10s target %s %.1f  ratio %s  %s\n", name, got, unit, cmp, target, ratio, verdict)
-}
-
 func capacity(bin, work string, n int) {
-	input, payloads := events(work, "capacity.ndjson", n)
+	input, payloads := harness.Events(work, "capacity.ndjson", n)
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: true})
 	defer srv.Close()
-	check(srv.CreateStream("capacity", 4))
+	harness.Check(srv.CreateStream("capacity", 4))
 	r := send(bin, work, input, srv.URL, "capacity", false)
 	recs := srv.Records("capacity")
 	diff := kinesistest.Compare(kinesistest.SentMultiset(payloads), kinesistest.StoredMultiset(recs))
@@ -199,21 +104,21 @@ func capacity(bin, work string, n int) {
 	rate := float64(len(recs)-1) / span
 	fmt.Printf("capacity: %d records (%d bytes each) into 4 shards with write limits; exit %d; summary %+v\n", n, len(payloads[0]), r.code, r.sum)
 	fmt.Printf("  stored %d records over %.2fs (first to last); the fake throttled %d record attempts\n", len(recs), span, st.RecordsThrottled)
-	figure("records/s", rate, 3800, true, "rec/s")
-	figure("throttled attempts", float64(st.RecordsThrottled), float64(n)/10, false, "records")
-	figure("lost", float64(diff.Missing), 0, false, "records")
-	figure("duplicated", float64(diff.Duplicates+diff.Unexpected), 0, false, "records")
-	figure("exit code", float64(r.code), 0, false, "")
+	figs.Add("records/s", rate, 3800, true, "rec/s")
+	figs.Add("throttled attempts", float64(st.RecordsThrottled), float64(n)/10, false, "records")
+	figs.Add("lost", float64(diff.Missing), 0, false, "records")
+	figs.Add("duplicated", float64(diff.Duplicates+diff.Unexpected), 0, false, "records")
+	figs.Add("exit code", float64(r.code), 0, false, "")
 }
 
 // fallback is the capacity run with ListShards denied, as under LaunchDarkly's
 // minimal policy: send paces the whole stream by throttling feedback. It has
 // no target of its own; it shows what the fallback costs.
 func fallback(bin, work string, n int) {
-	input, payloads := events(work, "fallback.ndjson", n)
+	input, payloads := harness.Events(work, "fallback.ndjson", n)
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: true})
 	defer srv.Close()
-	check(srv.CreateStream("fallback", 4))
+	harness.Check(srv.CreateStream("fallback", 4))
 	deny := denyListShards(srv.URL)
 	defer deny.Close()
 	r := send(bin, work, input, deny.URL, "fallback", false)
@@ -227,7 +132,7 @@ func fallback(bin, work string, n int) {
 	// The proxy is a second HTTP hop; if it loses a response, send must
 	// own up to the duplicates.
 	if diff.Missing+diff.Unexpected != 0 || int64(diff.Duplicates) > r.sum.PossibleDuplicates || r.code != 0 {
-		failed = true
+		figs.Missed = true
 	}
 }
 
@@ -249,12 +154,12 @@ func denyListShards(endpoint string) *httptest.Server {
 }
 
 func faults(bin, work string, n int, seed uint64) {
-	input, payloads := events(work, "faults.ndjson", n)
+	input, payloads := harness.Events(work, "faults.ndjson", n)
 	srv := kinesistest.NewServer(kinesistest.Options{Seed: seed, DiscardData: true, Faults: kinesistest.Faults{
 		Request500: 0.10, RecordFailure: 0.20, LostResponse: 0.05, Reset: 0.05,
 	}})
 	defer srv.Close()
-	check(srv.CreateStream("faults", 4))
+	harness.Check(srv.CreateStream("faults", 4))
 	start := time.Now()
 	r := send(bin, work, input, srv.URL, "faults", false)
 	recs := srv.Records("faults")
@@ -264,11 +169,11 @@ func faults(bin, work string, n int, seed uint64) {
 		n, r.code, time.Since(start).Seconds(), r.sum)
 	fmt.Printf("  fake: %d requests, %d 500s, %d failed records, %d lost responses (%d records), %d resets\n",
 		st.Requests, st.Faults.Request500, st.Faults.RecordFailures, st.Faults.LostResponses, st.Faults.LostResponseRecords, st.Faults.Resets)
-	figure("lost", float64(diff.Missing), 0, false, "records")
-	figure("exit code", float64(r.code), 0, false, "")
-	figure("duplicates vs lost-resp recs", float64(diff.Duplicates), float64(st.Faults.LostResponseRecords), false, "records")
-	figure("possibleDuplicates vs dups", float64(r.sum.PossibleDuplicates), float64(diff.Duplicates), true, "records")
-	figure("unexpected", float64(diff.Unexpected), 0, false, "records")
+	figs.Add("lost", float64(diff.Missing), 0, false, "records")
+	figs.Add("exit code", float64(r.code), 0, false, "")
+	figs.Add("duplicates vs lost-resp recs", float64(diff.Duplicates), float64(st.Faults.LostResponseRecords), false, "records")
+	figs.Add("possibleDuplicates vs dups", float64(r.sum.PossibleDuplicates), float64(diff.Duplicates), true, "records")
+	figs.Add("unexpected", float64(diff.Unexpected), 0, false, "records")
 }
 
 // memory measures peak RSS while the input is far faster than a 1-shard
@@ -279,10 +184,10 @@ func memory(bin, work string, n int, deny bool) {
 		fmt.Println("memory: skipped, /usr/bin/time missing (apt-get install -y time)")
 		return
 	}
-	input, payloads := events(work, "memory.ndjson", n)
+	input, payloads := harness.Events(work, "memory.ndjson", n)
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits(), DiscardData: true})
 	defer srv.Close()
-	check(srv.CreateStream("memory", 1))
+	harness.Check(srv.CreateStream("memory", 1))
 	endpoint, what := srv.URL, "memory"
 	if deny {
 		d := denyListShards(srv.URL)
@@ -295,14 +200,7 @@ func memory(bin, work string, n int, deny bool) {
 	st := srv.Stats()
 	fmt.Printf("%s: %d records into 1 shard with write limits; exit %d in %.1fs; summary %+v; the fake throttled %d record attempts\n",
 		what, n, r.code, r.sum.DurationSeconds, r.sum, st.RecordsThrottled)
-	figure("peak RSS", float64(r.rssKiB)/1024, 64, false, "MiB")
-	figure("lost", float64(diff.Missing), 0, false, "records")
-	figure("duplicated", float64(diff.Duplicates), float64(r.sum.PossibleDuplicates), false, "records")
-}
-
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	figs.Add("peak RSS", float64(r.rssKiB)/1024, 64, false, "MiB")
+	figs.Add("lost", float64(diff.Missing), 0, false, "records")
+	figs.Add("duplicated", float64(diff.Duplicates), float64(r.sum.PossibleDuplicates), false, "records")
 }

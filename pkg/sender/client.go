@@ -46,7 +46,11 @@ type plainBodyClient struct{ next aws.HTTPClient }
 
 func (c plainBodyClient) Do(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody {
-		req.Body = plainBody{req.Body}
+		if lb, ok := req.Context().Value(leanBodyKey{}).(*leanBody); ok {
+			req.Body = &leanPlainBody{plainBody: plainBody{req.Body}, lb: lb}
+		} else {
+			req.Body = plainBody{req.Body}
+		}
 	}
 	return c.next.Do(req)
 }

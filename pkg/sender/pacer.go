@@ -290,14 +290,15 @@ func secs(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second))
 }
 
-// acked notes a record stored (stream mode measures the acknowledged rate).
+// acked notes a record stored (stream mode measures the acknowledged rate,
+// in the units its bucket counts).
 func (p *pacer) acked(r *Record, now time.Time) {
 	if p.m != nil || r.gen != p.gen {
 		return
 	}
 	l := p.lanes[0]
 	p.roll(l, now)
-	l.ackCur++
+	l.ackCur += p.cost(r) // in the bucket's units: an aggregate counts as its size
 }
 
 // roll moves the acknowledgement window forward.

@@ -40,12 +40,19 @@ const (
 	MaxBatchBytes   = 5 << 20
 )
 
+// AggregateBatchBytes is the default request size under Config.Aggregate:
+// about 20 aggregates of the default size.
+const AggregateBatchBytes = 1 << 20
+
 // Record is one record to send, with where it came from.
 type Record struct {
 	Source string // input name, for error messages and the reject file
 	Line   int64  // 1-based line number in Source
 	Data   []byte
 	Key    string // partition key
+	// RandomKey says nothing depends on which key the record has: under
+	// Config.Aggregate it may take a key shared with its aggregate.
+	RandomKey bool
 
 	attempts int
 	first    time.Time
@@ -61,6 +68,8 @@ type Record struct {
 	shardID string
 	hashKey string
 	paced   time.Time // when the pacer last let it into a batch
+
+	users []*Record // a KPL aggregated record's user records (aggregate.go)
 }
 
 // Size is what the record counts against Kinesis's limits: data plus partition key.
@@ -99,6 +108,17 @@ type Config struct {
 	Balance               bool
 	ShardRecordsPerSecond int // default 1,000
 	ShardBytesPerSecond   int // default 1 MiB
+
+	// Aggregate packs records into KPL aggregated records (aggregate.go) of
+	// at most AggregateMaxBytes (data plus partition key; default 51,200,
+	// and never above MaxRecordBytes, the stream's record size limit,
+	// default 1 MiB); an open aggregate waits at most AggregateLinger
+	// (default 100ms) for more. Put, OnSent, the reject callback and Stats'
+	// Sent, Failed and Bytes still count user records.
+	Aggregate         bool
+	AggregateMaxBytes int
+	AggregateLinger   time.Duration
+	MaxRecordBytes    int
 }
 
 func (c *Config) defaults() {
@@ -110,6 +130,12 @@ func (c *Config) defaults() {
 	}
 	if c.MaxBatchBytes <= 0 {
 		c.MaxBatchBytes = MaxBatchBytes
+		if c.Aggregate {
+			// Aggregates fill requests by bytes long before 500 records:
+			// smaller requests keep more of them in flight and their bodies
+			// within the reuse pool's size (lean.go).
+			c.MaxBatchBytes = AggregateBatchBytes
+		}
 	}
 	if c.MaxBytesInFlight <= 0 {
 		c.MaxBytesInFlight = 16 << 20
@@ -147,6 +173,19 @@ func (c *Config) defaults() {
 	if c.ShardBytesPerSecond <= 0 {
 		c.ShardBytesPerSecond = ShardBytesPerSecond
 	}
+	if c.MaxRecordBytes <= 0 {
+		c.MaxRecordBytes = 1 << 20
+	}
+	if c.AggregateMaxBytes <= 0 {
+		c.AggregateMaxBytes = DefaultAggregateMaxBytes
+	}
+	c.AggregateMaxBytes = min(c.AggregateMaxBytes, c.MaxRecordBytes)
+	if c.AggregateLinger <= 0 {
+		c.AggregateLinger = DefaultAggregateLinger
+	}
+	if c.Aggregate {
+		c.Balance = false // an aggregate goes to the shard of its records' keys
+	}
 }
 
 // Stats are the sender's counters.
@@ -158,6 +197,10 @@ type Stats struct {
 	Retries            int64 // records sent again after a failure
 	Throttled          int64 // records throttled (alone or with their request)
 	PossibleDuplicates int64 // copies of records that may be stored more than once: one per record per lost response
+	// KinesisRecords counts the Kinesis records stored: Sent, or with
+	// Aggregate the aggregated records (and lone records) that carried them.
+	// Requests, Retries and Throttled count Kinesis records too.
+	KinesisRecords int64
 }
 
 // RejectFunc receives a record that will not be delivered, with the reason.
@@ -182,10 +225,11 @@ type Sender struct {
 	workers sync.WaitGroup
 	rng     *rand.Rand
 	pace    *pacer         // dispatcher only
+	agg     *aggregator    // dispatcher only; nil unless Config.Aggregate
 	window  *window        // dispatcher only
 	maps    chan *ShardMap // refreshed shard maps (nil: listing failed)
 
-	sent, failed, bytes, requests, retries, throttled, dups atomic.Int64
+	sent, failed, bytes, requests, retries, throttled, dups, kinesisRecords atomic.Int64
 
 	err error // set by the dispatcher before done closes
 
@@ -222,6 +266,9 @@ func New(ctx context.Context, api PutRecordsAPI, cfg Config, onReject RejectFunc
 	}
 	s.pace = newPacer(cfg.ShardMap, cfg.Balance && cfg.ShardMap != nil,
 		float64(cfg.ShardRecordsPerSecond), float64(cfg.ShardBytesPerSecond), cfg.Now())
+	if cfg.Aggregate {
+		s.agg = newAggregator(cfg.AggregateMaxBytes, cfg.AggregateLinger, cfg.ShardMap)
+	}
 	s.stop, s.halt = context.WithCancelCause(ctx)
 	s.reqCtx, s.abort = context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
@@ -294,7 +341,7 @@ func (s *Sender) Stats() Stats {
 	return Stats{
 		Sent: s.sent.Load(), Failed: s.failed.Load(), Bytes: s.bytes.Load(),
 		Requests: s.requests.Load(), Retries: s.retries.Load(), Throttled: s.throttled.Load(),
-		PossibleDuplicates: s.dups.Load(),
+		PossibleDuplicates: s.dups.Load(), KinesisRecords: s.kinesisRecords.Load(),
 	}
 }
 
@@ -313,15 +360,17 @@ func (s *Sender) stopReason() string {
 	return ErrInterrupted.Error()
 }
 
-// reject gives r up. Called once per record.
+// reject gives r (each user record of an aggregate) up. Called once per record.
 func (s *Sender) reject(r *Record, reason string) {
-	s.failed.Add(1)
-	s.onReject(r, reason)
+	r.each(func(u *Record) {
+		s.failed.Add(1)
+		s.onReject(u, reason)
+	})
 }
 
-// finish releases a record's share of the byte budget.
+// finish releases a record's (each user record's) share of the byte budget.
 func (s *Sender) finish(r *Record) {
-	s.budget.Release(r.weight)
+	r.each(func(u *Record) { s.budget.Release(u.weight) })
 }
 
 // dispatch is the only goroutine that builds batches, schedules retries and
@@ -362,6 +411,10 @@ func (s *Sender) dispatch(ctx context.Context) {
 			outstanding--
 			return
 		}
+		if s.agg != nil {
+			s.agg.add(r, s.cfg.Now())
+			return
+		}
 		s.pace.push(r)
 	}
 	halt := func(cause error) {
@@ -376,10 +429,13 @@ func (s *Sender) dispatch(ctx context.Context) {
 		if carry != nil {
 			pending = append(pending, carry)
 		}
+		if s.agg != nil {
+			pending = append(pending, s.agg.flush(time.Time{}, true)...)
+		}
 		for _, r := range pending {
 			s.finish(r)
 			s.reject(r, reason)
-			outstanding--
+			outstanding -= r.count()
 		}
 		batch, batchBytes, carry = nil, 0, nil
 	}
@@ -414,6 +470,11 @@ func (s *Sender) dispatch(ctx context.Context) {
 					take(r)
 				default:
 					break drain
+				}
+			}
+			if s.agg != nil {
+				for _, a := range s.agg.flush(now, !inOpen) {
+					s.pace.push(a)
 				}
 			}
 			for carry == nil && len(batch) < s.cfg.MaxBatchRecords {
@@ -460,6 +521,11 @@ func (s *Sender) dispatch(ctx context.Context) {
 				wake = w
 			}
 		}
+		if s.agg != nil && !stopping {
+			if w := s.agg.wake(); !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
+				wake = w
+			}
+		}
 		var timerC <-chan time.Time
 		if !wake.IsZero() {
 			timer.Reset(max(wake.Sub(now), 0))
@@ -488,6 +554,9 @@ func (s *Sender) dispatch(ctx context.Context) {
 			refreshing = false
 			s.pace.stale = false
 			if m != nil && !stopping {
+				if s.agg != nil {
+					s.agg.setMap(m) // sealed here, pushed to the new map's lanes below
+				}
 				s.pace.setMap(m, s.cfg.Now())
 			}
 		case <-timerC:
@@ -516,11 +585,11 @@ func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 		reason := res.errs[i]
 		if reason == "" {
 			if s.cfg.OnSent != nil {
-				s.cfg.OnSent(r)
+				r.each(s.cfg.OnSent)
 			}
 			s.pace.acked(r, now)
 			s.finish(r)
-			finished++
+			finished += r.count()
 			continue
 		}
 		if isThrottle(reason) || res.overloaded {
@@ -532,18 +601,18 @@ func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
 		if res.maybeStored || reason == unconfirmed {
 			// Each lost response may have stored one more copy of the record,
 			// so a record in two lost responses counts twice.
-			s.dups.Add(1)
+			s.dups.Add(int64(r.count()))
 		}
 		if stopping {
 			s.finish(r)
-			finished++
+			finished += r.count()
 			s.reject(r, fmt.Sprintf("%s (last error: %s)", s.stopReason(), reason))
 			continue
 		}
 		delay := s.backoff(r.attempts)
 		if r.attempts >= s.cfg.MaxAttempts || now.Add(delay).Sub(r.first) > s.cfg.RetryTimeout {
 			s.finish(r)
-			finished++
+			finished += r.count()
 			s.reject(r, fmt.Sprintf("gave up after %d attempts over %s: %s", r.attempts, now.Sub(r.first).Round(time.Millisecond), reason))
 			continue
 		}

@@ -38,25 +38,36 @@ func (s *Sender) worker() {
 	}
 }
 
+// putRecords sends batch in one PutRecords call: through the lean path when
+// the client is a LeanClient, else with SDK request entries.
+func (s *Sender) putRecords(ctx context.Context, batch []*Record) (*kinesis.PutRecordsOutput, error) {
+	if lc, ok := s.api.(*LeanClient); ok {
+		return lc.putRecords(ctx, s.cfg.StreamName, batch)
+	}
+	entries := make([]types.PutRecordsRequestEntry, len(batch))
+	for i, r := range batch {
+		entries[i] = types.PutRecordsRequestEntry{Data: r.Data, PartitionKey: aws.String(r.Key)}
+		if r.hashKey != "" {
+			entries[i].ExplicitHashKey = aws.String(r.hashKey)
+		}
+	}
+	return s.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(s.cfg.StreamName), Records: entries})
+}
+
 // put sends one PutRecords request and classifies its outcome.
 func (s *Sender) put(batch []*Record) result {
 	now := s.cfg.Now()
-	entries := make([]types.PutRecordsRequestEntry, len(batch))
-	for i, r := range batch {
+	for _, r := range batch {
 		if r.attempts == 0 {
 			r.first = now
 		} else {
 			s.retries.Add(1)
 		}
 		r.attempts++
-		entries[i] = types.PutRecordsRequestEntry{Data: r.Data, PartitionKey: aws.String(r.Key)}
-		if r.hashKey != "" {
-			entries[i].ExplicitHashKey = aws.String(r.hashKey)
-		}
 	}
 	s.requests.Add(1)
 	ctx, cancel := awserr.WithDeadline(s.reqCtx, s.cfg.RequestTimeout, "per-request limit")
-	out, err := s.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(s.cfg.StreamName), Records: entries})
+	out, err := s.putRecords(ctx, batch)
 	if err != nil && ctx.Err() != nil && s.reqCtx.Err() == nil {
 		// The request's own limit ran out: name it (the SDK only says
 		// "context deadline exceeded").
@@ -102,8 +113,9 @@ func (s *Sender) put(batch []*Record) result {
 			if batch[i].shardID != "" && rr.ShardId != nil && *rr.ShardId != batch[i].shardID {
 				res.misrouted = true
 			}
-			s.sent.Add(1)
-			s.bytes.Add(int64(len(batch[i].Data)))
+			s.sent.Add(int64(batch[i].count()))
+			s.bytes.Add(batch[i].dataBytes())
+			s.kinesisRecords.Add(1)
 			continue
 		}
 		code := aws.ToString(rr.ErrorCode)

@@ -42,6 +42,9 @@ type Summary struct {
 	LeftForNextRun int64 `json:"leftForNextRun"`
 	// RejectFile is where rejected lines went, when there were any.
 	RejectFile string `json:"rejectFile,omitempty"`
+	// KinesisRecords (--aggregate only) counts the Kinesis records that
+	// carried the Sent user records.
+	KinesisRecords *int64 `json:"kinesisRecords,omitempty"`
 	// Unread names, per input not read to its end (an interrupt or a stop),
 	// the first line never read; absent when every input was read.
 	Unread []Unread `json:"unread,omitempty"`
@@ -117,6 +120,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 				ck.markRecord(r) // done once it is in the reject file
 			}
 		}
+		aggregateConfig(opts, &cfg, limit)
 		if ck != nil {
 			ck.hookSender(&cfg)
 		}
@@ -170,6 +174,9 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	stopProgress()
 	elapsed := time.Since(start)
 	sum := tr.summary(st, elapsed)
+	if opts.Aggregate && snd != nil {
+		sum.KinesisRecords = &st.KinesisRecords
+	}
 	var ckErr error
 	sum.Unread = in.unread()
 	if ck != nil {
@@ -358,7 +365,7 @@ func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *
 			tr.settled.Add(lineBytes(len(line.Data)))
 			continue
 		}
-		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key}
+		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key, RandomKey: keys.Random()}
 		if err := snd.Put(rec); err != nil {
 			return nil // the sender stopped and rejected rec; Close says why
 		}

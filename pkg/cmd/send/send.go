@@ -41,6 +41,10 @@ type SendOptions struct {
 	Balance      bool
 	NoPace       bool // --no-pace: no per-shard pacing, only throttling feedback
 	Quiet        bool // --quiet: no progress bar, no text summary when everything was delivered
+	// Aggregate sends KPL aggregated records of at most AggregateMaxBytes
+	// (--aggregate, --aggregate-max-bytes).
+	Aggregate         bool
+	AggregateMaxBytes int
 
 	rate rateControl // the stream's shards, learnt before sending (ratecontrol.go)
 
@@ -66,7 +70,11 @@ records and 5 MiB, several requests in flight, random partition keys by default.
 Gzip input is recognised by its magic bytes. Failed records (throttled, internal
 failure, lost response) are retried alone with backoff and jitter; records that cannot
 be delivered, and invalid lines under --on-invalid skip, are written verbatim to the
-reject file so they can be fixed and sent again.`,
+reject file so they can be fixed and sent again.
+
+--aggregate packs records into KPL aggregated records, one open aggregate per shard,
+each record on the shard its own key hashes to (docs/aggregation.md); consumers must
+deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
 		Example: `  ldexport send events.ndjson --dest prod
   zcat events.ndjson.gz | ldexport send --stream ld-events --region us-east-1
   ldexport send a.ndjson b.ndjson.gz --dest prod --partition-key event.contextKeys.user -o json
@@ -102,6 +110,9 @@ reject file so they can be fixed and sent again.`,
 			if opts.Balance && opts.PartitionKey != "random" && opts.PartitionKey != "" {
 				return cmdutil.FlagErrorf("--balance spreads records over the shards whatever their key: it cannot be used with --partition-key %s", opts.PartitionKey)
 			}
+			if err := checkAggregateFlags(cmd, opts); err != nil {
+				return err
+			}
 			if opts.Raw && opts.PartitionKey != "random" && opts.PartitionKey != "" {
 				return cmdutil.FlagErrorf("--partition-key %s needs JSON records: it cannot be used with --raw", opts.PartitionKey)
 			}
@@ -125,6 +136,8 @@ reject file so they can be fixed and sent again.`,
 	fl.BoolVar(&opts.NoPace, "no-pace", false, "do not pace each shard at its write limit; slow down on throttling only (emulators without limits)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar, and no summary when every record was delivered")
 	fl.BoolVar(&opts.Balance, "balance", false, "spread records evenly over the open shards (an ExplicitHashKey per record, in turn)")
+	fl.BoolVar(&opts.Aggregate, "aggregate", false, "pack records into KPL aggregated records, one per shard at a time (consumers must deaggregate: KCL, Lambda, Firehose do)")
+	fl.IntVar(&opts.AggregateMaxBytes, "aggregate-max-bytes", sender.DefaultAggregateMaxBytes, "with --aggregate: largest aggregated record, data plus partition key")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("on-invalid", cobra.FixedCompletions([]cobra.Completion{"fail", "skip"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -188,7 +201,11 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 			opts.rate = loadRateControl(setup, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
 		}
 		cancel()
-		api = kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency))
+		if opts.Aggregate && opts.rate.shards == nil {
+			fmt.Fprintf(f.IOStreams.ErrOut, "Note: --aggregate without the shard map: one aggregate per partition key, so each lands where its records' key hashes (records with random keys share one key per aggregate)\n")
+		}
+		// The lean PutRecords path: bodies written from the records into reused buffers.
+		api = sender.NewLeanClient(kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency)), 2*opts.Concurrency)
 	}
 	defer tuneGC()()
 	return run(ctx, opts, t, inputs, api, limit)

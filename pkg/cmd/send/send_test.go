@@ -48,6 +48,20 @@ func TestNewCmdSendFlags(t *testing.T) {
 		{"bad retry timeout", "--stream s --retry-timeout 0s", "--retry-timeout", nil},
 		{"bad concurrency", "--stream s --concurrency 0", "--concurrency", nil},
 		{"field key with raw", "--stream s --raw --partition-key a.b", "cannot be used with --raw", nil},
+		{"aggregate", "--stream s --aggregate", "", func(t *testing.T, o *SendOptions) {
+			if !o.Aggregate || o.AggregateMaxBytes != 51_200 {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{"aggregate max", "--stream s --aggregate --aggregate-max-bytes 1048000", "", func(t *testing.T, o *SendOptions) {
+			if !o.Aggregate || o.AggregateMaxBytes != 1_048_000 {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{"aggregate max without aggregate", "--stream s --aggregate-max-bytes 4096", "--aggregate-max-bytes needs --aggregate", nil},
+		{"aggregate max too small", "--stream s --aggregate --aggregate-max-bytes 100", "--aggregate-max-bytes: aggregate size 100 must be 1024 to", nil},
+		{"aggregate max too large", "--stream s --aggregate --aggregate-max-bytes 2000000", "--aggregate-max-bytes: aggregate size 2000000 must be 1024 to", nil},
+		{"aggregate with balance", "--stream s --aggregate --balance", "cannot be used with --balance", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

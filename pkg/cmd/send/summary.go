@@ -55,7 +55,11 @@ func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 	case s.Records == 0 && s.Skipped > 0 && v.complete:
 		line(st.good, "Nothing to do", "checkpoint %s records all %d records of these inputs as done", v.checkpoint, s.Skipped)
 	default:
-		line(st.good, "Delivered", "%d of %d records (%s) to %s %s", s.Sent, s.Records, humanBytes(s.Bytes), v.stream, rate)
+		packed := ""
+		if s.KinesisRecords != nil { // --aggregate
+			packed = fmt.Sprintf(" in %d KPL aggregated Kinesis records", *s.KinesisRecords)
+		}
+		line(st.good, "Delivered", "%d of %d records (%s)%s to %s %s", s.Sent, s.Records, humanBytes(s.Bytes), packed, v.stream, rate)
 	}
 	if s.Skipped > 0 && !(s.Records == 0 && v.complete) {
 		line(st.label, "Already done", "%s, by an earlier run (checkpoint %s)", records(s.Skipped), v.checkpoint)

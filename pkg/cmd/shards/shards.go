@@ -29,12 +29,16 @@ type ShardsOptions struct {
 	// SamplePath is an NDJSON file (plain or gzip) whose mean line size
 	// replaces AvgEventBytes.
 	SamplePath string
+	// Aggregate also sizes the stream for send --aggregate, with aggregated
+	// records of at most AggregateMaxBytes.
+	Aggregate         bool
+	AggregateMaxBytes int64
 }
 
 // NewCmdShards returns `shards`; runF replaces shardsRun in tests.
 func NewCmdShards(f *cmdutil.Factory, runF func(context.Context, *ShardsOptions) error) *cobra.Command {
 	opts := &ShardsOptions{Factory: f}
-	var events, peak, avgBytes string
+	var events, peak, avgBytes, aggMax string
 	cmd := &cobra.Command{
 		Use:   "shards --events-per-month N [--peak-factor F] [--avg-event-bytes B | --sample FILE]",
 		Short: "Recommend a shard count for a stream",
@@ -43,10 +47,18 @@ func NewCmdShards(f *cmdutil.Factory, runF func(context.Context, *ShardsOptions)
 LaunchDarkly's rule of thumb is one shard per 50 million events a month. The stream
 must also take the peak: each shard accepts 1,000 records/s and 1 MiB/s. The peak rate
 is the monthly mean (N / 30 days) times --peak-factor; the event size is
---avg-event-bytes (default 1024) or the mean line size of an NDJSON --sample.`,
+--avg-event-bytes (default 1024) or the mean line size of an NDJSON --sample.
+
+--aggregate adds, side by side, the shards that ldexport send --aggregate needs for
+the same peak: events packed into KPL aggregated records of up to
+--aggregate-max-bytes (default 51,200, as the KPL), each event with a random
+partition key, so the byte limit binds instead of the record limit. LaunchDarkly's
+own delivery does not aggregate: size the stream LaunchDarkly writes to by the
+unaggregated figure.`,
 		Example: `  ldexport shards --events-per-month 50M
   ldexport shards --events-per-month 1.5B --peak-factor 3 --sample events.ndjson.gz
-  ldexport shards --events-per-month 5e7 -o json`,
+  ldexport shards --events-per-month 5e7 -o json
+  ldexport shards --events-per-month 3B --peak-factor 4 --avg-event-bytes 400 --aggregate`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("events-per-month") {
@@ -69,6 +81,15 @@ is the monthly mean (N / 30 days) times --peak-factor; the event size is
 			if opts.AvgEventBytes < 1 || opts.AvgEventBytes > 10*1024*1024 {
 				return cmdutil.FlagErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", opts.AvgEventBytes)
 			}
+			if cmd.Flags().Changed("aggregate-max-bytes") && !opts.Aggregate {
+				return cmdutil.FlagErrorf("--aggregate-max-bytes needs --aggregate")
+			}
+			if opts.AggregateMaxBytes, err = quantity.ParseCount(aggMax); err != nil {
+				return cmdutil.UsageErrorf("--aggregate-max-bytes: %v", err)
+			}
+			if err := shardcalc.ValidateAggregateMaxBytes(opts.AggregateMaxBytes); err != nil {
+				return cmdutil.UsageErrorf("--aggregate-max-bytes: %v", err)
+			}
 			if cmd.Flags().Changed("sample") && opts.SamplePath == "" {
 				return cmdutil.FlagErrorf("--sample: empty file name")
 			}
@@ -82,6 +103,8 @@ is the monthly mean (N / 30 days) times --peak-factor; the event size is
 	cmd.Flags().StringVar(&peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean, 1 or more, e.g. 3 or 2.5")
 	cmd.Flags().StringVar(&avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes, 1 to 10485760 (10 MiB)")
 	cmd.Flags().StringVar(&opts.SamplePath, "sample", "", "NDJSON file (plain or gzip) whose mean line size is the event size")
+	cmd.Flags().BoolVar(&opts.Aggregate, "aggregate", false, "also size for send --aggregate (KPL aggregated records), side by side")
+	cmd.Flags().StringVar(&aggMax, "aggregate-max-bytes", strconv.Itoa(shardcalc.DefaultAggregateMaxBytes), "with --aggregate: largest aggregated record in bytes")
 	_ = cmd.MarkFlagFilename("sample", "ndjson", "json", "gz")
 	return cmd
 }
@@ -115,9 +138,40 @@ func shardsRun(opts *ShardsOptions) error {
 		return &cmdutil.FlagError{Err: err}
 	}
 	r := shardcalc.RecommendShards(in)
-	return output.Write(f.IOStreams, f.Globals.Output, r, func() error {
-		return writeExplanation(f.IOStreams.Out, r, opts.SamplePath, sample)
+	res := result{Result: r}
+	if opts.Aggregate {
+		a, err := shardcalc.RecommendAggregated(r, opts.AggregateMaxBytes)
+		if err != nil {
+			return cmdutil.Usage(err)
+		}
+		res.Aggregated = &a
+	}
+	return output.Write(f.IOStreams, f.Globals.Output, res, func() error {
+		if err := writeExplanation(f.IOStreams.Out, r, opts.SamplePath, sample); err != nil || res.Aggregated == nil {
+			return err
+		}
+		return writeAggregated(f.IOStreams.Out, r, *res.Aggregated)
 	})
+}
+
+// result is what shards prints: the contract's keys, and with --aggregate
+// the aggregated figures under "aggregated".
+type result struct {
+	shardcalc.Result
+	Aggregated *shardcalc.Aggregated `json:"aggregated,omitempty"`
+}
+
+// writeAggregated prints the --aggregate figures after the unaggregated ones.
+func writeAggregated(w io.Writer, r shardcalc.Result, a shardcalc.Aggregated) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "With send --aggregate: %s (unaggregated, by throughput alone: %d)\n", plural(a.RecommendedShards, "shard"), r.ThroughputShards)
+	fmt.Fprintf(&b, "  packing:     %s events of %s bytes in each aggregated record of %s bytes (limit %s)\n",
+		commas(a.EventsPerKinesisRecord), commas(r.AvgEventBytes), commas(a.KinesisRecordBytes), commas(a.MaxAggregateBytes))
+	fmt.Fprintf(&b, "  throughput:  records: %s/s ÷ 1,000/s per shard → %d; bytes: %s/s ÷ 1 MiB/s per shard → %d\n",
+		rate(a.PeakKinesisRecordsPerSecond), a.RecordShards, bytesRate(a.PeakBytesPerSecond), a.ByteShards)
+	fmt.Fprintf(&b, "  note:        LaunchDarkly's own delivery does not aggregate; this sizes replays, backfills and load tests sent with ldexport\n")
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // measure reads the sample file. A missing, unreadable, corrupt or empty

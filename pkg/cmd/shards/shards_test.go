@@ -38,10 +38,14 @@ func TestNewCmdShardsFlags(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{name: "defaults", args: []string{"--events-per-month", "50M"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024}},
-		{name: "all number forms", args: []string{"--events-per-month", "50_000_000", "--peak-factor", "2.5", "--avg-event-bytes", "2k"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 2.5, AvgEventBytes: 2000}},
-		{name: "e notation", args: []string{"--events-per-month", "5e7"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024}},
-		{name: "sample", args: []string{"--events-per-month", "1.5B", "--sample", "x.ndjson"}, want: ShardsOptions{EventsPerMonth: 1_500_000_000, PeakFactor: 1, AvgEventBytes: 1024, SamplePath: "x.ndjson"}},
+		{name: "defaults", args: []string{"--events-per-month", "50M"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, AggregateMaxBytes: 51_200}},
+		{name: "aggregate", args: []string{"--events-per-month", "50M", "--aggregate", "--aggregate-max-bytes", "100k"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, Aggregate: true, AggregateMaxBytes: 100_000}},
+		{name: "aggregate max without aggregate", args: []string{"--events-per-month", "1", "--aggregate-max-bytes", "4096"}, wantCode: 2, wantErr: "--aggregate-max-bytes needs --aggregate"},
+		{name: "aggregate max too small", args: []string{"--events-per-month", "1", "--aggregate", "--aggregate-max-bytes", "100"}, wantCode: 2, wantErr: "--aggregate-max-bytes: aggregate size 100 must be 1024 to"},
+		{name: "aggregate max garbage", args: []string{"--events-per-month", "1", "--aggregate", "--aggregate-max-bytes", "big"}, wantCode: 2, wantErr: "--aggregate-max-bytes: "},
+		{name: "all number forms", args: []string{"--events-per-month", "50_000_000", "--peak-factor", "2.5", "--avg-event-bytes", "2k"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 2.5, AvgEventBytes: 2000, AggregateMaxBytes: 51_200}},
+		{name: "e notation", args: []string{"--events-per-month", "5e7"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, AggregateMaxBytes: 51_200}},
+		{name: "sample", args: []string{"--events-per-month", "1.5B", "--sample", "x.ndjson"}, want: ShardsOptions{EventsPerMonth: 1_500_000_000, PeakFactor: 1, AvgEventBytes: 1024, SamplePath: "x.ndjson", AggregateMaxBytes: 51_200}},
 		{name: "missing events", args: nil, wantCode: 2, wantErr: "--events-per-month is required"},
 		{name: "negative events", args: []string{"--events-per-month", "-1"}, wantCode: 2, wantErr: "--events-per-month: "},
 		{name: "garbage events", args: []string{"--events-per-month", "lots"}, wantCode: 2, wantErr: "--events-per-month: "},
@@ -93,6 +97,8 @@ func TestShardsGolden(t *testing.T) {
 		{"shards/shards.json", output.JSON, []string{"--events-per-month", "1.5B", "--peak-factor", "2"}},
 		{"shards/table-records.txt", output.Table, []string{"--events-per-month", "50M", "--peak-factor", "60", "--avg-event-bytes", "100"}},
 		{"shards/table-bytes.txt", output.Table, []string{"--events-per-month", "50M", "--peak-factor", "10", "--avg-event-bytes", "100k"}},
+		{"shards/table-aggregate.txt", output.Table, []string{"--events-per-month", "25.92B", "--avg-event-bytes", "400", "--aggregate"}},
+		{"shards/aggregate.json", output.JSON, []string{"--events-per-month", "25.92B", "--avg-event-bytes", "400", "--aggregate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

@@ -4,6 +4,7 @@ package tail
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/kpl"
 	"github.com/ldexport/ldexport/pkg/streamread"
 	"github.com/spf13/cobra"
 )
@@ -30,6 +32,7 @@ type TailOptions struct {
 	Max     int
 	Follow  bool
 	Timeout time.Duration
+	Raw     bool // print KPL aggregated records as stored, not as their user records
 
 	// Read tunes the reader (tests shorten its pauses).
 	Read streamread.Options
@@ -49,6 +52,12 @@ A record that is JSON is printed on one line (compacted if it spans several);
 a record that is not JSON and holds a line break is printed as a JSON string
 with a warning on stderr, so two records never share a line. One trailing
 newline of a record is dropped.
+
+A KPL aggregated record (as the Kinesis Producer Library or send --aggregate
+writes) prints as its user records, one line each; its MD5 is checked, and a
+corrupt aggregate is reported on stderr, not printed (exit 1 at the end).
+--raw prints every Kinesis record as stored (an aggregated record, which is
+binary, as one line of base64).
 
 Without --follow, tail ends when every shard is drained.`,
 		Example: `  ldexport tail --dest prod --grep LaunchDarklyDataExportTestEvent --max 1
@@ -87,6 +96,7 @@ Without --follow, tail ends when every shard is drained.`,
 	fl.IntVar(&opts.Max, "max", 0, "stop after this many records are printed, 0 or more (0: no limit)")
 	fl.BoolVar(&opts.Follow, "follow", false, "keep waiting for new records")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop after this long, e.g. 30s, 5m (0: no limit; running out is exit 1)")
+	fl.BoolVar(&opts.Raw, "raw", false, "print KPL aggregated records as stored, not as their user records")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	_ = cmd.RegisterFlagCompletionFunc("from", cobra.FixedCompletions([]cobra.Completion{"trim-horizon", "latest"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -113,9 +123,13 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 	ro.Stream = t.Stream
 	ro.From = opts.From
 	ro.Follow = opts.Follow
-	p := &Printer{Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut, Grep: []byte(opts.Grep), Max: opts.Max}
+	p := &Printer{Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut, Grep: []byte(opts.Grep), Max: opts.Max, Raw: opts.Raw}
 	err = streamread.Read(ctx, client, ro, p.Print)
 	ce := awserr.ContextErr(ctx, op)
+	followEnded := opts.Follow && ce != nil && ce.Kind != awserr.Canceled && errors.Is(err, context.DeadlineExceeded) && !isCallError(err)
+	if p.Corrupt > 0 && (err == nil || followEnded) {
+		return cmdutil.RuntimeErrorf("tail: %d corrupt KPL aggregated records in stream %s were not printed (named above; --raw prints them as stored)", p.Corrupt, t.Stream)
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -143,15 +157,20 @@ func isCallError(err error) bool {
 
 // Printer writes records as lines: JSON records on one line each (compacted
 // when they span lines), other records as they are unless they hold a line
-// break, then as a JSON string with a warning.
+// break, then as a JSON string with a warning. A KPL aggregated record prints
+// as its user records unless Raw.
 type Printer struct {
 	Out, ErrOut io.Writer
 	// Grep keeps only records containing it (empty: all).
 	Grep []byte
 	// Max stops after this many records printed (0: no limit).
 	Max int
-	// Printed counts the records printed.
+	// Raw prints KPL aggregated records as stored, in base64.
+	Raw bool
+	// Printed counts the records printed (user records of an aggregate each count).
 	Printed int
+	// Corrupt counts aggregated records not printed because they are corrupt.
+	Corrupt int
 }
 
 // Print prints one record, or returns streamread.ErrStop once Max is reached.
@@ -159,12 +178,37 @@ func (p *Printer) Print(r streamread.Record) error {
 	if p.Max > 0 && p.Printed >= p.Max {
 		return streamread.ErrStop
 	}
-	if len(p.Grep) > 0 && !bytes.Contains(r.Data, p.Grep) {
+	if !kpl.IsAggregated(r.Data) {
+		return p.print(r.Data, r.SequenceNumber, r.ShardID)
+	}
+	if p.Raw {
+		return p.print([]byte(base64.StdEncoding.EncodeToString(r.Data)), r.SequenceNumber, r.ShardID)
+	}
+	users, err := kpl.Deaggregate(r.Data)
+	if err != nil {
+		p.Corrupt++
+		fmt.Fprintf(p.ErrOut, "record %s in %s: %v: not printed\n", r.SequenceNumber, r.ShardID, err)
 		return nil
 	}
-	line, quoted := Line(r.Data)
+	for i, u := range users {
+		if err := p.print(u.Data, fmt.Sprintf("%s (user record %d)", r.SequenceNumber, i), r.ShardID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// print prints one record's data as a line; seq and shard name it in a warning.
+func (p *Printer) print(data []byte, seq, shard string) error {
+	if p.Max > 0 && p.Printed >= p.Max {
+		return streamread.ErrStop
+	}
+	if len(p.Grep) > 0 && !bytes.Contains(data, p.Grep) {
+		return nil
+	}
+	line, quoted := Line(data)
 	if quoted {
-		fmt.Fprintf(p.ErrOut, "warning: record %s in %s is not JSON and holds a line break: printed as a JSON string\n", r.SequenceNumber, r.ShardID)
+		fmt.Fprintf(p.ErrOut, "warning: record %s in %s is not JSON and holds a line break: printed as a JSON string\n", seq, shard)
 	}
 	line = append(line, '\n')
 	if _, err := p.Out.Write(line); err != nil {

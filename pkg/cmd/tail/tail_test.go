@@ -34,6 +34,7 @@ func TestNewCmdTailFlags(t *testing.T) {
 		{args: "--dest prod --from latest --grep LaunchDarkly --max 3 --follow --timeout 10s",
 			want: tail.TailOptions{Dest: "prod", From: streamread.Position{Type: types.ShardIteratorTypeLatest}, Grep: "LaunchDarkly", Max: 3, Follow: true, Timeout: 10 * time.Second}},
 		{args: "--stream s --from 2026-11-26T10:00:00Z", want: tail.TailOptions{Stream: "s", From: streamread.Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: ts}}},
+		{args: "--stream s --raw", want: tail.TailOptions{Stream: "s", From: streamread.TrimHorizon, Raw: true}},
 		{args: "", wantErr: "exactly one of --dest NAME or --stream S"},
 		{args: "--dest a --stream b", wantErr: "exactly one of --dest NAME or --stream S"},
 		{args: "--stream s --from yesterday", wantErr: "--from: invalid position"},
@@ -53,7 +54,7 @@ func TestNewCmdTailFlags(t *testing.T) {
 			}
 			got.Factory = nil
 			if got.Dest != tt.want.Dest || got.Stream != tt.want.Stream || got.From.Type != tt.want.From.Type || !got.From.Timestamp.Equal(tt.want.From.Timestamp) ||
-				got.Grep != tt.want.Grep || got.Max != tt.want.Max || got.Follow != tt.want.Follow || got.Timeout != tt.want.Timeout {
+				got.Grep != tt.want.Grep || got.Max != tt.want.Max || got.Follow != tt.want.Follow || got.Timeout != tt.want.Timeout || got.Raw != tt.want.Raw {
 				t.Errorf("options %+v, want %+v", *got, tt.want)
 			}
 		})

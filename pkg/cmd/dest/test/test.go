@@ -20,6 +20,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/eventgen"
+	"github.com/ldexport/ldexport/pkg/kpl"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/ldexport/ldexport/pkg/streamread"
@@ -69,7 +70,9 @@ key and context key are LaunchDarklyDataExportTestEvent, with a random partition
 key and a random ldexportTestId that identifies this one record.
 
 Prints the shard ID and sequence number. --verify reads that record back and
-fails unless it arrived byte for byte. --assume-role first assumes the
+fails unless it arrived byte for byte (a KPL aggregated record read back is
+deaggregated, its MD5 checked, and the event looked for among its user
+records). --assume-role first assumes the
 destination's role (STS AssumeRole, with its external ID) and sends with it,
 as LaunchDarkly does; that only works when the role trusts you. --verify still
 reads back with your own credentials (the role may only put records).
@@ -209,6 +212,12 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 			verifyErr = cmdutil.RuntimeErrorf("dest test %s: %v", d.Name, err)
 		case err != nil:
 			verifyErr = fmt.Errorf("dest test %s: read the test event back: %w", d.Name, awserr.Explain(ctx, err, read))
+		case kpl.IsAggregated(rec.Data):
+			if problem := findInAggregate(rec.Data, data); problem != "" {
+				verifyErr = cmdutil.RuntimeErrorf("dest test %s: the record read back at %s in %s %s", d.Name, res.SequenceNumber, res.ShardID, problem)
+			} else {
+				res.Verified = true
+			}
 		case !bytes.Equal(rec.Data, data):
 			verifyErr = cmdutil.RuntimeErrorf("dest test %s: the record read back at %s in %s differs from the test event sent (%d bytes read, %d sent)", d.Name, res.SequenceNumber, res.ShardID, len(rec.Data), len(data))
 		case rec.PartitionKey != res.PartitionKey:
@@ -225,6 +234,22 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 		fmt.Fprintln(f.IOStreams.ErrOut, note)
 	}
 	return verifyErr
+}
+
+// findInAggregate looks for the test event among the user records of a KPL
+// aggregated record (a producer that aggregates wrote it) and says what is
+// wrong when it is not there ("" when it is).
+func findInAggregate(agg, event []byte) string {
+	users, err := kpl.Deaggregate(agg)
+	if err != nil {
+		return "is a " + err.Error()
+	}
+	for _, u := range users {
+		if bytes.Equal(u.Data, event) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("is a KPL aggregated record of %d user records, none of them the test event sent", len(users))
 }
 
 func printResult(f *cmdutil.Factory, res Result, verify bool) error {

@@ -3,6 +3,7 @@ package test_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"github.com/ldexport/ldexport/pkg/cmdtest"
@@ -28,6 +29,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/kpl"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -85,13 +87,20 @@ type harness struct {
 }
 
 // kinesisProxy passes requests to kinesalite, remembers the operation and the
-// access key of each request's signature ("PutRecord AKID"), and can corrupt
+// access key of each request's signature ("PutRecord AKID"), and can rewrite
 // the data GetRecords returns.
 type kinesisProxy struct {
 	*httptest.Server
 	mu         sync.Mutex
 	accessKeys []string
-	corrupt    atomic.Bool
+	rewrite    atomic.Pointer[func(data []byte) []byte]
+}
+
+// rewriteRecords makes GetRecords answer fn(data) for each record's data
+// until the test ends.
+func (p *kinesisProxy) rewriteRecords(t *testing.T, fn func(data []byte) []byte) {
+	p.rewrite.Store(&fn)
+	t.Cleanup(func() { p.rewrite.Store(nil) })
 }
 
 func newKinesisProxy(t *testing.T, target string) *kinesisProxy {
@@ -99,7 +108,8 @@ func newKinesisProxy(t *testing.T, target string) *kinesisProxy {
 	p := &kinesisProxy{}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(r *http.Response) error {
-		if !p.corrupt.Load() || !strings.HasSuffix(r.Request.Header.Get("X-Amz-Target"), ".GetRecords") {
+		rewrite := p.rewrite.Load()
+		if rewrite == nil || !strings.HasSuffix(r.Request.Header.Get("X-Amz-Target"), ".GetRecords") {
 			return nil
 		}
 		var body map[string]any
@@ -108,7 +118,12 @@ func newKinesisProxy(t *testing.T, target string) *kinesisProxy {
 			return err
 		}
 		for _, rec := range body["Records"].([]any) {
-			rec.(map[string]any)["Data"] = "Y29ycnVwdGVk" // "corrupted"
+			m := rec.(map[string]any)
+			data, err := base64.StdEncoding.DecodeString(m["Data"].(string))
+			if err != nil {
+				return err
+			}
+			m["Data"] = base64.StdEncoding.EncodeToString((*rewrite)(data))
 		}
 		raw, _ = json.Marshal(body)
 		r.Body = io.NopCloser(bytes.NewReader(raw))
@@ -242,10 +257,35 @@ func TestDestTestAgainstKinesalite(t *testing.T) {
 	})
 
 	t.Run("verify fails when the bytes read back differ", func(t *testing.T) {
-		h.proxy.corrupt.Store(true)
-		defer h.proxy.corrupt.Store(false)
+		h.proxy.rewriteRecords(t, func([]byte) []byte { return []byte("corrupted") })
 		_, stderr, code := h.run("dest", "test", "local", "--verify", "--timeout", "5s")
 		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "differs from the test event sent") {
+			t.Fatalf("exit %d, stderr %q; want 1 and one line", code, stderr)
+		}
+	})
+
+	// A consumer-side view of a producer that aggregates (the KPL, send
+	// --aggregate): the test event is found among the user records.
+	aggregated := func(data []byte) []byte {
+		return kpl.Aggregate([]kpl.UserRecord{{PartitionKey: "other", Data: []byte(`{"other":1}`)}, {PartitionKey: "k", Data: data}})
+	}
+	t.Run("verify finds the test event inside an aggregated record", func(t *testing.T) {
+		h.proxy.rewriteRecords(t, aggregated)
+		out, stderr, code := h.run("dest", "test", "local", "--verify", "-o", "json")
+		var res test.Result
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Verified {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+		}
+	})
+
+	t.Run("verify reports a corrupt aggregated record", func(t *testing.T) {
+		h.proxy.rewriteRecords(t, func(data []byte) []byte {
+			agg := aggregated(data)
+			agg[len(agg)-3] ^= 1
+			return agg
+		})
+		_, stderr, code := h.run("dest", "test", "local", "--verify", "--timeout", "5s")
+		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "corrupt KPL aggregated record: MD5 checksum does not match") {
 			t.Fatalf("exit %d, stderr %q; want 1 and one line", code, stderr)
 		}
 	})

@@ -1,0 +1,384 @@
+package sender
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/valyala/fastjson"
+)
+
+// The lean PutRecords path. The SDK's generic serializer copies every
+// record into a PutRecordsRequestEntry, walks them through its schema
+// serializer and base64-encodes into a fresh buffer per request. Here the
+// sender writes the JSON body itself, straight from the records, into a
+// pooled buffer, and a serialize-step middleware hands that body to the SDK
+// in place of its own. Everything after serialization is the SDK's as
+// before: endpoint resolution, the payload SHA-256 and SigV4 signing,
+// retries off, the plain-body HTTP client.
+
+// LeanClient is a Kinesis client whose PutRecords calls from a Sender take
+// the lean path. Build it with NewLeanClient from a client made with
+// ClientOptions.
+type LeanClient struct {
+	*kinesis.Client
+	free chan []byte // reusable bodies, at most cap(free)
+}
+
+// NewLeanClient wraps c; at most buffers request bodies are kept for reuse.
+func NewLeanClient(c *kinesis.Client, buffers int) *LeanClient {
+	return &LeanClient{Client: c, free: make(chan []byte, max(1, buffers))}
+}
+
+// maxPooledBody is the largest body kept for reuse: it holds a request of
+// AggregateBatchBytes in base64; a full 5 MiB request (about 7 MiB in
+// base64) is rare, and holding several would cost more memory than
+// reallocating them.
+const maxPooledBody = 3 << 19
+
+// leanBodyKey carries a pre-serialized body through the context.
+type leanBodyKey struct{}
+
+// leanBody is one request's body. Its buffer goes back to the pool once the
+// call has returned and net/http has closed the body (refs reaches 0):
+// net/http may still read a body after the round trip ends.
+type leanBody struct {
+	b      []byte
+	refs   atomic.Int32
+	client *LeanClient
+}
+
+func (lb *leanBody) release() {
+	if lb.refs.Add(-1) == 0 && cap(lb.b) <= maxPooledBody {
+		select {
+		case lb.client.free <- lb.b[:0]:
+		default:
+		}
+	}
+}
+
+// buffer returns an empty body buffer from the pool, or a new one.
+func (c *LeanClient) buffer() []byte {
+	select {
+	case b := <-c.free:
+		return b
+	default:
+		return make([]byte, 0, 64<<10)
+	}
+}
+
+// putRecords sends batch as one PutRecords request with a body written
+// from the records.
+func (c *LeanClient) putRecords(ctx context.Context, stream string, batch []*Record) (*kinesis.PutRecordsOutput, error) {
+	lb := &leanBody{b: appendPutRecordsBody(c.buffer(), stream, batch), client: c}
+	lb.refs.Store(1)
+	defer lb.release()
+	return c.Client.PutRecords(context.WithValue(ctx, leanBodyKey{}, lb), &kinesis.PutRecordsInput{StreamName: aws.String(stream)},
+		func(o *kinesis.Options) { o.APIOptions = append(o.APIOptions, leanAPIOptions) })
+}
+
+// appendPutRecordsBody appends the PutRecords JSON body for batch:
+// {"Records":[{"Data":base64,"PartitionKey":key[,"ExplicitHashKey":k]},...],"StreamName":stream}.
+func appendPutRecordsBody(b []byte, stream string, batch []*Record) []byte {
+	b = append(b, `{"Records":[`...)
+	for i, r := range batch {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, r.Data)
+		b = append(b, `","PartitionKey":`...)
+		b = appendJSONString(b, r.Key)
+		if r.hashKey != "" {
+			b = append(b, `,"ExplicitHashKey":`...)
+			b = appendJSONString(b, r.hashKey)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `],"StreamName":`...)
+	b = appendJSONString(b, stream)
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, as encoding/json would
+// (invalid UTF-8 becomes U+FFFD), without escaping HTML characters.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 are escaped by encoding/json too.
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// leanSerializer replaces the SDK's OperationSerializer on lean calls: a
+// call whose context carries a leanBody gets that body; any other call goes
+// to the SDK's serializer.
+type leanSerializer struct {
+	sdk middleware.SerializeMiddleware
+}
+
+func (*leanSerializer) ID() string { return "OperationSerializer" }
+
+func (m *leanSerializer) HandleSerialize(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+	lb, ok := ctx.Value(leanBodyKey{}).(*leanBody)
+	if !ok {
+		return m.sdk.HandleSerialize(ctx, in, next)
+	}
+	req, ok := in.Request.(*smithyhttp.Request)
+	if !ok {
+		return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("unexpected transport type %T", in.Request)
+	}
+	// What the awsJson 1.1 protocol sets for Kinesis_20131202.PutRecords.
+	req.Method = http.MethodPost
+	if req.URL.Path == "" {
+		req.URL.Path = "/"
+	}
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202.PutRecords")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	lb.refs.Add(1) // released when net/http closes the body (leanPlainBody.Close)
+	sreq, err := req.SetStream(&leanReader{lb: lb})
+	if err != nil {
+		lb.release()
+		return middleware.SerializeOutput{}, middleware.Metadata{}, err
+	}
+	in.Request = sreq
+	return next.HandleSerialize(ctx, in)
+}
+
+// leanReader reads a leanBody; it is an io.ReadSeeker so the SDK can hash
+// it for SigV4 and set Content-Length, and hides WriteTo from net/http.
+type leanReader struct {
+	lb  *leanBody
+	off int64
+}
+
+func (r *leanReader) Read(p []byte) (int, error) {
+	if r.off >= int64(len(r.lb.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.lb.b[r.off:])
+	r.off += int64(n)
+	return n, nil
+}
+
+func (r *leanReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case 0:
+	case 1:
+		offset += r.off
+	case 2:
+		offset += int64(len(r.lb.b))
+	}
+	if offset < 0 {
+		return 0, fmt.Errorf("lean body: negative position %d", offset)
+	}
+	r.off = offset
+	return offset, nil
+}
+
+// leanAPIOptions installs the lean serializer on one call's stack.
+func leanAPIOptions(stack *middleware.Stack) error {
+	sdk, ok := stack.Serialize.Get("OperationSerializer")
+	if !ok {
+		return fmt.Errorf("lean PutRecords: the SDK's stack has no OperationSerializer to replace")
+	}
+	if _, err := stack.Serialize.Swap("OperationSerializer", &leanSerializer{sdk: sdk}); err != nil {
+		return err
+	}
+	// The input holds only the stream name: the body was checked as it was written.
+	_, _ = stack.Initialize.Remove("OperationInputValidation")
+	sdkDeserializer, ok := stack.Deserialize.Get("OperationDeserializer")
+	if !ok {
+		return fmt.Errorf("lean PutRecords: the SDK's stack has no OperationDeserializer to replace")
+	}
+	_, err := stack.Deserialize.Swap("OperationDeserializer", &leanDeserializer{sdk: sdkDeserializer})
+	return err
+}
+
+// leanPlainBody is plainBody for a lean request: closing it also releases
+// the body's buffer (once, however often net/http closes it).
+type leanPlainBody struct {
+	plainBody
+	lb     *leanBody
+	closed atomic.Bool
+}
+
+func (b *leanPlainBody) Close() error {
+	err := b.plainBody.Close()
+	if b.closed.CompareAndSwap(false, true) {
+		b.lb.release()
+	}
+	return err
+}
+
+// leanDeserializer replaces the SDK's OperationDeserializer on lean calls.
+// A 200 answer is read here with fastjson into just what the sender uses
+// (each entry's ErrorCode, ErrorMessage, ShardId and SequenceNumber, with
+// few allocations), and the SDK's deserializer is handed an empty object;
+// every other answer (errors, with their codes) is the SDK's to read.
+type leanDeserializer struct {
+	sdk middleware.DeserializeMiddleware
+}
+
+func (*leanDeserializer) ID() string { return "OperationDeserializer" }
+
+func (m *leanDeserializer) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	var parsed *kinesis.PutRecordsOutput
+	var parseErr error
+	read := middleware.DeserializeHandlerFunc(func(ctx context.Context, in middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleDeserialize(ctx, in)
+		if err != nil {
+			return out, md, err
+		}
+		resp, ok := out.RawResponse.(*smithyhttp.Response)
+		if !ok || resp.StatusCode != http.StatusOK {
+			return out, md, err
+		}
+		parsed, parseErr = readPutRecordsOutput(resp.Body)
+		_ = resp.Body.Close()
+		resp.Body = io.NopCloser(strings.NewReader("{}"))
+		return out, md, err
+	})
+	out, md, err := m.sdk.HandleDeserialize(ctx, in, read)
+	if err == nil && parseErr != nil {
+		return out, md, &smithy.DeserializationError{Err: parseErr}
+	}
+	if err == nil && parsed != nil {
+		out.Result = parsed
+	}
+	return out, md, err
+}
+
+var (
+	responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	responseParsers fastjson.ParserPool
+)
+
+// readPutRecordsOutput reads a PutRecords answer.
+func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
+	buf := responseBuffers.Get().(*bytes.Buffer)
+	defer responseBuffers.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(body); err != nil {
+		return nil, err
+	}
+	p := responseParsers.Get()
+	defer responseParsers.Put(p)
+	v, err := p.ParseBytes(buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	recs := v.GetArray("Records")
+	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(recs))}
+	var shards []*string // the shard IDs seen, shared by the entries
+	str := func(v *fastjson.Value, key string) *string {
+		b := v.GetStringBytes(key)
+		if b == nil {
+			return nil
+		}
+		s := string(b)
+		return &s
+	}
+	// Sequence numbers are the proof of delivery: every one is kept, in
+	// one string for all (two allocations a response, not one a record).
+	var seqBytes []byte
+	seqEnd := make([]int, len(recs)) // end of record i's number in seqBytes; -1: none
+	for i, r := range recs {
+		e := &out.Records[i]
+		seqEnd[i] = -1
+		if code := str(r, "ErrorCode"); code != nil {
+			e.ErrorCode, e.ErrorMessage = code, str(r, "ErrorMessage")
+			continue
+		}
+		if seq := r.GetStringBytes("SequenceNumber"); seq != nil {
+			seqBytes = append(seqBytes, seq...)
+			seqEnd[i] = len(seqBytes)
+		}
+		id := r.GetStringBytes("ShardId")
+		if id == nil {
+			continue
+		}
+		for _, s := range shards {
+			if *s == string(id) {
+				e.ShardId = s
+				break
+			}
+		}
+		if e.ShardId == nil {
+			s := string(id)
+			shards = append(shards, &s)
+			e.ShardId = &s
+		}
+	}
+	allSeq := string(seqBytes)
+	seqs := make([]string, len(recs))
+	start := 0
+	for i, end := range seqEnd {
+		if end < 0 {
+			continue
+		}
+		seqs[i] = allSeq[start:end]
+		out.Records[i].SequenceNumber = &seqs[i]
+		start = end
+	}
+	if n := v.GetInt("FailedRecordCount"); n > 0 {
+		out.FailedRecordCount = aws.Int32(int32(n))
+	}
+	return out, nil
+}
