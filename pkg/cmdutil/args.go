@@ -1,6 +1,8 @@
 package cmdutil
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 )
 
@@ -32,6 +34,16 @@ func GroupRunE(cmd *cobra.Command, args []string) error {
 		return FlagErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
 	}
 	return cmd.Help()
+}
+
+// UsageTemplate adapts cobra's usage template base so that a group command
+// (one with subcommands, such as dest and iam) shows only
+// "ldexport dest <command> [flags]": it does nothing of its own, so cobra's
+// "ldexport dest [flags]" line would promise something that is not there.
+func UsageTemplate(base string) string {
+	tmpl := strings.Replace(base, "Usage:{{if .Runnable}}\n  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}\n  {{.CommandPath}} [command]{{end}}",
+		"Usage:{{if .HasAvailableSubCommands}}\n  {{.CommandPath}} <command> [flags]{{else if .Runnable}}\n  {{.UseLine}}{{end}}", 1)
+	return strings.Replace(tmpl, `{{.CommandPath}} [command] --help`, `{{.CommandPath}} <command> --help`, 1)
 }
 
 // DestinationNames completes destination names from the store, for

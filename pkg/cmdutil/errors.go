@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/awserr"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes from the CLI contract.
@@ -28,8 +29,8 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// FlagError is a usage error: bad flags or arguments. The program prints the
-// message and the command's usage, then exits 2.
+// FlagError is a usage error: bad flags or arguments. The program prints one
+// line, "Error: <message> (see '<command> --help')", and exits 2.
 type FlagError struct{ Err error }
 
 func (e *FlagError) Error() string { return e.Err.Error() }
@@ -40,8 +41,9 @@ func FlagErrorf(format string, args ...any) error {
 	return &FlagError{Err: fmt.Errorf(format, args...)}
 }
 
-// UsageErrorf returns an invalid-input error (exit 2) that does not print usage:
-// a value was well-formed as a flag but not acceptable (a bad ARN, a bad line).
+// UsageErrorf returns an invalid-input error (exit 2) about the data rather
+// than the command line (a bad line in a file, a checkpoint that does not
+// match): one line, without the pointer to --help that a FlagError carries.
 func UsageErrorf(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
 }
@@ -57,6 +59,28 @@ func Usage(err error) error {
 // RuntimeErrorf returns a run-time failure (exit 1).
 func RuntimeErrorf(format string, args ...any) error {
 	return &ExitError{Code: ExitRuntime, Err: fmt.Errorf(format, args...)}
+}
+
+// TidyFlagError rewrites pflag's parsing errors into the project's words:
+// `--concurrency: "x" is not a valid int` instead of the strconv detail.
+func TidyFlagError(err error) error {
+	var iv *pflag.InvalidValueError
+	if errors.As(err, &iv) {
+		f := iv.GetFlag()
+		kind := valueType(f)
+		switch kind {
+		case "int", "int64", "uint", "uint64":
+			kind = "whole number"
+		case "float64":
+			kind = "number"
+		case "duration":
+			kind = "duration such as 30s, 5m or 1h"
+		case "bool":
+			kind = "true or false"
+		}
+		return fmt.Errorf("--%s: %q is not a valid %s", f.Name, iv.GetValue(), kind)
+	}
+	return err
 }
 
 // ErrCancel is returned when the user declines a prompt: exit 1, no message.
@@ -100,7 +124,8 @@ func ExitCode(err error) int {
 // unknown commands and argument-count mistakes.
 func IsCobraUsageError(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command ", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least ", "requires at most ", "invalid argument "} {
+	for _, p := range []string{"unknown command ", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least ", "requires at most ", "invalid argument ",
+		"required flag(s) ", "if any flags in the group ", "at least one of the flags in the group "} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

@@ -20,11 +20,12 @@ type IOStreams struct {
 	stdinTTY     bool
 	stdoutTTY    bool
 	stderrTTY    bool
-	colorEnabled bool
+	colorEnabled bool // on stdout
+	errColor     bool // on stderr (the send summary)
 }
 
 // System returns the process's own streams, with terminal detection and the
-// colour rules of NO_COLOR (https://no-color.org) and CLICOLOR_FORCE.
+// colour rules of ColorFromEnv, decided for stdout and stderr apiece.
 func System() *IOStreams {
 	s := &IOStreams{
 		In:        os.Stdin,
@@ -35,18 +36,25 @@ func System() *IOStreams {
 		stderrTTY: isTerminal(os.Stderr),
 	}
 	s.colorEnabled = ColorFromEnv(s.stdoutTTY, os.Getenv)
+	s.errColor = ColorFromEnv(s.stderrTTY, os.Getenv)
 	return s
 }
 
-// ColorFromEnv decides whether colour is on for a stream: NO_COLOR (any
-// non-empty value) turns it off, CLICOLOR_FORCE (non-empty, not "0") turns it
-// on, and otherwise colour follows whether the stream is a terminal.
+// ColorFromEnv decides whether colour is on for a stream, in this order:
+// NO_COLOR (any non-empty value, https://no-color.org) turns it off;
+// CLICOLOR_FORCE (non-empty, not "0") turns it on, even when piped;
+// TERM=dumb turns it off; otherwise colour follows whether the stream is a
+// terminal. The --no-color flag, applied later with SetColorEnabled, wins
+// over all of them.
 func ColorFromEnv(isTTY bool, getenv func(string) string) bool {
 	if getenv("NO_COLOR") != "" {
 		return false
 	}
 	if v := getenv("CLICOLOR_FORCE"); v != "" && v != "0" {
 		return true
+	}
+	if getenv("TERM") == "dumb" {
+		return false
 	}
 	return isTTY
 }
@@ -79,11 +87,15 @@ func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v }
 // SetStderrTTY overrides terminal detection for standard error (tests).
 func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v }
 
-// ColorEnabled reports whether output may carry colour.
+// ColorEnabled reports whether standard output may carry colour.
 func (s *IOStreams) ColorEnabled() bool { return s.colorEnabled }
 
-// SetColorEnabled turns colour on or off (the --no-color flag, tests).
-func (s *IOStreams) SetColorEnabled(v bool) { s.colorEnabled = v }
+// ErrColorEnabled reports whether standard error may carry colour.
+func (s *IOStreams) ErrColorEnabled() bool { return s.errColor }
+
+// SetColorEnabled turns colour on or off on both streams (the --no-color
+// flag, tests).
+func (s *IOStreams) SetColorEnabled(v bool) { s.colorEnabled, s.errColor = v, v }
 
 // CanPrompt reports whether the program may ask the user a question: both
 // standard input and standard error must be terminals.

@@ -17,12 +17,11 @@ func NewCmdCompletion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print a shell completion script",
-		Long: `Print a shell completion script. For example:
-
-  bash:        source <(ldexport completion bash)
-  zsh:         ldexport completion zsh > "${fpath[1]}/_ldexport"
-  fish:        ldexport completion fish > ~/.config/fish/completions/ldexport.fish
-  powershell:  ldexport completion powershell | Out-String | Invoke-Expression`,
+		Long:  `Print a shell completion script for bash, zsh, fish or PowerShell.`,
+		Example: `  source <(ldexport completion bash)
+  ldexport completion zsh > "${fpath[1]}/_ldexport"
+  ldexport completion fish > ~/.config/fish/completions/ldexport.fish
+  ldexport completion powershell | Out-String | Invoke-Expression`,
 		ValidArgs: Shells,
 		Args:      cmdutil.ExactArgs(1, "name a shell: bash, zsh, fish or powershell"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -18,9 +18,13 @@ import (
 // NewCmdDest returns `ldexport dest` and its subcommands.
 func NewCmdDest(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "dest",
+		Use:   "dest <command>",
 		Short: "Manage Data Export destinations (create, list, show, delete, test, check, push, pull, export)",
-		RunE:  cmdutil.GroupRunE,
+		Example: `  ldexport dest create prod --env production --stream ld-events --role-arn arn:aws:iam::123456789012:role/ld-export
+  ldexport dest list
+  ldexport dest check prod
+  ldexport dest push prod`,
+		RunE: cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(create.NewCmdCreate(f, nil))
 	cmd.AddCommand(list.NewCmdList(f, nil))

@@ -62,23 +62,23 @@ Valid kinds: ` + kindNames() + `.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := quantity.ParseCount(count)
 			if err != nil {
-				return cmdutil.UsageErrorf("--count: %v", err)
+				return cmdutil.FlagErrorf("--count: %v", err)
 			}
 			opts.Count = n
 			if cmd.Flags().Changed("kinds") {
 				if opts.Kinds, err = eventgen.ParseKinds(kinds); err != nil {
-					return cmdutil.UsageErrorf("--kinds: %v", err)
+					return cmdutil.FlagErrorf("--kinds: %v", err)
 				}
 			}
 			if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
-				return cmdutil.UsageErrorf("--project: %v", err)
+				return cmdutil.FlagErrorf("--project: %v", err)
 			}
 			if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
-				return cmdutil.UsageErrorf("--environment: %v", err)
+				return cmdutil.FlagErrorf("--environment: %v", err)
 			}
 			if start != "" {
 				if opts.Start, err = time.Parse(time.RFC3339, start); err != nil {
-					return cmdutil.UsageErrorf("--start: %q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", start)
+					return cmdutil.FlagErrorf("--start: %q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", start)
 				}
 			}
 			if runF != nil {
@@ -88,8 +88,8 @@ Valid kinds: ` + kindNames() + `.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&count, "count", "n", strconv.Itoa(DefaultCount), "number of events: 100000, 100_000, 100k, 1M")
-	fl.Uint64Var(&opts.Seed, "seed", eventgen.DefaultSeed, "random seed; the same seed gives the same events")
+	fl.StringVarP(&count, "count", "n", strconv.Itoa(DefaultCount), "number of events, 0 or more: 100000, 100_000, 100k, 1M")
+	fl.Uint64Var(&opts.Seed, "seed", eventgen.DefaultSeed, "random seed, 0 to 2^64-1; the same seed gives the same events")
 	fl.StringVar(&kinds, "kinds", "", "comma-separated event kinds (default: a realistic mix)")
 	fl.StringVar(&opts.Project, "project", "default", "LaunchDarkly project ID (24 hex digits), or a key to derive one from")
 	fl.StringVar(&opts.Environment, "environment", "production", "LaunchDarkly environment ID (24 hex digits), or a key to derive one from")
@@ -122,7 +122,7 @@ func genRun(ctx context.Context, opts *GenOptions) error {
 		Start:       opts.Start,
 	})
 	if err != nil {
-		return cmdutil.Usage(err)
+		return &cmdutil.FlagError{Err: err}
 	}
 	// `ldexport gen | head` must end quietly: with SIGPIPE ignored, a write to
 	// a closed pipe returns EPIPE instead of killing the process.

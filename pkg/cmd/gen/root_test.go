@@ -26,8 +26,8 @@ func TestGenThroughRoot(t *testing.T) {
 		{name: "count with suffix", args: "gen --count 2k --kinds summary --project 5744c96707c9900708000004 --environment 5744c96707c9900708000005", wantLines: 2000},
 		{name: "keys", args: "gen --count 1 --project mobile --environment staging", wantLines: 1,
 			wantErr: `Note: LaunchDarkly's export carries project and environment IDs, not keys; writing project 27ccac8b6632567bf3e633f5 and environment 38d531adc262976f4f951208, derived from the keys "mobile" and "staging" (give the 24-hex IDs to use the real ones).`},
-		{name: "unknown kind", args: "gen --kinds feature,bogus", wantCode: 2, wantErr: `--kinds: unknown event kind "bogus" (valid: feature, debug, custom, identify, index, summary, click, pageview)`},
-		{name: "negative count", args: "gen --count -3", wantCode: 2, wantErr: `--count: invalid count "-3": must not be negative`},
+		{name: "unknown kind", args: "gen --kinds feature,bogus", wantCode: 2, wantErr: `Error: --kinds: unknown event kind "bogus" (valid: feature, debug, custom, identify, index, summary, click, pageview) (see 'ldexport gen --help')`},
+		{name: "negative count", args: "gen --count -3", wantCode: 2, wantErr: `Error: --count: invalid count "-3": must not be negative (see 'ldexport gen --help')`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

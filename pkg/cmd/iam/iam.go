@@ -13,9 +13,12 @@ import (
 // NewCmdIAM returns `ldexport iam` and its subcommands.
 func NewCmdIAM(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "iam",
+		Use:   "iam <command>",
 		Short: "Print or apply the IAM policies LaunchDarkly needs (policy, trust, apply)",
-		RunE:  cmdutil.GroupRunE,
+		Example: `  ldexport iam policy --dest prod
+  ldexport iam trust --dest prod --restricted
+  ldexport iam apply --dest prod --dry-run`,
+		RunE: cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(policy.NewCmdPolicy(f, nil))
 	cmd.AddCommand(trust.NewCmdTrust(f, nil))

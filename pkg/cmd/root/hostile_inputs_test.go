@@ -131,7 +131,7 @@ func TestHostileHugeValueErrorLine(t *testing.T) {
 		start, end string
 	}{
 		{[]string{"dest", "show", huge}, "destination not found", "(see `ldexport dest list`)"},
-		{[]string{"gen", "--kinds", huge}, "--kinds: unknown event kind", "click, pageview)"},
+		{[]string{"gen", "--kinds", huge}, "Error: --kinds: unknown event kind", "click, pageview) (see 'ldexport gen --help')"},
 		{[]string{"dest", "show", "\x1b[2J" + huge + "\n"}, "destination not found", "(see `ldexport dest list`)"},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,10 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `ldexport sets up and operates LaunchDarkly Data Export destinations on Amazon Kinesis:
 it keeps destinations, writes the IAM policies LaunchDarkly needs, sizes the stream,
 sends and verifies the test event, and pushes NDJSON event files into the stream.`,
+		Example: `  ldexport dest create prod --env production --stream ld-events --role-arn arn:aws:iam::123456789012:role/ld-export
+  ldexport iam apply --dest prod
+  ldexport shards --events-per-month 120M
+  ldexport send events.ndjson --dest prod`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -76,12 +80,12 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 		// AWS variables other tools share is checked when a command uses it.
 		if g.Region != "" && (g.RegionSource == "--region" || g.RegionSource == "LDEXPORT_REGION") {
 			if err := awsarn.ValidateRegion(g.Region); err != nil {
-				return cmdutil.UsageErrorf("%s: %v", g.RegionSource, err)
+				return cmdutil.FlagErrorf("%s: %v", g.RegionSource, err)
 			}
 		}
 		if g.EndpointURL != "" {
 			if err := awsarn.ValidateEndpointURL(g.EndpointURL); err != nil {
-				return cmdutil.UsageErrorf("%s: %v", source(c, "endpoint-url", "LDEXPORT_ENDPOINT_URL"), err)
+				return cmdutil.FlagErrorf("%s: %v", source(c, "endpoint-url", "LDEXPORT_ENDPOINT_URL"), err)
 			}
 		}
 		format, err := output.ParseFormat(v.GetString("output"))
@@ -96,8 +100,10 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 		return nil
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cmdutil.FlagError{Err: err}
+		return &cmdutil.FlagError{Err: cmdutil.TidyFlagError(err)}
 	})
+	cmd.SetHelpCommand(newCmdHelp())
+	cmd.SetUsageTemplate(cmdutil.UsageTemplate(cmd.UsageTemplate()))
 
 	cmd.AddCommand(dest.NewCmdDest(f))
 	cmd.AddCommand(gen.NewCmdGen(f, nil))
@@ -107,11 +113,14 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 	cmd.AddCommand(send.NewCmdSend(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.AddCommand(completion.NewCmdCompletion(f))
+	cmdutil.SetPlaceholders(cmd)
 	return cmd
 }
 
-// Execute runs ldexport with args and returns the exit code. Errors are printed
-// as one line on stderr; usage errors also print the command's usage.
+// Execute runs ldexport with args and returns the exit code. Every error is
+// one line on stderr; a usage error (exit 2) reads
+// "Error: <what> (see 'ldexport <command> --help')" instead of printing the
+// whole usage, which would bury the line that matters.
 func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	cmd := NewCmdRoot(f)
 	cmd.SetArgs(args)
@@ -120,21 +129,64 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		return cmdutil.ExitOK
 	}
 	code := cmdutil.ExitCode(err)
+	var fe *cmdutil.FlagError
 	switch {
 	case errors.Is(err, cmdutil.ErrSilent), errors.Is(err, cmdutil.ErrCancel):
 	case code == cmdutil.ExitInterrupted && errors.Is(err, context.Canceled):
 		fmt.Fprintln(f.IOStreams.ErrOut, "interrupted")
+	case errors.As(err, &fe) || cmdutil.IsCobraUsageError(err):
+		if executed == nil || executed.Name() == "help" {
+			executed = cmd
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "Error: %s (see '%s --help')\n", oneLine(withSuggestions(err.Error())), executed.CommandPath())
 	default:
 		fmt.Fprintln(f.IOStreams.ErrOut, oneLine(err.Error()))
 	}
-	var fe *cmdutil.FlagError
-	if errors.As(err, &fe) || cmdutil.IsCobraUsageError(err) {
-		if executed == nil {
-			executed = cmd
-		}
-		fmt.Fprintf(f.IOStreams.ErrOut, "\n%s", executed.UsageString())
-	}
 	return code
+}
+
+// newCmdHelp replaces cobra's help command, which answers an unknown topic
+// with the whole usage and exit 0: here it is a usage error (exit 2).
+func newCmdHelp() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help shows the help of any command, e.g. `ldexport help dest create`.",
+		Example: `  ldexport help send
+  ldexport help dest create`,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			parent, _, err := c.Root().Find(args)
+			if err != nil || parent == nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []cobra.Completion
+			for _, sub := range parent.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || target == nil || len(rest) > 0 {
+				return cmdutil.FlagErrorf("unknown help topic %q", strings.Join(args, " "))
+			}
+			target.InitDefaultHelpFlag()
+			return target.Help()
+		},
+	}
+}
+
+// withSuggestions turns cobra's "Did you mean this?" block into a clause of
+// the one error line.
+func withSuggestions(msg string) string {
+	const marker = "\n\nDid you mean this?\n"
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return msg
+	}
+	return msg[:i] + "; did you mean " + strings.Join(strings.Fields(msg[i+len(marker):]), " or ") + "?"
 }
 
 // source names where a global flag's value came from, in viper's order: the

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 const roleARN = "arn:aws:iam::123456789012:role/ld-export"
@@ -24,11 +28,11 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		wantUsage bool
 	}{
 		{"help", []string{"--help"}, 0, "", false},
-		{"unknown command", []string{"bogus"}, 2, `unknown command "bogus" for "ldexport"`, true},
-		{"unknown subcommand", []string{"dest", "bogus"}, 2, `unknown command "bogus" for "ldexport dest"`, true},
-		{"unknown flag", []string{"dest", "list", "--bogus"}, 2, "unknown flag: --bogus", true},
-		{"bad output format", []string{"dest", "list", "-o", "xml"}, 2, `invalid value "xml" for -o/--output`, true},
-		{"missing argument", []string{"dest", "show"}, 2, "name the destination", true},
+		{"unknown command", []string{"bogus"}, 2, `unknown command "bogus" for "ldexport"`, false},
+		{"unknown subcommand", []string{"dest", "bogus"}, 2, `unknown command "bogus" for "ldexport dest"`, false},
+		{"unknown flag", []string{"dest", "list", "--bogus"}, 2, "unknown flag: --bogus", false},
+		{"bad output format", []string{"dest", "list", "-o", "xml"}, 2, `invalid value "xml" for -o/--output`, false},
+		{"missing argument", []string{"dest", "show"}, 2, "name the destination", false},
 		{"invalid ARN", []string{"dest", "create", "p", "--env", "e", "--stream", "s", "--role-arn", "nope"}, 2, "--role-arn: invalid role ARN", false},
 		{"unknown destination", []string{"dest", "show", "nope"}, 1, `destination not found: "nope"`, false},
 		{"delete without terminal", []string{"dest", "delete", "nope"}, 2, "--yes is required", false},
@@ -55,6 +59,130 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryUsageErrorIsOneLine runs every command of the tree with an unknown
+// flag, and each with a bad value or argument, and wants exactly one stderr
+// line of the form "Error: <what> (see 'ldexport <command> --help')", exit 2.
+func TestEveryUsageErrorIsOneLine(t *testing.T) {
+	badValue := map[string][]string{
+		"ldexport":             {"sned"},
+		"ldexport help":        {"help", "bogus"},
+		"ldexport completion":  {"completion", "tcsh"},
+		"ldexport dest":        {"dest", "bogus"},
+		"ldexport dest create": {"dest", "create", "p", "--env", "e", "--stream", "s", "--role-arn", "nope"},
+		"ldexport dest list":   {"dest", "list", "-o", "xml"},
+		"ldexport dest show":   {"dest", "show", "prod", "extra"},
+		"ldexport dest delete": {"dest", "delete", "prod"},
+		"ldexport dest test":   {"dest", "test", "prod", "--timeout", "5"},
+		"ldexport dest check":  {"dest", "check", "prod", "--events-per-month", "-5"},
+		"ldexport dest push":   {"dest", "push", "prod", "--on", "--off"},
+		"ldexport dest pull":   {"dest", "pull", "--project", "bad!key"},
+		"ldexport dest export": {"dest", "export", "prod", "--format", "xml"},
+		"ldexport gen":         {"gen", "--count", "lots"},
+		"ldexport iam":         {"iam", "bogus"},
+		"ldexport iam apply":   {"iam", "apply", "--dest", "prod", "--role-name", "no spaces"},
+		"ldexport iam policy":  {"iam", "policy", "--region", "mars-1", "--account-id", "123456789012", "--stream", "s"},
+		"ldexport iam trust":   {"iam", "trust", "--external-id", "!"},
+		"ldexport send":        {"send", "--stream", "s", "--concurrency", "0"},
+		"ldexport shards":      {"shards", "--events-per-month", "-5"},
+		"ldexport tail":        {"tail", "--stream", "s", "--max", "x"},
+		"ldexport version":     {"version", "extra"},
+	}
+	var cases [][]string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		path := strings.Fields(c.CommandPath())[1:]
+		cases = append(cases, append(slices.Clone(path), "--bogus"))
+		bad, ok := badValue[c.CommandPath()]
+		if !ok {
+			t.Errorf("no bad-value case for %q: add one", c.CommandPath())
+		}
+		cases = append(cases, bad)
+		for _, sub := range c.Commands() {
+			if sub.Name() != "__complete" && sub.Name() != "__completeNoDesc" {
+				walk(sub)
+			}
+		}
+	}
+	e := cmdtest.New(t)
+	root := NewCmdRoot(e.Factory)
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	walk(root)
+	for _, args := range cases {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			e := cmdtest.New(t)
+			e.Seed(t, cmdtest.Destinations()...)
+			if code := e.Run(Execute, args...); code != 2 {
+				t.Errorf("exit %d, want 2; stderr:\n%s", code, e.ErrOut)
+			}
+			got := e.ErrOut.String()
+			if strings.Count(got, "\n") != 1 || !usageLine.MatchString(got) {
+				t.Errorf("stderr is not one usage line:\n%s", got)
+			}
+			if e.Out.Len() != 0 {
+				t.Errorf("stdout not empty:\n%s", e.Out)
+			}
+		})
+	}
+}
+
+var usageLine = regexp.MustCompile(`^Error: \S.* \(see 'ldexport( [a-z]+)* --help'\)\n$`)
+
+func TestHelpOfUnknownTopicIsAUsageError(t *testing.T) {
+	e := cmdtest.New(t)
+	if code := e.Run(Execute, "help", "dest", "bogus"); code != 2 {
+		t.Errorf("help dest bogus: exit %d, want 2", code)
+	}
+	e.Reset()
+	if code := e.Run(Execute, "help", "dest", "create"); code != 0 || !strings.Contains(e.Out.String(), "ldexport dest create NAME") {
+		t.Errorf("help dest create: exit %d\n%s%s", code, e.Out, e.ErrOut)
+	}
+}
+
+func TestGroupUsageListsSubcommandsOnly(t *testing.T) {
+	for _, group := range []string{"dest", "iam"} {
+		e := cmdtest.New(t)
+		if code := e.Run(Execute, group, "--help"); code != 0 {
+			t.Fatalf("%s --help: exit %d", group, code)
+		}
+		usage := e.Out.String()
+		if strings.Contains(usage, "ldexport "+group+" [flags]") || !strings.Contains(usage, "ldexport "+group+" <command> [flags]") {
+			t.Errorf("%s usage:\n%s", group, usage)
+		}
+	}
+}
+
+// TestHelpTeaches wants an example on every command and a placeholder in
+// capitals (PATH, N, DURATION, NAME...) for the value of every flag that
+// takes one, never a Go type such as "string" or a word such as "file".
+func TestHelpTeaches(t *testing.T) {
+	e := cmdtest.New(t)
+	root := NewCmdRoot(e.Factory)
+	root.InitDefaultHelpCmd()
+	placeholder := regexp.MustCompile(`^[A-Z][A-Z.|_]*$|^[a-z]+(\|[a-z]+)+$`)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden {
+			return
+		}
+		if c.Example == "" {
+			t.Errorf("%s has no example", c.CommandPath())
+		}
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Value.Type() == "bool" {
+				return
+			}
+			if name, _ := pflag.UnquoteUsage(f); !placeholder.MatchString(name) {
+				t.Errorf("%s --%s shows its value as %q", c.CommandPath(), f.Name, name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 func TestCorruptStoreNamesTheFile(t *testing.T) {

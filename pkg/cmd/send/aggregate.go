@@ -1,10 +1,7 @@
 package send
 
 import (
-	"fmt"
-
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/sender"
 	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"github.com/spf13/cobra"
@@ -33,11 +30,4 @@ func aggregateConfig(opts *SendOptions, cfg *sender.Config, limit int) {
 	cfg.Aggregate = opts.Aggregate
 	cfg.AggregateMaxBytes = opts.AggregateMaxBytes
 	cfg.MaxRecordBytes = limit
-}
-
-// printAggregateSummary adds the Kinesis records to the table summary.
-func printAggregateSummary(ios *iostreams.IOStreams, s Summary) {
-	if s.KinesisRecords != nil {
-		fmt.Fprintf(ios.ErrOut, "%d records packed into %d Kinesis records (KPL aggregated)\n", s.Sent, *s.KinesisRecords)
-	}
 }

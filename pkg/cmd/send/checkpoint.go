@@ -7,13 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/checkpoint"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/fileguard"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/ndjson"
 	"github.com/ldexport/ldexport/pkg/sender"
 )
@@ -29,14 +27,10 @@ const checkpointInterval = time.Second
 // stopped (an interrupt or a fatal error) are not done and not written to the
 // reject file: the next run with the same command sends them.
 type runCheckpoint struct {
-	ck      *checkpoint.Checkpoint
-	lock    *fileguard.Lock // held for the whole run
-	index   map[string]int  // input name → position
-	rej     *rejectFile
-	stopped <-chan struct{} // the sender's; set before the first Put
-
-	skipped atomic.Int64 // records already done, not read again
-	unsent  atomic.Int64 // records left for the next run
+	ck    *checkpoint.Checkpoint
+	lock  *fileguard.Lock // held for the whole run
+	index map[string]int  // input name → position
+	rej   *rejectFile
 
 	saveMu   sync.Mutex
 	saveErr  error // the first failed save
@@ -173,22 +167,23 @@ func (c *runCheckpoint) finish(finished bool) error {
 	return nil
 }
 
-// hookSender makes the sender report acknowledged records to the checkpoint
-// and returns the reject callback to use instead of write.
-func (c *runCheckpoint) hookSender(cfg *sender.Config, write sender.RejectFunc) sender.RejectFunc {
-	cfg.OnSent = func(r *sender.Record) { c.ck.MarkRecord(c.index[r.Source], r.Line) }
-	return func(r *sender.Record, reason string) {
-		select {
-		case <-c.stopped:
-			// The run stopped (interrupt or fatal error) before this record
-			// was delivered: it stays undone, for the next run to send.
-			c.unsent.Add(1)
-			return
-		default:
-		}
-		write(r, reason) // given up after its retry budget: done once in the reject file
+// hookSender makes the sender report acknowledged records to the
+// checkpoint too (before cfg's own OnSent, if any).
+func (c *runCheckpoint) hookSender(cfg *sender.Config) {
+	next := cfg.OnSent
+	cfg.OnSent = func(r *sender.Record) {
 		c.ck.MarkRecord(c.index[r.Source], r.Line)
+		if next != nil {
+			next(r)
+		}
 	}
+}
+
+// markRecord marks a record done that was written to the reject file (given
+// up after its retry budget). A record not delivered because the run
+// stopped is not marked: the next run sends it.
+func (c *runCheckpoint) markRecord(r *sender.Record) {
+	c.ck.MarkRecord(c.index[r.Source], r.Line)
 }
 
 // file returns the reading hooks of input i; nil (no-ops) without a checkpoint.
@@ -206,21 +201,17 @@ type fileCheckpoint struct {
 	prev int64 // the last non-blank line seen
 }
 
-// complete reports whether every line of the input was done already; its
-// records then count as skipped and the input is not read at all.
-func (f *fileCheckpoint) complete() bool {
+// complete reports whether every line of the input was done already, and
+// how many records it has: they are then skipped and the input is not read.
+func (f *fileCheckpoint) complete() (bool, int64) {
 	if f == nil {
-		return false
+		return false, 0
 	}
-	done, records := f.c.ck.FileComplete(f.i)
-	if done {
-		f.c.skipped.Add(records)
-	}
-	return done
+	return f.c.ck.FileComplete(f.i)
 }
 
 // skip marks the blank lines before line as done and reports whether line
-// itself is done already (it is then counted as skipped).
+// itself is done already (to be skipped).
 func (f *fileCheckpoint) skip(line ndjson.Line) bool {
 	if f == nil {
 		return false
@@ -229,11 +220,7 @@ func (f *fileCheckpoint) skip(line ndjson.Line) bool {
 		f.c.ck.MarkBlank(f.i, f.prev+1, line.Number-1)
 	}
 	f.prev = line.Number
-	if f.c.ck.Done(f.i, line.Number) {
-		f.c.skipped.Add(1)
-		return true
-	}
-	return false
+	return f.c.ck.Done(f.i, line.Number)
 }
 
 // rejected marks an invalid line written to the reject file as done.
@@ -302,24 +289,10 @@ func (c *runCheckpoint) resumeNote() string {
 // checkCheckpointFlags refuses --checkpoint where it cannot work.
 func checkCheckpointFlags(opts *SendOptions) error {
 	if len(opts.Files) == 0 || slices.Contains(opts.Files, "-") {
-		return cmdutil.UsageErrorf("--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again")
+		return cmdutil.FlagErrorf("--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again")
 	}
 	if opts.DryRun {
-		return cmdutil.UsageErrorf("--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record")
+		return cmdutil.FlagErrorf("--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record")
 	}
 	return nil
-}
-
-// printCheckpointNote tells on stderr what the checkpoint changed.
-func printCheckpointNote(ios *iostreams.IOStreams, c *runCheckpoint, s Summary) {
-	path := c.ck.Path()
-	switch {
-	case s.Records == 0 && s.Skipped > 0 && c.ck.Complete():
-		fmt.Fprintf(ios.ErrOut, "Nothing to send: checkpoint %s records all %d records of these inputs as done\n", path, s.Skipped)
-	case s.Skipped > 0:
-		fmt.Fprintf(ios.ErrOut, "Skipped %d records already done (checkpoint %s)\n", s.Skipped, path)
-	}
-	if n := c.unsent.Load(); n > 0 {
-		fmt.Fprintf(ios.ErrOut, "%d records not delivered yet are left for the next run (checkpoint %s)\n", n, path)
-	}
 }

@@ -113,7 +113,7 @@ func TestSendKinesalite(t *testing.T) {
 		if c.code != 0 {
 			t.Fatalf("exit %d: %s", c.code, c.stderr)
 		}
-		if !strings.Contains(c.stderr, "Sent 2600 of 2600 records") {
+		if !strings.Contains(c.stderr, "Delivered     2600 of 2600 records") {
 			t.Fatalf("stderr: %s", c.stderr)
 		}
 		assertStored(t, e, "stdin", ev)

@@ -8,16 +8,13 @@ import (
 	"io"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/ndjson"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/partitionkey"
 	"github.com/ldexport/ldexport/pkg/sender"
-	"github.com/schollz/progressbar/v3"
 )
 
 // Summary is the run's outcome; its JSON keys are the contract's.
@@ -36,6 +33,15 @@ type Summary struct {
 	// Skipped counts records already done by an earlier run (--checkpoint);
 	// they are not read again and not counted in Records.
 	Skipped int64 `json:"skipped"`
+	// Failed records by what became of them: GivenUp (retry budget spent)
+	// and Stopped (an interrupt or a fatal error stopped the run first) are
+	// in the reject file; LeftForNextRun (stopped, with --checkpoint) are
+	// not: the next run sends them. Failed = GivenUp + Stopped + LeftForNextRun.
+	GivenUp        int64 `json:"givenUp"`
+	Stopped        int64 `json:"stopped"`
+	LeftForNextRun int64 `json:"leftForNextRun"`
+	// RejectFile is where rejected lines went, when there were any.
+	RejectFile string `json:"rejectFile,omitempty"`
 	// KinesisRecords (--aggregate only) counts the Kinesis records that
 	// carried the Sent user records.
 	KinesisRecords *int64 `json:"kinesisRecords,omitempty"`
@@ -64,7 +70,8 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		}
 	}
 	defer ck.release()
-	rej := newRejectFile(opts.RejectFile, f.Now(), ck.resumed(), ios.ErrOut)
+	scr := &screen{w: ios.ErrOut} // stderr, shared with the progress bar
+	rej := newRejectFile(opts.RejectFile, f.Now(), ck.resumed(), scr)
 	if rej.explicit {
 		if err := rej.open(); err != nil {
 			return cmdutil.Usage(err)
@@ -77,6 +84,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		}
 	}
 
+	tr := newTracker(in.totalSize())
 	var snd *sender.Sender
 	if api != nil {
 		cfg := sender.Config{
@@ -88,21 +96,40 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 			ShardMap:        opts.rate.shards,
 			Lister:          opts.rate.lister,
 			Balance:         opts.Balance,
+			OnSent:          tr.onSent,
+		}
+		var stopped <-chan struct{} // the sender's, set before the first Put
+		onReject := func(r *sender.Record, reason string) {
+			select {
+			case <-stopped:
+				if ck != nil {
+					// Not delivered because the run stopped: it stays undone
+					// in the checkpoint, for the next run to send.
+					tr.onRejected(r, stoppedLeft)
+					return
+				}
+				// Into the reject file to send again; nothing is wrong with
+				// the line, so it is not named on stderr: the summary counts it.
+				tr.onRejected(r, stoppedRejects)
+				rej.write(r.Data, "", "")
+			default:
+				tr.onRejected(r, gaveUp)
+				rej.write(r.Data, r.Where(), reason)
+			}
+			if ck != nil {
+				ck.markRecord(r) // done once it is in the reject file
+			}
 		}
 		aggregateConfig(opts, &cfg, limit)
-		onReject := func(r *sender.Record, reason string) { rej.write(r.Data, r.Where(), reason) }
 		if ck != nil {
-			onReject = ck.hookSender(&cfg, onReject)
+			ck.hookSender(&cfg)
 		}
 		snd = sender.New(ctx, api, cfg, onReject)
+		stopped = snd.Stopped()
 		if ck != nil {
-			ck.stopped = snd.Stopped()
 			ck.start(rej)
 		}
 	}
-
-	var records, invalid, dryRunValid, dryRunBytes atomic.Int64
-	stopProgress := startProgress(ios, in, &records, snd)
 
 	// Reading runs on its own goroutine: after an interrupt or a fatal error
 	// the run must end even while a read blocks (an idle pipe), so the reader
@@ -121,9 +148,10 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 			return ctx.Err() != nil
 		}
 	}
+	stopProgress := startProgress(ios, scr, opts.Quiet, opts.progressDelay, tr, snd, stopping)
 	go func() {
 		defer close(readDone)
-		stopErr = readInputs(opts, in, limit, keys, rej, snd, ck, stopping, &records, &invalid, &dryRunValid, &dryRunBytes)
+		stopErr = readInputs(opts, in, limit, keys, rej, snd, ck, stopping, tr)
 	}()
 	readFinished := true
 	select {
@@ -142,54 +170,57 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if snd != nil {
 		sendErr = snd.Close()
 		st = snd.Stats()
-	} else {
-		st.Sent, st.Bytes = dryRunValid.Load(), dryRunBytes.Load()
 	}
 	stopProgress()
 	elapsed := time.Since(start)
-	sum := Summary{
-		Records: records.Load(), Sent: st.Sent, Failed: st.Failed, Invalid: invalid.Load(), Bytes: st.Bytes,
-		Requests: st.Requests, Retries: st.Retries, Throttled: st.Throttled, PossibleDuplicates: st.PossibleDuplicates,
-		DurationSeconds: elapsed.Seconds(),
-	}
-	if elapsed > 0 {
-		sum.RecordsPerSecond = float64(sum.Sent) / elapsed.Seconds()
-	}
+	sum := tr.summary(st, elapsed)
 	if opts.Aggregate && snd != nil {
 		sum.KinesisRecords = &st.KinesisRecords
 	}
 	var ckErr error
 	sum.Unread = in.unread()
 	if ck != nil {
-		sum.Skipped = ck.skipped.Load()
 		ckErr = ck.finish(readFinished && ctx.Err() == nil && sendErr == nil && stopErr == nil)
 	}
 	rejErr := rej.close()
-	if err := printSummary(ios, f.Globals.Output, sum, opts.DryRun, t, rej); err != nil {
+	if rej.count > 0 {
+		sum.RejectFile = rej.path
+	}
+	view := summaryView{stream: t.stream, dryRun: opts.DryRun, rejectPath: rej.path}
+	if ck != nil {
+		view.checkpoint, view.complete = ck.ck.Path(), ck.ck.Complete()
+	}
+	if err := printSummary(ios, f.Globals.Output, sum, view, rej.named, opts.Quiet); err != nil {
 		return err
 	}
-	printUnread(ios, opts, in, sum.Unread, ck != nil)
+	printUnread(ios, opts, in, sum.Unread, ck != nil, f.Globals.Output == output.Table)
 	if rejErr != nil {
 		return cmdutil.RuntimeErrorf("reject file %s: %v (%d lines were meant for it)", rej.path, rejErr, rej.count)
 	}
 	if ckErr != nil {
 		return cmdutil.RuntimeErrorf("%v", ckErr)
 	}
-	if ck != nil {
-		printCheckpointNote(ios, ck, sum)
-	}
 
+	// After the text summary, which gave every count once, the error line
+	// only says what happened and where things are; with -o json it is the
+	// only text a person reads, so it gives the counts too.
+	summarised := f.Globals.Output == output.Table
 	notDelivered := func() string {
 		note := ""
-		if rej.count > 0 {
+		switch {
+		case rej.count > 0 && summarised:
+			note = "; lines not delivered are in " + rej.path
+		case rej.count > 0:
 			note = fmt.Sprintf("; %d lines written to %s", rej.count, rej.path)
 		}
 		return note + ck.resumeNote()
 	}
 	var fe *sender.FatalError
 	switch {
+	case ctx.Err() != nil && summarised:
+		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted%s", notDelivered())}
 	case ctx.Err() != nil:
-		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted: %d of %d records sent, %d not delivered%s", sum.Sent, sum.Records, sum.Failed, notDelivered())}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted: %s%s", interruptedCounts(sum), notDelivered())}
 	case errors.As(sendErr, &fe):
 		err := describeFatal(fe, t)
 		return &cmdutil.ExitError{Code: cmdutil.ExitRuntime, Err: fmt.Errorf("%v%s", err, notDelivered())}
@@ -197,6 +228,8 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		return cmdutil.RuntimeErrorf("%v%s", sendErr, notDelivered())
 	case stopErr != nil:
 		return stopErr
+	case sum.Failed > 0 && summarised:
+		return cmdutil.RuntimeErrorf("not every record was delivered%s", notDelivered())
 	case sum.Failed > 0:
 		return cmdutil.RuntimeErrorf("%d of %d records not delivered%s", sum.Failed, sum.Records, notDelivered())
 	}
@@ -215,19 +248,48 @@ func waitBriefly(done <-chan struct{}) bool {
 	}
 }
 
+// interruptedCounts says what an interrupted run delivered and what became
+// of the rest, each count once.
+func interruptedCounts(s Summary) string {
+	msg := fmt.Sprintf("%d of %d records delivered", s.Sent, s.Records)
+	if s.LeftForNextRun > 0 {
+		msg += fmt.Sprintf(", %d left for the next run", s.LeftForNextRun)
+	}
+	if n := s.Failed - s.LeftForNextRun; n > 0 {
+		msg += fmt.Sprintf(", %d not delivered", n)
+	}
+	return msg
+}
+
+// summary is the run's outcome from the tracker's counts and the sender's
+// request statistics.
+func (t *tracker) summary(st sender.Stats, elapsed time.Duration) Summary {
+	s := Summary{
+		Records: t.records.Load(), Sent: t.sent.Load(), Invalid: t.invalid.Load(), Bytes: t.sentBytes.Load(),
+		GivenUp: t.givenUp.Load(), Stopped: t.stopped.Load(), LeftForNextRun: t.left.Load(), Skipped: t.skipped.Load(),
+		Requests: st.Requests, Retries: st.Retries, Throttled: st.Throttled, PossibleDuplicates: st.PossibleDuplicates,
+		DurationSeconds: elapsed.Seconds(),
+	}
+	s.Failed = s.GivenUp + s.Stopped + s.LeftForNextRun
+	if elapsed > 0 {
+		s.RecordsPerSecond = float64(s.Sent) / elapsed.Seconds()
+	}
+	return s
+}
+
 // readInputs reads every input, validates each line and hands valid records to
 // snd (nil for --dry-run). It returns why it stopped early, if it did.
 func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, ck *runCheckpoint,
-	stopping func() bool, records, invalid, dryRunValid, dryRunBytes *atomic.Int64) error {
+	stopping func() bool, tr *tracker) error {
 	for i, src := range in.list {
 		fck := ck.file(i)
-		if fck.complete() {
+		if done, n := fck.complete(); done {
 			src.done.Store(true)
-			continue // every line done by an earlier run
+			tr.skipped.Add(n) // every line done by an earlier run
+			tr.settled.Add(max(src.size, 0))
+			continue
 		}
-		cr := &countingReader{r: src.r}
-		in.counted.Store(cr)
-		rd, err := ndjson.NewReader(cr, src.name, limit)
+		rd, err := ndjson.NewReader(src.r, src.name, limit)
 		if err != nil {
 			return cmdutil.Usage(err)
 		}
@@ -235,7 +297,7 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 		if opts.OnInvalid == "skip" {
 			rd.SetOversizeSink(fck.oversizeSink(rd, rej.lineWriter)) // copied as it streams past, never held whole
 		}
-		err = readOne(opts, src, rd, limit, keys, rej, snd, fck, stopping, records, invalid, dryRunValid, dryRunBytes)
+		err = readOne(opts, src, rd, limit, keys, rej, snd, fck, stopping, tr)
 		_ = rd.Close()
 		if err != nil || stopping() {
 			return err
@@ -245,7 +307,7 @@ func readInputs(opts *SendOptions, in *inputs, limit int, keys *partitionkey.Cho
 }
 
 func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *partitionkey.Chooser, rej *rejectFile, snd *sender.Sender, fck *fileCheckpoint,
-	stopping func() bool, records, invalid, dryRunValid, dryRunBytes *atomic.Int64) error {
+	stopping func() bool, tr *tracker) error {
 	for {
 		if stopping() {
 			return nil
@@ -264,9 +326,11 @@ func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *
 		}
 		if fck.skip(line) {
 			src.next.Store(line.Number + 1)
+			tr.skipped.Add(1)
+			tr.settled.Add(lineBytes(int(line.Size)))
 			continue // done by an earlier run (--checkpoint)
 		}
-		records.Add(1)
+		tr.records.Add(1)
 		src.next.Store(line.Number + 1) // from here on the line is accounted for
 		var key string
 		reason := ""
@@ -285,7 +349,8 @@ func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *
 			}
 		}
 		if reason != "" {
-			invalid.Add(1)
+			tr.invalid.Add(1)
+			tr.settled.Add(lineBytes(int(line.Size)))
 			if opts.OnInvalid == "fail" {
 				src.invalidAt.Store(line.Number)
 				return cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
@@ -295,8 +360,9 @@ func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *
 			continue
 		}
 		if snd == nil {
-			dryRunValid.Add(1)
-			dryRunBytes.Add(int64(len(line.Data)))
+			tr.sent.Add(1) // a dry run: valid, would be sent
+			tr.sentBytes.Add(int64(len(line.Data)))
+			tr.settled.Add(lineBytes(len(line.Data)))
 			continue
 		}
 		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key, RandomKey: keys.Random()}
@@ -304,32 +370,6 @@ func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *
 			return nil // the sender stopped and rejected rec; Close says why
 		}
 	}
-}
-
-func printSummary(ios *iostreams.IOStreams, format output.Format, s Summary, dryRun bool, t target, rej *rejectFile) error {
-	if rej.count > maxShownRejects {
-		fmt.Fprintf(ios.ErrOut, "... and %d more rejected lines\n", rej.count-maxShownRejects)
-	}
-	if rej.count > 0 {
-		fmt.Fprintf(ios.ErrOut, "Rejected lines written to %s\n", rej.path)
-	}
-	if format != output.Table {
-		return output.Write(ios, format, s, nil)
-	}
-	verb := "Sent"
-	if dryRun {
-		verb = "Dry run: would send"
-	}
-	fmt.Fprintf(ios.ErrOut, "%s %d of %d records (%s) to %s in %.1fs, %.0f records/s\n",
-		verb, s.Sent, s.Records, humanBytes(s.Bytes), t.stream, s.DurationSeconds, s.RecordsPerSecond)
-	if s.Failed+s.Invalid > 0 {
-		fmt.Fprintf(ios.ErrOut, "Not sent: %d invalid, %d failed\n", s.Invalid, s.Failed)
-	}
-	if !dryRun {
-		fmt.Fprintf(ios.ErrOut, "%d requests, %d retries, %d throttled, %d possible duplicates\n", s.Requests, s.Retries, s.Throttled, s.PossibleDuplicates)
-	}
-	printAggregateSummary(ios, s)
-	return nil
 }
 
 func humanBytes(n int64) string {
@@ -355,7 +395,8 @@ type rejectFile struct {
 	errOut   io.Writer
 	f        *os.File
 	w        *wholeLines
-	count    int
+	count    int // lines written
+	named    int // lines with a reason, the first maxShownRejects named on stderr
 	err      error
 	closed   bool // after the summary: a reader abandoned mid-read may still call in
 }
@@ -377,7 +418,7 @@ func (r *rejectFile) open() error {
 }
 
 // write appends line (nil for a line that was never held, such as an
-// oversize one) and names it on stderr, for the first few.
+// oversize one) and, for the first few with a reason, names it on stderr.
 func (r *rejectFile) write(line []byte, where, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -385,8 +426,10 @@ func (r *rejectFile) write(line []byte, where, reason string) {
 		return
 	}
 	r.count++
-	if r.count <= maxShownRejects {
-		fmt.Fprintf(r.errOut, "%s: %s\n", where, reason)
+	if reason != "" {
+		if r.named++; r.named <= maxShownRejects {
+			fmt.Fprintf(r.errOut, "%s: %s\n", where, reason)
+		}
 	}
 	if line == nil || r.err != nil {
 		return
@@ -446,72 +489,4 @@ func (r *rejectFile) close() error {
 		r.err = err
 	}
 	return r.err
-}
-
-// countingReader counts the bytes read from an input, for progress.
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// startProgress shows a progress bar on stderr when it is a terminal: input
-// bytes read (with an ETA when every input size is known), records, retries.
-func startProgress(ios *iostreams.IOStreams, in *inputs, records *atomic.Int64, snd *sender.Sender) (stop func()) {
-	if !ios.IsStderrTTY() {
-		return func() {}
-	}
-	total := in.totalSize()
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(ios.ErrOut),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSpinnerType(14),
-		// No spinner goroutine of the library's own: it reads the bar's state
-		// without its lock (a data race under -race); our ticker redraws instead.
-		progressbar.OptionSetSpinnerChangeInterval(0),
-	)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		var base int64 // bytes of the inputs already finished
-		var last *countingReader
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			desc := fmt.Sprintf("%d records", records.Load())
-			if snd != nil {
-				st := snd.Stats()
-				desc = fmt.Sprintf("%d read, %d sent, %d retries", records.Load(), st.Sent, st.Retries)
-			}
-			bar.Describe(desc)
-			cr := in.counted.Load()
-			if cr != last && last != nil {
-				base += last.n.Load()
-			}
-			last = cr
-			if cr != nil {
-				_ = bar.Set64(base + cr.n.Load())
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
-		_ = bar.Finish()
-	}
 }

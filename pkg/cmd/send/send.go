@@ -40,6 +40,7 @@ type SendOptions struct {
 	Checkpoint   string // --checkpoint PATH: record progress there, resume from it
 	Balance      bool
 	NoPace       bool // --no-pace: no per-shard pacing, only throttling feedback
+	Quiet        bool // --quiet: no progress bar, no text summary when everything was delivered
 	// Aggregate sends KPL aggregated records of at most AggregateMaxBytes
 	// (--aggregate, --aggregate-max-bytes).
 	Aggregate         bool
@@ -53,11 +54,12 @@ type SendOptions struct {
 	ck           *runCheckpoint // locked; released by run
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
+	progressDelay   time.Duration // how long a send runs before its progress bar shows
 }
 
 // NewCmdSend returns `send`; runF replaces sendRun in tests.
 func NewCmdSend(f *cmdutil.Factory, runF func(context.Context, *SendOptions) error) *cobra.Command {
-	opts := &SendOptions{Factory: f}
+	opts := &SendOptions{Factory: f, progressDelay: progressDelay}
 	cmd := &cobra.Command{
 		Use:   "send [FILE...] (--dest NAME | --stream S)",
 		Short: "Send NDJSON events into a Kinesis stream",
@@ -128,10 +130,11 @@ deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
 	fl.StringVar(&opts.RejectFile, "reject-file", "", "where invalid and undelivered lines go: a new or empty file, appended to when resuming a --checkpoint (default ldexport-rejects-<UTC time>-<pid>.ndjson, created only if needed)")
 	fl.BoolVar(&opts.Raw, "raw", false, "send lines as they are, without checking they are JSON objects")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and validate, send nothing (needs no AWS credentials)")
-	fl.DurationVar(&opts.RetryTimeout, "retry-timeout", 10*time.Minute, "how long to keep retrying a record from its first attempt")
-	fl.IntVar(&opts.Concurrency, "concurrency", 8, "PutRecords requests in flight")
-	fl.StringVar(&opts.Checkpoint, "checkpoint", "", "record progress in this `file`; after an interrupt the same command resumes from it")
+	fl.DurationVar(&opts.RetryTimeout, "retry-timeout", 10*time.Minute, "how long to keep retrying a record from its first attempt, e.g. 30s, 10m, 1h")
+	fl.IntVar(&opts.Concurrency, "concurrency", 8, "PutRecords requests in flight, 1 to 64")
+	fl.StringVar(&opts.Checkpoint, "checkpoint", "", "record progress in this file; after an interrupt the same command resumes from it")
 	fl.BoolVar(&opts.NoPace, "no-pace", false, "do not pace each shard at its write limit; slow down on throttling only (emulators without limits)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar, and no summary when every record was delivered")
 	fl.BoolVar(&opts.Balance, "balance", false, "spread records evenly over the open shards (an ExplicitHashKey per record, in turn)")
 	fl.BoolVar(&opts.Aggregate, "aggregate", false, "pack records into KPL aggregated records, one per shard at a time (consumers must deaggregate: KCL, Lambda, Firehose do)")
 	fl.IntVar(&opts.AggregateMaxBytes, "aggregate-max-bytes", sender.DefaultAggregateMaxBytes, "with --aggregate: largest aggregated record, data plus partition key")
@@ -264,7 +267,7 @@ type input struct {
 	name  string
 	r     io.Reader
 	close func() error
-	size  int64 // -1 when unknown (standard input, a pipe)
+	size  int64 // bytes of its lines; -1 when unknown (standard input, a pipe, gzip)
 
 	// Written by the reader, read for the summary (unread.go).
 	next      atomic.Int64 // the first line not accounted for; 0 before any
@@ -274,8 +277,7 @@ type input struct {
 }
 
 type inputs struct {
-	list    []*input
-	counted atomic.Pointer[countingReader] // the input being read, for progress
+	list []*input
 }
 
 func (in *inputs) close() {
@@ -320,12 +322,20 @@ func openInputs(files []string, stdin io.Reader) (*inputs, error) {
 			return nil, cmdutil.UsageErrorf("%s: is a directory", name)
 		}
 		size := int64(-1)
-		if st.Mode().IsRegular() {
+		if st.Mode().IsRegular() && !isGzip(fh) {
 			size = st.Size()
 		}
 		in.list = append(in.list, &input{name: name, r: fh, close: fh.Close, size: size})
 	}
 	return in, nil
+}
+
+// isGzip reports whether f starts with gzip's magic bytes, without moving
+// its offset: a gzip file's size says nothing of the lines in it.
+func isGzip(f *os.File) bool {
+	var magic [2]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	return n == 2 && magic == [2]byte{0x1f, 0x8b}
 }
 
 // totalSize is the sum of the input sizes, or -1 if any is unknown.

@@ -30,17 +30,20 @@ func (in *inputs) unread() []Unread {
 	return u
 }
 
-// printUnread names on stderr the lines never read and how to send them:
-// the same command again with a checkpoint, otherwise one command per input.
-func printUnread(ios *iostreams.IOStreams, opts *SendOptions, in *inputs, unread []Unread, checkpointed bool) {
+// printUnread names on stderr the lines never read, unless the text summary
+// already did (named), and how to send them: the same command again with a
+// checkpoint, otherwise one command per input.
+func printUnread(ios *iostreams.IOStreams, opts *SendOptions, in *inputs, unread []Unread, checkpointed, named bool) {
 	if len(unread) == 0 {
 		return
 	}
-	parts := make([]string, len(unread))
-	for i, u := range unread {
-		parts[i] = fmt.Sprintf("%s from line %d", displayName(u.File), u.FromLine)
+	if !named {
+		parts := make([]string, len(unread))
+		for i, u := range unread {
+			parts[i] = fmt.Sprintf("%s from line %d", displayName(u.File), u.FromLine)
+		}
+		fmt.Fprintf(ios.ErrOut, "Never read: %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(ios.ErrOut, "Never read: %s\n", strings.Join(parts, ", "))
 	if checkpointed {
 		fmt.Fprintf(ios.ErrOut, "To finish the job, run the same command again: it resumes from checkpoint %s\n", opts.Checkpoint)
 		return

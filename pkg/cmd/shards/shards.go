@@ -66,20 +66,20 @@ unaggregated figure.`,
 			}
 			n, err := quantity.ParseCount(events)
 			if err != nil {
-				return cmdutil.UsageErrorf("--events-per-month: %v", err)
+				return cmdutil.FlagErrorf("--events-per-month: %v", err)
 			}
 			opts.EventsPerMonth = n
 			if opts.PeakFactor, err = parsePeakFactor(peak); err != nil {
-				return cmdutil.UsageErrorf("--peak-factor: %v", err)
+				return cmdutil.FlagErrorf("--peak-factor: %v", err)
 			}
 			if cmd.Flags().Changed("avg-event-bytes") && cmd.Flags().Changed("sample") {
 				return cmdutil.FlagErrorf("--avg-event-bytes and --sample cannot be used together")
 			}
 			if opts.AvgEventBytes, err = quantity.ParseCount(avgBytes); err != nil {
-				return cmdutil.UsageErrorf("--avg-event-bytes: %v", err)
+				return cmdutil.FlagErrorf("--avg-event-bytes: %v", err)
 			}
 			if opts.AvgEventBytes < 1 || opts.AvgEventBytes > 10*1024*1024 {
-				return cmdutil.UsageErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", opts.AvgEventBytes)
+				return cmdutil.FlagErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", opts.AvgEventBytes)
 			}
 			if cmd.Flags().Changed("aggregate-max-bytes") && !opts.Aggregate {
 				return cmdutil.FlagErrorf("--aggregate-max-bytes needs --aggregate")
@@ -91,7 +91,7 @@ unaggregated figure.`,
 				return cmdutil.UsageErrorf("--aggregate-max-bytes: %v", err)
 			}
 			if cmd.Flags().Changed("sample") && opts.SamplePath == "" {
-				return cmdutil.UsageErrorf("--sample: empty file name")
+				return cmdutil.FlagErrorf("--sample: empty file name")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -100,8 +100,8 @@ unaggregated figure.`,
 		},
 	}
 	cmd.Flags().StringVar(&events, "events-per-month", "", "events a month: 50000000, 50_000_000, 50M, 1.5B, 2k or 5e7 (required)")
-	cmd.Flags().StringVar(&peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean (at least 1)")
-	cmd.Flags().StringVar(&avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes")
+	cmd.Flags().StringVar(&peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean, 1 or more, e.g. 3 or 2.5")
+	cmd.Flags().StringVar(&avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes, 1 to 10485760 (10 MiB)")
 	cmd.Flags().StringVar(&opts.SamplePath, "sample", "", "NDJSON file (plain or gzip) whose mean line size is the event size")
 	cmd.Flags().BoolVar(&opts.Aggregate, "aggregate", false, "also size for send --aggregate (KPL aggregated records), side by side")
 	cmd.Flags().StringVar(&aggMax, "aggregate-max-bytes", strconv.Itoa(shardcalc.DefaultAggregateMaxBytes), "with --aggregate: largest aggregated record in bytes")
@@ -133,9 +133,9 @@ func shardsRun(opts *ShardsOptions) error {
 		in.AvgEventBytes = st.MeanBytes()
 	}
 	if err := in.Validate(); errors.Is(err, shardcalc.ErrTooManyShards) {
-		return cmdutil.UsageErrorf("--events-per-month %s with --peak-factor %s: %v; lower them", commas(in.EventsPerMonth), strconv.FormatFloat(in.PeakFactor, 'g', -1, 64), err)
+		return cmdutil.FlagErrorf("--events-per-month %s with --peak-factor %s: %v; lower them", commas(in.EventsPerMonth), strconv.FormatFloat(in.PeakFactor, 'g', -1, 64), err)
 	} else if err != nil {
-		return cmdutil.Usage(err)
+		return &cmdutil.FlagError{Err: err}
 	}
 	r := shardcalc.RecommendShards(in)
 	res := result{Result: r}

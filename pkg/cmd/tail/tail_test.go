@@ -177,7 +177,7 @@ func TestTailAgainstKinesalite(t *testing.T) {
 	})
 	t.Run("bad from", func(t *testing.T) {
 		_, stderr, code := run(t, append(base, "--stream", "four", "--from", "yesterday")...)
-		if code != 2 || !strings.HasPrefix(stderr, "--from: invalid position") {
+		if code != 2 || !strings.HasPrefix(stderr, "Error: --from: invalid position") {
 			t.Fatalf("exit %d, stderr %q, want 2 and the --from error", code, stderr)
 		}
 	})

@@ -15,6 +15,9 @@ type Info struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
 	Date    string `json:"date"`
+	// Modified says the binary was built from a working tree with
+	// uncommitted changes (Go's vcs.modified); omitted when not known so.
+	Modified bool `json:"modified,omitempty"`
 }
 
 // NewCmdVersion returns `ldexport version`.
@@ -22,19 +25,30 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and build date",
-		Args:  cmdutil.NoArgs,
+		Long: `Print the version, commit and build date. A release build has them from
+-ldflags; a plain 'go build' or 'go install' takes them from what Go records
+in the binary (module version, VCS revision and time, and "modified" when the
+working tree had uncommitted changes).`,
+		Example: `  ldexport version
+  ldexport version -o json`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info := Resolve(f.Build, debug.ReadBuildInfo)
 			return output.Write(f.IOStreams, f.Globals.Output, info, func() error {
-				_, err := fmt.Fprintf(f.IOStreams.Out, "ldexport %s (commit %s, built %s)\n", info.Version, info.Commit, info.Date)
+				commit := info.Commit
+				if info.Modified {
+					commit += ", modified"
+				}
+				_, err := fmt.Fprintf(f.IOStreams.Out, "ldexport %s (commit %s, built %s)\n", info.Version, commit, info.Date)
 				return err
 			})
 		},
 	}
 }
 
-// Resolve fills what -ldflags did not set from the module's build info
-// (`go install ...@v1.2.3` records the version and VCS settings).
+// Resolve fills what -ldflags did not set from the module's build info:
+// `go install ...@v1.2.3` records the module version, and `go build` in a
+// checkout records vcs.revision, vcs.time and vcs.modified.
 func Resolve(b cmdutil.BuildInfo, read func() (*debug.BuildInfo, bool)) Info {
 	info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date}
 	if bi, ok := read(); ok {
@@ -51,6 +65,8 @@ func Resolve(b cmdutil.BuildInfo, read func() (*debug.BuildInfo, bool)) Info {
 				if info.Date == "" {
 					info.Date = s.Value
 				}
+			case "vcs.modified":
+				info.Modified = b.Commit == "" && s.Value == "true"
 			}
 		}
 	}

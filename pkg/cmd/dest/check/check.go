@@ -81,7 +81,7 @@ that runs out of time fails).`,
 			return checkRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Minute, "how long all the checks together may take")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Minute, "how long all the checks together may take, e.g. 30s, 2m")
 	cmd.Flags().StringVar(&events, "events-per-month", "", "expected events a month, e.g. 50000000, 50_000_000, 50M, 1.5B (compares the shards with LaunchDarkly's advice)")
 	return cmd
 }

@@ -70,20 +70,20 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions)
 // Every failure is invalid input and names the flag.
 func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
 	if err := store.ValidateName(o.Name); err != nil {
-		return store.Destination{}, cmdutil.Usage(err)
+		return store.Destination{}, &cmdutil.FlagError{Err: err}
 	}
 	if err := ldkey.ValidateEnvironmentKey(o.Environment); err != nil {
-		return store.Destination{}, cmdutil.UsageErrorf("--env: %v", err)
+		return store.Destination{}, cmdutil.FlagErrorf("--env: %v", err)
 	}
 	if err := ldkey.ValidateProjectKey(o.Project); err != nil {
-		return store.Destination{}, cmdutil.UsageErrorf("--project: %v", err)
+		return store.Destination{}, cmdutil.FlagErrorf("--project: %v", err)
 	}
 	if err := awsarn.ValidateStreamName(o.Stream); err != nil {
-		return store.Destination{}, cmdutil.UsageErrorf("--stream: %v", err)
+		return store.Destination{}, cmdutil.FlagErrorf("--stream: %v", err)
 	}
 	role, err := awsarn.ParseRoleARN(o.RoleARN)
 	if err != nil {
-		return store.Destination{}, cmdutil.UsageErrorf("--role-arn: %v", err)
+		return store.Destination{}, cmdutil.FlagErrorf("--role-arn: %v", err)
 	}
 	region, regionFrom := o.Region, o.Factory.Globals.RegionFrom()
 	if region == "" {
@@ -92,37 +92,37 @@ func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
 			return store.Destination{}, err // a malformed region in the configuration: say so, not "none"
 		}
 		if err != nil || cfg.Region == "" {
-			return store.Destination{}, cmdutil.UsageErrorf("--region: no region given and none in the AWS configuration (set --region or AWS_REGION)")
+			return store.Destination{}, cmdutil.FlagErrorf("--region: no region given and none in the AWS configuration (set --region or AWS_REGION)")
 		}
 		region, regionFrom = cfg.Region, "the AWS configuration's region"
 	}
 	if err := awsarn.ValidateRegion(region); err != nil {
-		return store.Destination{}, cmdutil.UsageErrorf("%s: %v", regionFrom, err)
+		return store.Destination{}, cmdutil.FlagErrorf("%s: %v", regionFrom, err)
 	}
 	if p := awsarn.Partition(region); p != role.Partition {
-		return store.Destination{}, cmdutil.UsageErrorf("--role-arn: partition %q does not match region %s (partition %q)", role.Partition, region, p)
+		return store.Destination{}, cmdutil.FlagErrorf("--role-arn: partition %q does not match region %s (partition %q)", role.Partition, region, p)
 	}
 	account := o.AccountID
 	if account == "" {
 		account = role.AccountID
 	} else if err := awsarn.ValidateAccountID(account); err != nil {
-		return store.Destination{}, cmdutil.UsageErrorf("--account-id: %v", err)
+		return store.Destination{}, cmdutil.FlagErrorf("--account-id: %v", err)
 	} else if account != role.AccountID {
-		return store.Destination{}, cmdutil.UsageErrorf("--account-id: %s differs from the role ARN's account %s (the role must live in the stream's account)", account, role.AccountID)
+		return store.Destination{}, cmdutil.FlagErrorf("--account-id: %s differs from the role ARN's account %s (the role must live in the stream's account)", account, role.AccountID)
 	}
 	if o.ExternalID != "" {
 		if err := awsarn.ValidateExternalID(o.ExternalID); err != nil {
-			return store.Destination{}, cmdutil.UsageErrorf("--external-id: %v", err)
+			return store.Destination{}, cmdutil.FlagErrorf("--external-id: %v", err)
 		}
 	}
 	if o.KMSKeyARN != "" {
 		if err := awsarn.ValidateKMSKeyFor(o.KMSKeyARN, region); err != nil {
-			return store.Destination{}, cmdutil.UsageErrorf("--kms-key-arn: %v", err)
+			return store.Destination{}, cmdutil.FlagErrorf("--kms-key-arn: %v", err)
 		}
 	}
 	if o.EndpointURL != "" {
 		if err := awsarn.ValidateEndpointURL(o.EndpointURL); err != nil {
-			return store.Destination{}, cmdutil.UsageErrorf("--endpoint-url: %v", err)
+			return store.Destination{}, cmdutil.FlagErrorf("--endpoint-url: %v", err)
 		}
 	}
 	return store.Destination{

@@ -32,12 +32,15 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions)
 		Long: `Delete a destination from the local store; the stream and the IAM role are untouched.
 With --remote, first delete the linked destination in LaunchDarkly (token from
 LAUNCHDARKLY_ACCESS_TOKEN), so LaunchDarkly stops exporting to the stream.`,
+		Example: `  ldexport dest delete staging
+  ldexport dest delete staging --yes
+  ldexport dest delete staging --yes --remote`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest delete NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if !opts.Yes && !f.IOStreams.CanPrompt() {
-				return cmdutil.UsageErrorf("--yes is required to delete %q when not on a terminal", opts.Name)
+				return cmdutil.FlagErrorf("--yes is required to delete %q when not on a terminal", opts.Name)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

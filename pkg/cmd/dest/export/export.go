@@ -54,7 +54,7 @@ func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions)
 			}
 			if opts.LaunchDarklyAccount != "" {
 				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
-					return cmdutil.UsageErrorf("--launchdarkly-account: %v", err)
+					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
 				}
 			}
 			if runF != nil {

@@ -30,6 +30,9 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) err
 		Long: `List the stored destinations. With --remote, read LaunchDarkly's Kinesis destinations too
 and show both sides: linked (in sync), differs, same but not linked, only local, or only
 in LaunchDarkly, with whether LaunchDarkly has the export on.`,
+		Example: `  ldexport dest list
+  ldexport dest list -o json
+  ldexport dest list --remote`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {

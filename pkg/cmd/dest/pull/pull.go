@@ -43,12 +43,12 @@ reported as a conflict (exit 1) and left as it is; nothing local is overwritten.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Project != "" {
 				if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
-					return cmdutil.UsageErrorf("--project: %v", err)
+					return cmdutil.FlagErrorf("--project: %v", err)
 				}
 			}
 			if opts.Environment != "" {
 				if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
-					return cmdutil.UsageErrorf("--env: %v", err)
+					return cmdutil.FlagErrorf("--env: %v", err)
 				}
 			}
 			if runF != nil {

@@ -19,8 +19,10 @@ type ShowOptions struct {
 func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) error) *cobra.Command {
 	opts := &ShowOptions{Factory: f}
 	return &cobra.Command{
-		Use:               "show NAME",
-		Short:             "Show one destination",
+		Use:   "show NAME",
+		Short: "Show one destination",
+		Example: `  ldexport dest show prod
+  ldexport dest show prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest show NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -96,7 +96,7 @@ STS, or --allow-real-aws is given.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long the whole test may take: the put, and --verify's read-back")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long the whole test may take: the put, and --verify's read-back, e.g. 30s, 2m")
 	cmd.Flags().BoolVar(&opts.AssumeRole, "assume-role", false, "send with the destination's role (STS AssumeRole with its external ID)")
 	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "let --assume-role call real AWS STS although Kinesis is a local emulator")
 	return cmd

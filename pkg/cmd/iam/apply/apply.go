@@ -111,14 +111,14 @@ endpoints are set or --allow-real-aws is given.`,
 				return cmdutil.FlagErrorf("--timeout: must be more than 0, got %s", opts.Timeout)
 			}
 			if cmd.Flags().Changed("role-name") && !roleNameRe.MatchString(opts.RoleName) {
-				return cmdutil.UsageErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", opts.RoleName)
+				return cmdutil.FlagErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", opts.RoleName)
 			}
 			if cmd.Flags().Changed("policy-name") && !policyNameRe.MatchString(opts.PolicyName) {
-				return cmdutil.UsageErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", opts.PolicyName)
+				return cmdutil.FlagErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", opts.PolicyName)
 			}
 			if opts.LaunchDarklyAccount != "" {
 				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
-					return cmdutil.UsageErrorf("--launchdarkly-account: %v", err)
+					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
 				}
 			}
 			if opts.TrustFromLaunchDarkly && (opts.Restricted || opts.LaunchDarklyAccount != "") {
@@ -137,7 +137,7 @@ endpoints are set or --allow-real-aws is given.`,
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change; change nothing")
 	cmd.Flags().StringVar(&opts.LaunchDarklyAccount, "launchdarkly-account", "", "LaunchDarkly's AWS account in the role's partition (needed for aws-cn, aws-us-gov)")
 	cmd.Flags().BoolVar(&opts.TrustFromLaunchDarkly, "trust-from-launchdarkly", false, "use the trust policy LaunchDarkly generates for the destination's environment")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long all the IAM and STS calls together may take")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long all the IAM and STS calls together may take, e.g. 1m, 5m")
 	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "change real AWS IAM although the destination's Kinesis endpoint is a local emulator")
 	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
 	return cmd

@@ -88,17 +88,17 @@ func (o *PolicyOptions) Document() (iampolicy.PermissionsDocument, error) {
 		}
 	}
 	if err := awsarn.ValidateRegion(region); err != nil {
-		return iampolicy.PermissionsDocument{}, cmdutil.UsageErrorf("%s: %v", src["region"], err)
+		return iampolicy.PermissionsDocument{}, cmdutil.FlagErrorf("%s: %v", src["region"], err)
 	}
 	if err := awsarn.ValidateAccountID(account); err != nil {
-		return iampolicy.PermissionsDocument{}, cmdutil.UsageErrorf("%s: %v", src["account"], err)
+		return iampolicy.PermissionsDocument{}, cmdutil.FlagErrorf("%s: %v", src["account"], err)
 	}
 	if err := awsarn.ValidateStreamName(stream); err != nil {
-		return iampolicy.PermissionsDocument{}, cmdutil.UsageErrorf("%s: %v", src["stream"], err)
+		return iampolicy.PermissionsDocument{}, cmdutil.FlagErrorf("%s: %v", src["stream"], err)
 	}
 	if kms != "" {
 		if err := awsarn.ValidateKMSKeyFor(kms, region); err != nil {
-			return iampolicy.PermissionsDocument{}, cmdutil.UsageErrorf("--kms-key-arn: %v", err)
+			return iampolicy.PermissionsDocument{}, cmdutil.FlagErrorf("--kms-key-arn: %v", err)
 		}
 	}
 	return iampolicy.PermissionsPolicy(region, account, stream, kms), nil

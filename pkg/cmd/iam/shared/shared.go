@@ -18,7 +18,7 @@ import (
 // input (exit 2); an unknown one or an unreadable store fails (exit 1).
 func Destination(f *cmdutil.Factory, name string) (store.Destination, error) {
 	if err := store.ValidateName(name); err != nil {
-		return store.Destination{}, cmdutil.UsageErrorf("--dest: %v", err)
+		return store.Destination{}, cmdutil.FlagErrorf("--dest: %v", err)
 	}
 	d, err := destshared.Load(f, name)
 	if err != nil {

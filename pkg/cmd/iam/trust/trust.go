@@ -62,7 +62,7 @@ differs from the offline one. Only JSON (or YAML with -o yaml) is printed on std
 			opts.ExternalIDSet = cmd.Flags().Changed("external-id")
 			if opts.LaunchDarklyAccount != "" {
 				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
-					return cmdutil.UsageErrorf("--launchdarkly-account: %v", err)
+					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
 				}
 			}
 			if opts.FromLaunchDarkly {
@@ -74,10 +74,10 @@ differs from the offline one. Only JSON (or YAML with -o yaml) is printed on std
 				}
 				if opts.Dest == "" {
 					if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
-						return cmdutil.UsageErrorf("--project: %v", err)
+						return cmdutil.FlagErrorf("--project: %v", err)
 					}
 					if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
-						return cmdutil.UsageErrorf("--env: %v", err)
+						return cmdutil.FlagErrorf("--env: %v", err)
 					}
 				}
 			} else if opts.Project != "" || opts.Environment != "" {
@@ -118,7 +118,7 @@ func (o *TrustOptions) Document() (policy.TrustDocument, error) {
 	}
 	if o.ExternalIDSet || externalID != "" {
 		if err := awsarn.ValidateExternalID(externalID); err != nil {
-			return policy.TrustDocument{}, cmdutil.UsageErrorf("%s: %v", src, err)
+			return policy.TrustDocument{}, cmdutil.FlagErrorf("%s: %v", src, err)
 		}
 	}
 	doc, err := policy.TrustPolicyForPartition(partition, o.LaunchDarklyAccount, o.Restricted, externalID)
