@@ -284,3 +284,20 @@ func TestHostileHostNeverEchoesPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileTruncatedBodyNeverLeaksPartOfTheToken: a non-JSON error page is
+// cut to 200 bytes; the cut must not fall inside the token and so leave a
+// prefix of it that redaction no longer recognises.
+func TestHostileTruncatedBodyNeverLeaksPartOfTheToken(t *testing.T) {
+	html := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(strings.Repeat("x", 190) + " " + r.Header.Get("Authorization") + " </html>"))
+	}))
+	defer html.Close()
+	c := newClient(t, html.URL, nil)
+	_, err := c.List(context.Background())
+	if err == nil || strings.Contains(err.Error(), token[:8]) {
+		t.Fatalf("error %v: leaks a prefix of the token", err)
+	}
+}

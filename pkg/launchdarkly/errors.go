@@ -44,6 +44,11 @@ func (c *Client) apiError(op, perm string, status int, body []byte) error {
 	if json.Unmarshal(body, &rep) != nil || rep.Code == "" {
 		rep.Code = strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
 		rep.Message = strings.TrimSpace(string(body))
+		// Redacted before the cut, which could otherwise leave a prefix
+		// of the token that no longer matches it.
+		if c.cfg.Token != "" {
+			rep.Message = strings.ReplaceAll(rep.Message, c.cfg.Token, "[redacted]")
+		}
 		if len(rep.Message) > 200 {
 			rep.Message = rep.Message[:200] + "..."
 		}
