@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -278,6 +279,10 @@ func (c *Client) rateLimitWait(h http.Header) time.Duration {
 	wait := time.Second
 	if s := h.Get("Retry-After"); s != "" {
 		if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 {
+			if n*float64(time.Second) >= float64(math.MaxInt64) {
+				// Too long for a Duration (it would overflow to negative).
+				return time.Duration(math.MaxInt64)
+			}
 			wait = time.Duration(n * float64(time.Second))
 		} else if t, err := http.ParseTime(s); err == nil {
 			wait = t.Sub(c.cfg.Now())

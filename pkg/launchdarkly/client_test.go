@@ -301,3 +301,19 @@ func TestHostileTruncatedBodyNeverLeaksPartOfTheToken(t *testing.T) {
 		t.Fatalf("error %v: leaks a prefix of the token", err)
 	}
 }
+
+// TestHostileHugeRetryAfterIsNotZero: a Retry-After too big for a
+// time.Duration ("1e10", "Inf") overflowed to a negative wait, taken as
+// "retry at once", hammering LaunchDarkly; it is a wait beyond the bound.
+func TestHostileHugeRetryAfterIsNotZero(t *testing.T) {
+	for _, ra := range []string{"1e10", "1e300", "Inf"} {
+		srv := ldfake.Start(t, token)
+		srv.Fail(ldfake.OpList, ldfake.Fault{Status: 429, Header: http.Header{"Retry-After": {ra}}})
+		var waits []time.Duration
+		c := newClient(t, srv.URL, &waits)
+		_, err := c.List(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "longer than") || len(waits) != 0 {
+			t.Errorf("Retry-After %s: err = %v, waits = %v: want a rate_limited error without retrying", ra, err, waits)
+		}
+	}
+}
