@@ -47,6 +47,10 @@ var ErrNoToken = errors.New("no LaunchDarkly access token: set LAUNCHDARKLY_ACCE
 func TokenFromEnv(getenv func(string) string) (string, error) {
 	for _, k := range TokenEnv {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
+			if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				// Not sendable as a header; the value itself is never shown.
+				return "", fmt.Errorf("%s holds a control character (such as a line break) that no access token has: set it to the token alone", k)
+			}
 			return v, nil
 		}
 	}

@@ -317,3 +317,18 @@ func TestHostileHugeRetryAfterIsNotZero(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileTokenWithControlCharacter: a token with a newline inside (a
+// pasted two-line value) cannot be sent as a header; it is bad input that
+// names the variable, not a network error telling to check the host.
+func TestHostileTokenWithControlCharacter(t *testing.T) {
+	_, err := launchdarkly.TokenFromEnv(func(k string) string {
+		if k == "LAUNCHDARKLY_ACCESS_TOKEN" {
+			return "api-abc\nsecret-def"
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "LAUNCHDARKLY_ACCESS_TOKEN") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("err = %v: want an error naming LAUNCHDARKLY_ACCESS_TOKEN, without the token", err)
+	}
+}
