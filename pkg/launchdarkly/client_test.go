@@ -332,3 +332,22 @@ func TestHostileTokenWithControlCharacter(t *testing.T) {
 		t.Fatalf("err = %v: want an error naming LAUNCHDARKLY_ACCESS_TOKEN, without the token", err)
 	}
 }
+
+// TestHostileCreateAnswerWithoutUsableID: a 201 whose _id is missing or not
+// an ID (a path, a line break) was taken as success: the store recorded an
+// empty or multi-line launchDarklyId and the success line spanned two lines.
+func TestHostileCreateAnswerWithoutUsableID(t *testing.T) {
+	for _, body := range []string{`{"name":"prod","kind":"kinesis"}`, `{"_id":"../../x\nevil","_version":1}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(body))
+		}))
+		c := newClient(t, srv.URL, nil)
+		d, err := c.Create(context.Background(), "default", "production", spec)
+		srv.Close()
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("answer %s: got %+v, err %v; want a one-line error", body, d, err)
+		}
+	}
+}

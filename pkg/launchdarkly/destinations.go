@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/ldapi"
+	"github.com/ldexport/ldexport/pkg/quote"
 )
 
 // KindKinesis is the destination kind ldexport manages.
@@ -135,7 +137,18 @@ func (c *Client) Create(ctx context.Context, project, env string, s Spec) (Desti
 	if r.JSON201 == nil {
 		return Destination{}, fmt.Errorf("LaunchDarkly %s: unexpected answer (HTTP %d)", op, r.StatusCode())
 	}
-	return fromAPI(*r.JSON201, project, env), nil
+	return checkID(op, fromAPI(*r.JSON201, project, env))
+}
+
+// validID is what a destination ID can be: LaunchDarkly's are 24 hex digits.
+var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// checkID refuses an answer whose _id cannot be stored and used in a URL.
+func checkID(op string, d Destination) (Destination, error) {
+	if !validID.MatchString(d.ID) {
+		return Destination{}, fmt.Errorf("LaunchDarkly %s: the answer has no valid _id (got %s)", op, quote.Input(d.ID))
+	}
+	return d, nil
 }
 
 // Update brings a destination in line with want: it reads it, patches only
@@ -165,7 +178,8 @@ func (c *Client) Update(ctx context.Context, project, env, id string, want Spec,
 		if r.JSON200 == nil {
 			return Destination{}, nil, fmt.Errorf("LaunchDarkly %s: unexpected answer (HTTP %d)", op, r.StatusCode())
 		}
-		return fromAPI(*r.JSON200, project, env), patch, nil
+		d, err := checkID(op, fromAPI(*r.JSON200, project, env))
+		return d, patch, err
 	}
 }
 
