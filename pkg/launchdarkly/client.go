@@ -153,6 +153,14 @@ func New(cfg Config) (*Client, error) {
 		// covers reading the body.
 		hc = &http.Client{Timeout: cfg.RequestTimeout + 5*time.Second}
 	}
+	// LaunchDarkly's API does not redirect; following one could carry the
+	// token elsewhere, even to plain http (Go keeps Authorization for the
+	// same host name).
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		return fmt.Errorf("LaunchDarkly answered with a redirect to %s, not followed (the token goes only to the API host)", req.URL.Redacted())
+	}
+	hc = &noRedirect
 	c := &Client{cfg: cfg}
 	api, err := ldapi.NewClientWithResponses(cfg.Host,
 		ldapi.WithHTTPClient(hc),

@@ -351,3 +351,32 @@ func TestHostileCreateAnswerWithoutUsableID(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileRedirectNeverCarriesTheToken: Go's client forwards the
+// Authorization header on a redirect to the same host name, even from https
+// to plain http on another port, so a redirect would send the token in clear
+// text past ValidateHost's https rule. Redirects are not followed.
+func TestHostileRedirectNeverCarriesTheToken(t *testing.T) {
+	got := make(chan string, 1)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Authorization")
+	}))
+	defer plain.Close()
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer tls.Close()
+	c, err := launchdarkly.New(launchdarkly.Config{Host: tls.URL, Token: token, HTTPClient: tls.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.List(context.Background())
+	select {
+	case a := <-got:
+		t.Fatalf("the redirect was followed; plain http got Authorization %q", a)
+	default:
+	}
+	if err == nil || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v: want a one-line error about the redirect", err)
+	}
+}
