@@ -102,6 +102,11 @@ func ValidateHost(host string) error {
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("invalid LaunchDarkly API host %s: want a URL such as %s", quote.Input(host), DefaultHost)
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("invalid LaunchDarkly API host %s: port %s is not 1 to 65535", quote.Input(host), p)
+		}
+	}
 	if u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
 		return fmt.Errorf("invalid LaunchDarkly API host %s: want only scheme and host, such as %s", quote.Input(host), DefaultHost)
 	}

@@ -380,3 +380,16 @@ func TestHostileRedirectNeverCarriesTheToken(t *testing.T) {
 		t.Fatalf("err = %v: want a one-line error about the redirect", err)
 	}
 }
+
+// TestHostileHostPortOutOfRange: a port beyond 65535 (or 0) is a bad host
+// (exit 2), not a network failure at run time.
+func TestHostileHostPortOutOfRange(t *testing.T) {
+	for _, host := range []string{"http://127.0.0.1:99999", "http://127.0.0.1:0", "https://app.launchdarkly.com:65536"} {
+		if err := launchdarkly.ValidateHost(host); err == nil {
+			t.Errorf("ValidateHost(%q) accepted it", host)
+		}
+	}
+	if err := launchdarkly.ValidateHost("https://app.launchdarkly.com:443"); err != nil {
+		t.Errorf("port 443: %v", err)
+	}
+}
