@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/ldfake"
@@ -391,5 +392,20 @@ func TestHostileHostPortOutOfRange(t *testing.T) {
 	}
 	if err := launchdarkly.ValidateHost("https://app.launchdarkly.com:443"); err != nil {
 		t.Errorf("port 443: %v", err)
+	}
+}
+
+// TestHostileTruncatedBodyStaysUTF8: the 200-byte cut of a non-JSON error
+// body fell inside a multi-byte character and printed invalid UTF-8.
+func TestHostileTruncatedBodyStaysUTF8(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(strings.Repeat("x", 199) + strings.Repeat("é", 20)))
+	}))
+	defer srv.Close()
+	_, err := newClient(t, srv.URL, nil).List(context.Background())
+	if err == nil || !utf8.ValidString(err.Error()) {
+		t.Fatalf("error %q: want valid UTF-8", err)
 	}
 }

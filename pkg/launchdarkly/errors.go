@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // APIError is an error answer from LaunchDarkly: its status, code and message.
@@ -50,7 +51,11 @@ func (c *Client) apiError(op, perm string, status int, body []byte) error {
 			rep.Message = strings.ReplaceAll(rep.Message, c.cfg.Token, "[redacted]")
 		}
 		if len(rep.Message) > 200 {
-			rep.Message = rep.Message[:200] + "..."
+			cut := 200
+			for cut > 0 && !utf8.RuneStart(rep.Message[cut]) {
+				cut--
+			}
+			rep.Message = rep.Message[:cut] + "..."
 		}
 		if rep.Message == "" {
 			rep.Message = http.StatusText(status)
