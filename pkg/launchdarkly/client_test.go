@@ -409,3 +409,27 @@ func TestHostileTruncatedBodyStaysUTF8(t *testing.T) {
 		t.Fatalf("error %q: want valid UTF-8", err)
 	}
 }
+
+// TestHostileStoredIDNeverLeavesTheDestinationPath: a hand-edited
+// launchDarklyId such as ".." was sent as a path segment, which URL
+// resolution turns into another API path (DELETE /api/v2/destinations/P/).
+func TestHostileStoredIDNeverLeavesTheDestinationPath(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	for _, id := range []string{"..", ".", "", "a/../../b"} {
+		if _, err := c.Delete(context.Background(), "default", "production", id); err == nil {
+			t.Errorf("Delete(id %q) succeeded", id)
+		}
+		if _, err := c.Get(context.Background(), "default", "production", id); err == nil {
+			t.Errorf("Get(id %q) succeeded", id)
+		}
+	}
+	if len(paths) != 0 {
+		t.Fatalf("requests sent: %v", paths)
+	}
+}

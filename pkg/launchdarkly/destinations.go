@@ -113,6 +113,9 @@ func (c *Client) List(ctx context.Context) ([]Destination, error) {
 // Get returns one destination.
 func (c *Client) Get(ctx context.Context, project, env, id string) (Destination, error) {
 	op := fmt.Sprintf("get destination %s/%s/%s", project, env, id)
+	if !ValidID(id) {
+		return Destination{}, fmt.Errorf("LaunchDarkly %s: %s is not a destination ID (check launchDarklyId in the store)", op, quote.Input(id))
+	}
 	r, err := do(ctx, c, op, permRead, func(ctx context.Context) (*ldapi.GetDestinationResponse, error) {
 		return c.api.GetDestinationWithResponse(ctx, project, env, id)
 	})
@@ -189,6 +192,9 @@ func (c *Client) Update(ctx context.Context, project, env, id string, want Spec,
 // Delete deletes a destination; one that is already gone is not an error.
 func (c *Client) Delete(ctx context.Context, project, env, id string) (existed bool, err error) {
 	op := fmt.Sprintf("delete destination %s/%s/%s", project, env, id)
+	if !ValidID(id) {
+		return false, fmt.Errorf("LaunchDarkly %s: %s is not a destination ID (check launchDarklyId in the store)", op, quote.Input(id))
+	}
 	_, err = do(ctx, c, op, fmt.Sprintf(permDelete, project, env), func(ctx context.Context) (*ldapi.DeleteDestinationResponse, error) {
 		return c.api.DeleteDestinationWithResponse(ctx, project, env, id)
 	})
