@@ -57,7 +57,15 @@ func Usage(err error) error {
 }
 
 // RuntimeErrorf returns a run-time failure (exit 1).
+//
+// An argument that is an interruption (context.Canceled, from Ctrl-C) is
+// returned as is, so the exit code stays 130 whatever the format.
 func RuntimeErrorf(format string, args ...any) error {
+	for _, a := range args {
+		if e, ok := a.(error); ok && errors.Is(e, context.Canceled) {
+			return e
+		}
+	}
 	return &ExitError{Code: ExitRuntime, Err: fmt.Errorf(format, args...)}
 }
 

@@ -49,3 +49,16 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileInterruptThroughRuntimeErrorf: the LaunchDarkly commands wrap
+// client errors as RuntimeErrorf("%v", err); Ctrl-C during `dest push` must
+// still be exit 130, not 1 with "context canceled".
+func TestHostileInterruptThroughRuntimeErrorf(t *testing.T) {
+	err := RuntimeErrorf("%v", context.Canceled)
+	if got := ExitCode(err); got != ExitInterrupted {
+		t.Fatalf("ExitCode(RuntimeErrorf(%%v, context.Canceled)) = %d, want %d", got, ExitInterrupted)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("RuntimeErrorf(%%v, context.Canceled) lost context.Canceled, so Execute does not print \"interrupted\"")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -46,6 +47,10 @@ var ErrNoToken = errors.New("no LaunchDarkly access token: set LAUNCHDARKLY_ACCE
 func TokenFromEnv(getenv func(string) string) (string, error) {
 	for _, k := range TokenEnv {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
+			if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				// Not sendable as a header; the value itself is never shown.
+				return "", fmt.Errorf("%s holds a control character (such as a line break) that no access token has: set it to the token alone", k)
+			}
 			return v, nil
 		}
 	}
@@ -96,6 +101,11 @@ func ValidateHost(host string) error {
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("invalid LaunchDarkly API host %s: want a URL such as %s", quote.Input(host), DefaultHost)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("invalid LaunchDarkly API host %s: port %s is not 1 to 65535", quote.Input(host), p)
+		}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
 		return fmt.Errorf("invalid LaunchDarkly API host %s: want only scheme and host, such as %s", quote.Input(host), DefaultHost)
@@ -148,6 +158,14 @@ func New(cfg Config) (*Client, error) {
 		// covers reading the body.
 		hc = &http.Client{Timeout: cfg.RequestTimeout + 5*time.Second}
 	}
+	// LaunchDarkly's API does not redirect; following one could carry the
+	// token elsewhere, even to plain http (Go keeps Authorization for the
+	// same host name).
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		return fmt.Errorf("LaunchDarkly answered with a redirect to %s, not followed (the token goes only to the API host)", req.URL.Redacted())
+	}
+	hc = &noRedirect
 	c := &Client{cfg: cfg}
 	api, err := ldapi.NewClientWithResponses(cfg.Host,
 		ldapi.WithHTTPClient(hc),
@@ -278,6 +296,10 @@ func (c *Client) rateLimitWait(h http.Header) time.Duration {
 	wait := time.Second
 	if s := h.Get("Retry-After"); s != "" {
 		if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 {
+			if n*float64(time.Second) >= float64(math.MaxInt64) {
+				// Too long for a Duration (it would overflow to negative).
+				return time.Duration(math.MaxInt64)
+			}
 			wait = time.Duration(n * float64(time.Second))
 		} else if t, err := http.ParseTime(s); err == nil {
 			wait = t.Sub(c.cfg.Now())

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/ldfake"
@@ -282,5 +283,153 @@ func TestHostileHostNeverEchoesPassword(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
 			t.Errorf("ValidateHost(%q) = %v, want %q and no password", host, err, want)
 		}
+	}
+}
+
+// TestHostileTruncatedBodyNeverLeaksPartOfTheToken: a non-JSON error page is
+// cut to 200 bytes; the cut must not fall inside the token and so leave a
+// prefix of it that redaction no longer recognises.
+func TestHostileTruncatedBodyNeverLeaksPartOfTheToken(t *testing.T) {
+	html := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(strings.Repeat("x", 190) + " " + r.Header.Get("Authorization") + " </html>"))
+	}))
+	defer html.Close()
+	c := newClient(t, html.URL, nil)
+	_, err := c.List(context.Background())
+	if err == nil || strings.Contains(err.Error(), token[:8]) {
+		t.Fatalf("error %v: leaks a prefix of the token", err)
+	}
+}
+
+// TestHostileHugeRetryAfterIsNotZero: a Retry-After too big for a
+// time.Duration ("1e10", "Inf") overflowed to a negative wait, taken as
+// "retry at once", hammering LaunchDarkly; it is a wait beyond the bound.
+func TestHostileHugeRetryAfterIsNotZero(t *testing.T) {
+	for _, ra := range []string{"1e10", "1e300", "Inf"} {
+		srv := ldfake.Start(t, token)
+		srv.Fail(ldfake.OpList, ldfake.Fault{Status: 429, Header: http.Header{"Retry-After": {ra}}})
+		var waits []time.Duration
+		c := newClient(t, srv.URL, &waits)
+		_, err := c.List(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "longer than") || len(waits) != 0 {
+			t.Errorf("Retry-After %s: err = %v, waits = %v: want a rate_limited error without retrying", ra, err, waits)
+		}
+	}
+}
+
+// TestHostileTokenWithControlCharacter: a token with a newline inside (a
+// pasted two-line value) cannot be sent as a header; it is bad input that
+// names the variable, not a network error telling to check the host.
+func TestHostileTokenWithControlCharacter(t *testing.T) {
+	_, err := launchdarkly.TokenFromEnv(func(k string) string {
+		if k == "LAUNCHDARKLY_ACCESS_TOKEN" {
+			return "api-abc\nsecret-def"
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "LAUNCHDARKLY_ACCESS_TOKEN") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("err = %v: want an error naming LAUNCHDARKLY_ACCESS_TOKEN, without the token", err)
+	}
+}
+
+// TestHostileCreateAnswerWithoutUsableID: a 201 whose _id is missing or not
+// an ID (a path, a line break) was taken as success: the store recorded an
+// empty or multi-line launchDarklyId and the success line spanned two lines.
+func TestHostileCreateAnswerWithoutUsableID(t *testing.T) {
+	for _, body := range []string{`{"name":"prod","kind":"kinesis"}`, `{"_id":"../../x\nevil","_version":1}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(body))
+		}))
+		c := newClient(t, srv.URL, nil)
+		d, err := c.Create(context.Background(), "default", "production", spec)
+		srv.Close()
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("answer %s: got %+v, err %v; want a one-line error", body, d, err)
+		}
+	}
+}
+
+// TestHostileRedirectNeverCarriesTheToken: Go's client forwards the
+// Authorization header on a redirect to the same host name, even from https
+// to plain http on another port, so a redirect would send the token in clear
+// text past ValidateHost's https rule. Redirects are not followed.
+func TestHostileRedirectNeverCarriesTheToken(t *testing.T) {
+	got := make(chan string, 1)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Authorization")
+	}))
+	defer plain.Close()
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer tls.Close()
+	c, err := launchdarkly.New(launchdarkly.Config{Host: tls.URL, Token: token, HTTPClient: tls.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.List(context.Background())
+	select {
+	case a := <-got:
+		t.Fatalf("the redirect was followed; plain http got Authorization %q", a)
+	default:
+	}
+	if err == nil || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v: want a one-line error about the redirect", err)
+	}
+}
+
+// TestHostileHostPortOutOfRange: a port beyond 65535 (or 0) is a bad host
+// (exit 2), not a network failure at run time.
+func TestHostileHostPortOutOfRange(t *testing.T) {
+	for _, host := range []string{"http://127.0.0.1:99999", "http://127.0.0.1:0", "https://app.launchdarkly.com:65536"} {
+		if err := launchdarkly.ValidateHost(host); err == nil {
+			t.Errorf("ValidateHost(%q) accepted it", host)
+		}
+	}
+	if err := launchdarkly.ValidateHost("https://app.launchdarkly.com:443"); err != nil {
+		t.Errorf("port 443: %v", err)
+	}
+}
+
+// TestHostileTruncatedBodyStaysUTF8: the 200-byte cut of a non-JSON error
+// body fell inside a multi-byte character and printed invalid UTF-8.
+func TestHostileTruncatedBodyStaysUTF8(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(strings.Repeat("x", 199) + strings.Repeat("é", 20)))
+	}))
+	defer srv.Close()
+	_, err := newClient(t, srv.URL, nil).List(context.Background())
+	if err == nil || !utf8.ValidString(err.Error()) {
+		t.Fatalf("error %q: want valid UTF-8", err)
+	}
+}
+
+// TestHostileStoredIDNeverLeavesTheDestinationPath: a hand-edited
+// launchDarklyId such as ".." was sent as a path segment, which URL
+// resolution turns into another API path (DELETE /api/v2/destinations/P/).
+func TestHostileStoredIDNeverLeavesTheDestinationPath(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	for _, id := range []string{"..", ".", "", "a/../../b"} {
+		if _, err := c.Delete(context.Background(), "default", "production", id); err == nil {
+			t.Errorf("Delete(id %q) succeeded", id)
+		}
+		if _, err := c.Get(context.Background(), "default", "production", id); err == nil {
+			t.Errorf("Get(id %q) succeeded", id)
+		}
+	}
+	if len(paths) != 0 {
+		t.Fatalf("requests sent: %v", paths)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/ldapi"
+	"github.com/ldexport/ldexport/pkg/quote"
 )
 
 // KindKinesis is the destination kind ldexport manages.
@@ -111,6 +113,9 @@ func (c *Client) List(ctx context.Context) ([]Destination, error) {
 // Get returns one destination.
 func (c *Client) Get(ctx context.Context, project, env, id string) (Destination, error) {
 	op := fmt.Sprintf("get destination %s/%s/%s", project, env, id)
+	if !ValidID(id) {
+		return Destination{}, fmt.Errorf("LaunchDarkly %s: %s is not a destination ID (check launchDarklyId in the store)", op, quote.Input(id))
+	}
 	r, err := do(ctx, c, op, permRead, func(ctx context.Context) (*ldapi.GetDestinationResponse, error) {
 		return c.api.GetDestinationWithResponse(ctx, project, env, id)
 	})
@@ -135,7 +140,21 @@ func (c *Client) Create(ctx context.Context, project, env string, s Spec) (Desti
 	if r.JSON201 == nil {
 		return Destination{}, fmt.Errorf("LaunchDarkly %s: unexpected answer (HTTP %d)", op, r.StatusCode())
 	}
-	return fromAPI(*r.JSON201, project, env), nil
+	return checkID(op, fromAPI(*r.JSON201, project, env))
+}
+
+// validID is what a destination ID can be: LaunchDarkly's are 24 hex digits.
+var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidID reports whether id can be a LaunchDarkly destination ID.
+func ValidID(id string) bool { return validID.MatchString(id) }
+
+// checkID refuses an answer whose _id cannot be stored and used in a URL.
+func checkID(op string, d Destination) (Destination, error) {
+	if !validID.MatchString(d.ID) {
+		return Destination{}, fmt.Errorf("LaunchDarkly %s: the answer has no valid _id (got %s)", op, quote.Input(d.ID))
+	}
+	return d, nil
 }
 
 // Update brings a destination in line with want: it reads it, patches only
@@ -165,13 +184,17 @@ func (c *Client) Update(ctx context.Context, project, env, id string, want Spec,
 		if r.JSON200 == nil {
 			return Destination{}, nil, fmt.Errorf("LaunchDarkly %s: unexpected answer (HTTP %d)", op, r.StatusCode())
 		}
-		return fromAPI(*r.JSON200, project, env), patch, nil
+		d, err := checkID(op, fromAPI(*r.JSON200, project, env))
+		return d, patch, err
 	}
 }
 
 // Delete deletes a destination; one that is already gone is not an error.
 func (c *Client) Delete(ctx context.Context, project, env, id string) (existed bool, err error) {
 	op := fmt.Sprintf("delete destination %s/%s/%s", project, env, id)
+	if !ValidID(id) {
+		return false, fmt.Errorf("LaunchDarkly %s: %s is not a destination ID (check launchDarklyId in the store)", op, quote.Input(id))
+	}
 	_, err = do(ctx, c, op, fmt.Sprintf(permDelete, project, env), func(ctx context.Context) (*ldapi.DeleteDestinationResponse, error) {
 		return c.api.DeleteDestinationWithResponse(ctx, project, env, id)
 	})

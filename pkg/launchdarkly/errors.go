@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // APIError is an error answer from LaunchDarkly: its status, code and message.
@@ -44,8 +45,17 @@ func (c *Client) apiError(op, perm string, status int, body []byte) error {
 	if json.Unmarshal(body, &rep) != nil || rep.Code == "" {
 		rep.Code = strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
 		rep.Message = strings.TrimSpace(string(body))
+		// Redacted before the cut, which could otherwise leave a prefix
+		// of the token that no longer matches it.
+		if c.cfg.Token != "" {
+			rep.Message = strings.ReplaceAll(rep.Message, c.cfg.Token, "[redacted]")
+		}
 		if len(rep.Message) > 200 {
-			rep.Message = rep.Message[:200] + "..."
+			cut := 200
+			for cut > 0 && !utf8.RuneStart(rep.Message[cut]) {
+				cut--
+			}
+			rep.Message = rep.Message[:cut] + "..."
 		}
 		if rep.Message == "" {
 			rep.Message = http.StatusText(status)

@@ -393,3 +393,23 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 	req.Header.Set("LD-API-Version", ldfake.APIVersion)
 	return req
 }
+
+// TestHostilePushStaleLinkNeverDuplicates: the linked destination was
+// deleted in LaunchDarkly and someone else has since created one in that
+// environment; push created a second one (LaunchDarkly allows one per
+// environment) instead of checking the list as an unlinked push does.
+func TestHostilePushStaleLinkNeverDuplicates(t *testing.T) {
+	e := newLDEnv(t)
+	e.mustRun("dest", "create", "prod", "--env", "production", "--stream", "ld-events", "--role-arn", roleARN, "--region", "us-east-1")
+	e.mustRun("dest", "push", "prod")
+	old := e.stored("prod").LaunchDarklyID
+	if _, err := http.DefaultClient.Do(mustRequest(t, http.MethodDelete, e.fake.URL+"/api/v2/destinations/default/production/"+old)); err != nil {
+		t.Fatal(err)
+	}
+	other := e.fake.Put(ldfake.Destination{Project: "default", Environment: "production", Name: "someone-elses", Kind: "kinesis",
+		Config: map[string]any{"region": "us-east-1", "roleArn": roleARN, "streamName": "theirs"}})
+	code, _, errOut := e.run("dest", "push", "prod")
+	if code != 1 || !strings.Contains(errOut, other.ID) || len(e.fake.Destinations()) != 1 {
+		t.Fatalf("push with a stale link into an exported environment: exit %d %q, LaunchDarkly has %+v", code, errOut, e.fake.Destinations())
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/quote"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
 )
@@ -137,6 +138,12 @@ func apply(file *store.File, pairs []destsync.Pair, opts *PullOptions, now time.
 			continue
 		}
 		o := Outcome{Project: r.Project, Environment: r.Environment, LaunchDarklyID: r.ID}
+		if !launchdarkly.ValidID(r.ID) {
+			// Never stored: it would be a broken link (or a multi-line value).
+			o.LaunchDarklyID, o.Result, o.Detail = "", "skipped", "_id: not a LaunchDarkly destination ID: "+quote.Input(r.ID)
+			outcomes = append(outcomes, o)
+			continue
+		}
 		switch p.State {
 		case destsync.Linked, destsync.Unlinked:
 			o.Name, o.Result = p.Local.Name, "up to date"

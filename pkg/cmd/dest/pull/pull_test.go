@@ -49,3 +49,27 @@ func TestApplyFiltersAndNeverOverwrites(t *testing.T) {
 		t.Fatalf("--env qa: %+v, store %+v", out, file.Destinations[0])
 	}
 }
+
+// TestHostilePullNeverStoresABadID: an off-spec _id from LaunchDarkly's list
+// (missing, a path, a line break) was stored as the link, both for a new
+// destination and for linking a matching local one.
+func TestHostilePullNeverStoresABadID(t *testing.T) {
+	role := "arn:aws:iam::123456789012:role/r"
+	cfg := launchdarkly.Kinesis{Region: "us-east-1", RoleArn: role, StreamName: "s"}
+	file := &store.File{Destinations: []store.Destination{
+		{Name: "qa", Project: "default", Environment: "qa", Region: "us-east-1", StreamName: "s", RoleARN: role},
+	}}
+	remote := []launchdarkly.Destination{
+		{ID: "a/../b\nc", Name: "qa", Project: "default", Environment: "qa", Kind: "kinesis", Config: cfg},
+		{ID: "", Name: "mob", Project: "mobile", Environment: "prod", Kind: "kinesis", Config: cfg},
+	}
+	out := apply(file, destsync.Match(file.Destinations, remote), &PullOptions{}, time.Now())
+	if len(file.Destinations) != 1 || file.Destinations[0].LaunchDarklyID != "" {
+		t.Fatalf("store %+v, outcomes %+v: want nothing linked or added", file.Destinations, out)
+	}
+	for _, o := range out {
+		if o.Result != "skipped" {
+			t.Errorf("outcome %+v: want skipped", o)
+		}
+	}
+}

@@ -121,8 +121,10 @@ func push(ctx context.Context, opts *PushOptions, d store.Destination) error {
 		got, patch, err := client.Update(ctx, d.Project, d.Environment, d.LaunchDarklyID, spec, opts.SetOn)
 		switch {
 		case launchdarkly.IsStatus(err, http.StatusNotFound):
-			res, err = create(ctx, client, d, spec)
-			recreated = true
+			// As for an unlinked push: the environment may have another
+			// destination by now, and LaunchDarkly allows only one.
+			res, err = linkOrCreate(ctx, client, d, spec, opts.SetOn)
+			recreated = err == nil && res.Action == "created"
 		case err == nil:
 			res = Result{Name: d.Name, Action: "updated", Method: http.MethodPatch, LaunchDarklyID: got.ID, LaunchDarklyVersion: got.Version, Patch: patch}
 			if len(patch) == 0 {

@@ -734,3 +734,26 @@ func TestApplyWarnsAboutTheExternalIDAfterSuccess(t *testing.T) {
 		t.Fatalf("stderr %q: want the external-ID warning", errOut)
 	}
 }
+
+// TestHostileTrustFromLaunchDarklyWildcardPrincipal: an off-spec generated
+// trust policy whose principal is "*" would let any AWS account assume the
+// role; it is refused, and no role is created.
+func TestHostileTrustFromLaunchDarklyWildcardPrincipal(t *testing.T) {
+	for _, principal := range []string{`"*"`, `{"AWS":"*"}`, `{"AWS":["arn:aws:iam::554582317989:root","*"]}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"awsTrustPolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":%s,"Action":["sts:AssumeRole"]}]}}`, principal)
+		}))
+		fake := newFakeAWS()
+		f, _, _, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/ld-export", ""))
+		f.LaunchDarkly = func() (*launchdarkly.Client, error) {
+			return launchdarkly.New(launchdarkly.Config{Host: srv.URL, Token: "tok"})
+		}
+		err := run(f, nil, "--dest", "prod", "--trust-from-launchdarkly")
+		srv.Close()
+		if err == nil || fake.roles["ld-export"] != nil {
+			t.Errorf("principal %s: err %v, role %+v: want refused, no role", principal, err, fake.roles["ld-export"])
+		}
+	}
+}

@@ -5,6 +5,7 @@ package shared
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	destshared "github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 
@@ -88,5 +89,32 @@ func LaunchDarklyTrust(ctx context.Context, f *cmdutil.Factory, project, env str
 	if len(doc.Statement) == 0 {
 		return doc, cmdutil.RuntimeErrorf("LaunchDarkly's generated trust policy for %s/%s has no statement", project, env)
 	}
+	for _, st := range doc.Statement {
+		if wildcardPrincipal(st.Principal) {
+			return doc, cmdutil.RuntimeErrorf("LaunchDarkly's generated trust policy for %s/%s lets any AWS principal (\"*\") assume the role; refusing to use it", project, env)
+		}
+	}
 	return doc, nil
+}
+
+// wildcardPrincipal reports whether a policy Principal is "*" or names "*"
+// among its values (e.g. {"AWS": "*"}).
+func wildcardPrincipal(p any) bool {
+	switch v := p.(type) {
+	case string:
+		return strings.TrimSpace(v) == "*"
+	case []any:
+		for _, e := range v {
+			if wildcardPrincipal(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if wildcardPrincipal(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
