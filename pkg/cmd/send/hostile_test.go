@@ -685,3 +685,17 @@ func TestHostileSharedRejectFileKeepsLinesWhole(t *testing.T) {
 		t.Fatalf("reject file holds %d distinct lines, want %d", len(got), len(want))
 	}
 }
+
+// TestHostileResendFlagsKeepAggregate: the "To send them" command printed
+// after a run that stopped must send the rest the same way; it dropped
+// --aggregate and --aggregate-max-bytes, so the rest went out unaggregated.
+func TestHostileResendFlagsKeepAggregate(t *testing.T) {
+	opts := SendOptions{Stream: "s", Aggregate: true, AggregateMaxBytes: 2048, Factory: &cmdutil.Factory{Globals: &cmdutil.GlobalOptions{}}}
+	if got, want := resendFlags(&opts), " --stream s --aggregate --aggregate-max-bytes 2048"; got != want {
+		t.Errorf("resendFlags = %q, want %q", got, want)
+	}
+	opts.AggregateMaxBytes = sender.DefaultAggregateMaxBytes
+	if got, want := resendFlags(&opts), " --stream s --aggregate"; got != want {
+		t.Errorf("resendFlags = %q, want %q", got, want)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/sender"
 )
 
 // Unread is an input that was not read to its end: every line from FromLine
@@ -110,10 +112,13 @@ func resendFlags(opts *SendOptions) string {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{opts.Raw, "--raw"}, {opts.Balance, "--balance"}, {opts.NoPace, "--no-pace"}, {opts.DryRun, "--dry-run"}} {
+	}{{opts.Raw, "--raw"}, {opts.Balance, "--balance"}, {opts.NoPace, "--no-pace"}, {opts.DryRun, "--dry-run"}, {opts.Aggregate, "--aggregate"}} {
 		if f.on {
 			a = append(a, f.name)
 		}
+	}
+	if opts.Aggregate && opts.AggregateMaxBytes != 0 && opts.AggregateMaxBytes != sender.DefaultAggregateMaxBytes {
+		a = append(a, "--aggregate-max-bytes", strconv.Itoa(opts.AggregateMaxBytes))
 	}
 	var b strings.Builder
 	for _, s := range a {
