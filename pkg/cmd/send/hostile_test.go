@@ -699,3 +699,33 @@ func TestHostileResendFlagsKeepAggregate(t *testing.T) {
 		t.Errorf("resendFlags = %q, want %q", got, want)
 	}
 }
+
+// TestHostileInvalidLastLineLeavesNothingUnread: under --on-invalid fail, an
+// invalid last line stops the run, but no line is left unread: the summary
+// said "unread":[{"fromLine":3}] of a two-line file. The command to send the
+// rest after fixing the line is still printed.
+func TestHostileInvalidLastLineLeavesNothingUnread(t *testing.T) {
+	dir := t.TempDir()
+	last := filepath.Join(dir, "last.ndjson")
+	mid := filepath.Join(dir, "mid.ndjson")
+	if err := os.WriteFile(last, []byte("{\"a\":1}\nbad\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mid, []byte("{\"a\":1}\nbad\n{\"b\":2}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileRun(t, context.Background(), SendOptions{DryRun: true, Files: []string{last}}, nil, "", nil)
+	if cmdutil.ExitCode(r.err) != 2 {
+		t.Fatalf("exit %d (%v), want 2", cmdutil.ExitCode(r.err), r.err)
+	}
+	if len(r.summary.Unread) != 0 || strings.Contains(r.stdout, "unread") {
+		t.Errorf("unread = %+v, want none (the invalid line was the last)", r.summary.Unread)
+	}
+	if !strings.Contains(r.stderr, "tail -n +2 ") || strings.Contains(r.stderr, "Never read") {
+		t.Errorf("stderr should give the command to send from the fixed line 2 and name no line never read:\n%s", r.stderr)
+	}
+	r = hostileRun(t, context.Background(), SendOptions{DryRun: true, Files: []string{mid, last}}, nil, "", nil)
+	if len(r.summary.Unread) != 2 || r.summary.Unread[0].FromLine != 3 || r.summary.Unread[1].FromLine != 1 {
+		t.Errorf("unread = %+v, want mid.ndjson from line 3 and last.ndjson from line 1", r.summary.Unread)
+	}
+}

@@ -24,7 +24,7 @@ type Unread struct {
 func (in *inputs) unread() []Unread {
 	var u []Unread
 	for _, src := range in.list {
-		if src.done.Load() {
+		if src.done.Load() || src.lastBad.Load() {
 			continue
 		}
 		u = append(u, Unread{File: src.name, FromLine: max(src.next.Load(), 1)})
@@ -36,10 +36,16 @@ func (in *inputs) unread() []Unread {
 // already did (named), and how to send them: the same command again with a
 // checkpoint, otherwise one command per input.
 func printUnread(ios *iostreams.IOStreams, opts *SendOptions, in *inputs, unread []Unread, checkpointed, named bool) {
-	if len(unread) == 0 {
+	todo := unread
+	for _, src := range in.list {
+		if src.lastBad.Load() { // no line unread, but its invalid line is still to send
+			todo = append([]Unread{{File: src.name, FromLine: src.invalidAt.Load()}}, todo...)
+		}
+	}
+	if len(todo) == 0 {
 		return
 	}
-	if !named {
+	if !named && len(unread) > 0 {
 		parts := make([]string, len(unread))
 		for i, u := range unread {
 			parts[i] = fmt.Sprintf("%s from line %d", displayName(u.File), u.FromLine)
@@ -56,7 +62,7 @@ func printUnread(ios *iostreams.IOStreams, opts *SendOptions, in *inputs, unread
 	for _, src := range in.list {
 		byName[src.name] = src
 	}
-	for _, u := range unread {
+	for _, u := range todo {
 		src := byName[u.File]
 		from, note := u.FromLine, ""
 		if bad := src.invalidAt.Load(); bad > 0 {
