@@ -729,3 +729,34 @@ func TestHostileInvalidLastLineLeavesNothingUnread(t *testing.T) {
 		t.Errorf("unread = %+v, want mid.ndjson from line 3 and last.ndjson from line 1", r.summary.Unread)
 	}
 }
+
+// TestHostileInvalidUnderFailNamesNoRejectFile: under --on-invalid fail the
+// invalid line that stops the run is not written anywhere, but the text
+// summary said "Rejected 1 record: 1 invalid, written to
+// ldexport-rejects-....ndjson", a file that was never created.
+func TestHostileInvalidUnderFailNamesNoRejectFile(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	if err := os.WriteFile(in, []byte("{\"a\":1}\nbad\n{\"b\":2}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }}
+	t.Chdir(dir)
+	opts := SendOptions{Factory: f, Files: []string{in}, Stream: "s", DryRun: true, OnInvalid: "fail", RetryTimeout: time.Minute, Concurrency: 2}
+	ins, err := openInputs(opts.Files, ios.In)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ins.close()
+	err = run(context.Background(), &opts, target{stream: "s", region: "us-east-1"}, ins, nil, 1<<20)
+	if cmdutil.ExitCode(err) != 2 {
+		t.Fatalf("exit %d (%v), want 2", cmdutil.ExitCode(err), err)
+	}
+	if strings.Contains(errOut.String(), "written to") {
+		t.Errorf("the summary names a reject file nothing was written to:\n%s", errOut.String())
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "ldexport-rejects-*")); len(m) != 0 {
+		t.Errorf("reject files created: %v", m)
+	}
+}

@@ -186,7 +186,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if rej.count > 0 {
 		sum.RejectFile = rej.path
 	}
-	view := summaryView{stream: t.stream, dryRun: opts.DryRun, rejectPath: rej.path}
+	view := summaryView{stream: t.stream, dryRun: opts.DryRun, rejectPath: sum.RejectFile} // "" when nothing was written to it
 	if ck != nil {
 		view.checkpoint, view.complete = ck.ck.Path(), ck.ck.Complete()
 	}
