@@ -685,3 +685,78 @@ func TestHostileSharedRejectFileKeepsLinesWhole(t *testing.T) {
 		t.Fatalf("reject file holds %d distinct lines, want %d", len(got), len(want))
 	}
 }
+
+// TestHostileResendFlagsKeepAggregate: the "To send them" command printed
+// after a run that stopped must send the rest the same way; it dropped
+// --aggregate and --aggregate-max-bytes, so the rest went out unaggregated.
+func TestHostileResendFlagsKeepAggregate(t *testing.T) {
+	opts := SendOptions{Stream: "s", Aggregate: true, AggregateMaxBytes: 2048, Factory: &cmdutil.Factory{Globals: &cmdutil.GlobalOptions{}}}
+	if got, want := resendFlags(&opts), " --stream s --aggregate --aggregate-max-bytes 2048"; got != want {
+		t.Errorf("resendFlags = %q, want %q", got, want)
+	}
+	opts.AggregateMaxBytes = sender.DefaultAggregateMaxBytes
+	if got, want := resendFlags(&opts), " --stream s --aggregate"; got != want {
+		t.Errorf("resendFlags = %q, want %q", got, want)
+	}
+}
+
+// TestHostileInvalidLastLineLeavesNothingUnread: under --on-invalid fail, an
+// invalid last line stops the run, but no line is left unread: the summary
+// said "unread":[{"fromLine":3}] of a two-line file. The command to send the
+// rest after fixing the line is still printed.
+func TestHostileInvalidLastLineLeavesNothingUnread(t *testing.T) {
+	dir := t.TempDir()
+	last := filepath.Join(dir, "last.ndjson")
+	mid := filepath.Join(dir, "mid.ndjson")
+	if err := os.WriteFile(last, []byte("{\"a\":1}\nbad\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mid, []byte("{\"a\":1}\nbad\n{\"b\":2}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileRun(t, context.Background(), SendOptions{DryRun: true, Files: []string{last}}, nil, "", nil)
+	if cmdutil.ExitCode(r.err) != 2 {
+		t.Fatalf("exit %d (%v), want 2", cmdutil.ExitCode(r.err), r.err)
+	}
+	if len(r.summary.Unread) != 0 || strings.Contains(r.stdout, "unread") {
+		t.Errorf("unread = %+v, want none (the invalid line was the last)", r.summary.Unread)
+	}
+	if !strings.Contains(r.stderr, "tail -n +2 ") || strings.Contains(r.stderr, "Never read") {
+		t.Errorf("stderr should give the command to send from the fixed line 2 and name no line never read:\n%s", r.stderr)
+	}
+	r = hostileRun(t, context.Background(), SendOptions{DryRun: true, Files: []string{mid, last}}, nil, "", nil)
+	if len(r.summary.Unread) != 2 || r.summary.Unread[0].FromLine != 3 || r.summary.Unread[1].FromLine != 1 {
+		t.Errorf("unread = %+v, want mid.ndjson from line 3 and last.ndjson from line 1", r.summary.Unread)
+	}
+}
+
+// TestHostileInvalidUnderFailNamesNoRejectFile: under --on-invalid fail the
+// invalid line that stops the run is not written anywhere, but the text
+// summary said "Rejected 1 record: 1 invalid, written to
+// ldexport-rejects-....ndjson", a file that was never created.
+func TestHostileInvalidUnderFailNamesNoRejectFile(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	if err := os.WriteFile(in, []byte("{\"a\":1}\nbad\n{\"b\":2}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }}
+	t.Chdir(dir)
+	opts := SendOptions{Factory: f, Files: []string{in}, Stream: "s", DryRun: true, OnInvalid: "fail", RetryTimeout: time.Minute, Concurrency: 2}
+	ins, err := openInputs(opts.Files, ios.In)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ins.close()
+	err = run(context.Background(), &opts, target{stream: "s", region: "us-east-1"}, ins, nil, 1<<20)
+	if cmdutil.ExitCode(err) != 2 {
+		t.Fatalf("exit %d (%v), want 2", cmdutil.ExitCode(err), err)
+	}
+	if strings.Contains(errOut.String(), "written to") {
+		t.Errorf("the summary names a reject file nothing was written to:\n%s", errOut.String())
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "ldexport-rejects-*")); len(m) != 0 {
+		t.Errorf("reject files created: %v", m)
+	}
+}

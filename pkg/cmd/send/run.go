@@ -186,7 +186,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 	if rej.count > 0 {
 		sum.RejectFile = rej.path
 	}
-	view := summaryView{stream: t.stream, dryRun: opts.DryRun, rejectPath: rej.path}
+	view := summaryView{stream: t.stream, dryRun: opts.DryRun, rejectPath: sum.RejectFile} // "" when nothing was written to it
 	if ck != nil {
 		view.checkpoint, view.complete = ck.ck.Path(), ck.ck.Complete()
 	}
@@ -353,7 +353,14 @@ func readOne(opts *SendOptions, src *input, rd *ndjson.Reader, limit int, keys *
 			tr.settled.Add(lineBytes(int(line.Size)))
 			if opts.OnInvalid == "fail" {
 				src.invalidAt.Store(line.Number)
-				return cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
+				err := cmdutil.UsageErrorf("%s: %s", line.Where(), reason)
+				if !src.regular { // a pipe or stdin may never say whether more follows
+					return err
+				}
+				if _, next := rd.Next(); errors.Is(next, io.EOF) {
+					src.lastBad.Store(true) // the invalid line was the last: none unread
+				}
+				return err
 			}
 			rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
 			fck.rejected(line)

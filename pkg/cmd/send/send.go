@@ -268,12 +268,15 @@ type input struct {
 	r     io.Reader
 	close func() error
 	size  int64 // bytes of its lines; -1 when unknown (standard input, a pipe, gzip)
+	// regular: a regular file, whose reads never wait for a writer.
+	regular bool
 
 	// Written by the reader, read for the summary (unread.go).
 	next      atomic.Int64 // the first line not accounted for; 0 before any
 	done      atomic.Bool  // read to its end, or done by an earlier run
 	gzipped   atomic.Bool
 	invalidAt atomic.Int64 // the invalid line that stopped the run (--on-invalid fail)
+	lastBad   atomic.Bool  // nothing but blank lines follows invalidAt: no line is unread
 }
 
 type inputs struct {
@@ -325,7 +328,7 @@ func openInputs(files []string, stdin io.Reader) (*inputs, error) {
 		if st.Mode().IsRegular() && !isGzip(fh) {
 			size = st.Size()
 		}
-		in.list = append(in.list, &input{name: name, r: fh, close: fh.Close, size: size})
+		in.list = append(in.list, &input{name: name, r: fh, close: fh.Close, size: size, regular: st.Mode().IsRegular()})
 	}
 	return in, nil
 }

@@ -72,7 +72,11 @@ func writeSummary(w io.Writer, st summaryStyles, s Summary, v summaryView) {
 		if s.GivenUp > 0 {
 			parts = append(parts, fmt.Sprintf("%d given up after retries", s.GivenUp))
 		}
-		line(st.bad, "Rejected", "%s: %s, written to %s", records(n), strings.Join(parts, ", "), v.rejectPath)
+		where := ", written to " + v.rejectPath
+		if v.rejectPath == "" { // the invalid line that stopped an --on-invalid fail run is not written
+			where = ""
+		}
+		line(st.bad, "Rejected", "%s: %s%s", records(n), strings.Join(parts, ", "), where)
 	}
 	if s.Stopped > 0 {
 		line(st.bad, "Not delivered", "%s, stopped before delivery, written to %s to send again", records(s.Stopped), v.rejectPath)

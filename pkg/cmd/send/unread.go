@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/sender"
 )
 
 // Unread is an input that was not read to its end: every line from FromLine
@@ -22,7 +24,7 @@ type Unread struct {
 func (in *inputs) unread() []Unread {
 	var u []Unread
 	for _, src := range in.list {
-		if src.done.Load() {
+		if src.done.Load() || src.lastBad.Load() {
 			continue
 		}
 		u = append(u, Unread{File: src.name, FromLine: max(src.next.Load(), 1)})
@@ -34,10 +36,16 @@ func (in *inputs) unread() []Unread {
 // already did (named), and how to send them: the same command again with a
 // checkpoint, otherwise one command per input.
 func printUnread(ios *iostreams.IOStreams, opts *SendOptions, in *inputs, unread []Unread, checkpointed, named bool) {
-	if len(unread) == 0 {
+	todo := unread
+	for _, src := range in.list {
+		if src.lastBad.Load() { // no line unread, but its invalid line is still to send
+			todo = append([]Unread{{File: src.name, FromLine: src.invalidAt.Load()}}, todo...)
+		}
+	}
+	if len(todo) == 0 {
 		return
 	}
-	if !named {
+	if !named && len(unread) > 0 {
 		parts := make([]string, len(unread))
 		for i, u := range unread {
 			parts[i] = fmt.Sprintf("%s from line %d", displayName(u.File), u.FromLine)
@@ -54,7 +62,7 @@ func printUnread(ios *iostreams.IOStreams, opts *SendOptions, in *inputs, unread
 	for _, src := range in.list {
 		byName[src.name] = src
 	}
-	for _, u := range unread {
+	for _, u := range todo {
 		src := byName[u.File]
 		from, note := u.FromLine, ""
 		if bad := src.invalidAt.Load(); bad > 0 {
@@ -110,10 +118,13 @@ func resendFlags(opts *SendOptions) string {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{opts.Raw, "--raw"}, {opts.Balance, "--balance"}, {opts.NoPace, "--no-pace"}, {opts.DryRun, "--dry-run"}} {
+	}{{opts.Raw, "--raw"}, {opts.Balance, "--balance"}, {opts.NoPace, "--no-pace"}, {opts.DryRun, "--dry-run"}, {opts.Aggregate, "--aggregate"}} {
 		if f.on {
 			a = append(a, f.name)
 		}
+	}
+	if opts.Aggregate && opts.AggregateMaxBytes != 0 && opts.AggregateMaxBytes != sender.DefaultAggregateMaxBytes {
+		a = append(a, "--aggregate-max-bytes", strconv.Itoa(opts.AggregateMaxBytes))
 	}
 	var b strings.Builder
 	for _, s := range a {
