@@ -271,8 +271,7 @@ func (r *rejectFile) sync() error {
 	if r.f == nil || r.closed {
 		return nil
 	}
-	if err := r.w.Flush(); err != nil {
-		r.err = err
+	if err := r.setErr(r.w.Flush()); err != nil {
 		return err
 	}
 	return r.f.Sync()

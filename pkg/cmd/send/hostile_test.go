@@ -760,3 +760,36 @@ func TestHostileInvalidUnderFailNamesNoRejectFile(t *testing.T) {
 		t.Errorf("reject files created: %v", m)
 	}
 }
+
+// A reject file that cannot be written (a full disk) stops the run: reading
+// on would send records whose rejected neighbours are lost, and with a
+// checkpoint that can no longer advance, a resumed run would send them all
+// again.
+func TestHostileRejectFileWriteErrorStopsTheRun(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	var b strings.Builder
+	const total = 100_000
+	for i := range total {
+		if i%2 == 0 {
+			fmt.Fprintf(&b, "{\"n\":%d}\n", i)
+		} else {
+			fmt.Fprintf(&b, "not json %d\n", i)
+		}
+	}
+	writeFile(t, in, b.String())
+	api := &fakeKinesis{}
+	r := hostileRun(t, context.Background(), SendOptions{Files: []string{in}, OnInvalid: "skip", RejectFile: "/dev/full", Checkpoint: filepath.Join(dir, "ck.json")}, api, "", nil)
+	if cmdutil.ExitCode(r.err) != cmdutil.ExitRuntime || !strings.Contains(r.err.Error(), "/dev/full") {
+		t.Fatalf("want exit 1 naming the reject file, got %v", r.err)
+	}
+	if len(r.summary.Unread) != 1 || r.summary.Unread[0].FromLine <= 1 || r.summary.Unread[0].FromLine > total/2 {
+		t.Fatalf("reading went on after the reject file failed: unread %+v, %d stored, summary %+v", r.summary.Unread, len(api.stored), r.summary)
+	}
+	if r.summary.Records != r.summary.Sent+r.summary.Failed+r.summary.Invalid {
+		t.Errorf("records %d != sent %d + failed %d + invalid %d", r.summary.Records, r.summary.Sent, r.summary.Failed, r.summary.Invalid)
+	}
+}

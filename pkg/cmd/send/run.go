@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
@@ -145,7 +146,7 @@ func run(ctx context.Context, opts *SendOptions, t target, in *inputs, api sende
 		case <-stopped:
 			return true
 		default:
-			return ctx.Err() != nil
+			return ctx.Err() != nil || rej.failed()
 		}
 	}
 	stopProgress := startProgress(ios, scr, opts.Quiet, opts.progressDelay, tr, snd, stopping)
@@ -405,8 +406,23 @@ type rejectFile struct {
 	count    int // lines written
 	named    int // lines with a reason, the first maxShownRejects named on stderr
 	err      error
-	closed   bool // after the summary: a reader abandoned mid-read may still call in
+	broken   atomic.Bool // err is set: read on the hot path without the lock
+	closed   bool        // after the summary: a reader abandoned mid-read may still call in
 }
+
+// setErr keeps the first write error; the run stops reading once there is one.
+func (r *rejectFile) setErr(err error) error {
+	if err != nil && r.err == nil {
+		r.err = err
+		r.broken.Store(true)
+	}
+	return err
+}
+
+// failed says the reject file can no longer be written: reading on would only
+// send records whose rejected neighbours are lost, and a checkpoint could no
+// longer advance, so a resumed run would send them all again.
+func (r *rejectFile) failed() bool { return r.broken.Load() }
 
 func (r *rejectFile) open() error {
 	var fh *os.File
@@ -442,14 +458,12 @@ func (r *rejectFile) write(line []byte, where, reason string) {
 		return
 	}
 	if r.f == nil {
-		if r.err = r.open(); r.err != nil {
+		if r.setErr(r.open()) != nil {
 			return
 		}
 	}
 	r.w.Write(line)
-	if r.err = r.w.WriteByte('\n'); r.err != nil {
-		return
-	}
+	r.setErr(r.w.WriteByte('\n'))
 }
 
 // lineWriter starts a line the caller streams in (an oversize line); Close
@@ -457,7 +471,7 @@ func (r *rejectFile) write(line []byte, where, reason string) {
 func (r *rejectFile) lineWriter() io.WriteCloser {
 	r.mu.Lock()
 	if r.f == nil && r.err == nil && !r.closed {
-		r.err = r.open()
+		r.setErr(r.open())
 	}
 	return rejectLine{r}
 }
@@ -469,7 +483,7 @@ func (l rejectLine) Write(p []byte) (int, error) {
 		return len(p), nil // already failed: reported when the file is closed
 	}
 	if _, err := l.r.w.Write(p); err != nil {
-		l.r.err = err
+		l.r.setErr(err)
 	}
 	return len(p), nil
 }
@@ -477,7 +491,7 @@ func (l rejectLine) Write(p []byte) (int, error) {
 func (l rejectLine) Close() error {
 	defer l.r.mu.Unlock()
 	if l.r.err == nil && !l.r.closed {
-		l.r.err = l.r.w.WriteByte('\n')
+		l.r.setErr(l.r.w.WriteByte('\n'))
 	}
 	return nil
 }
@@ -489,11 +503,7 @@ func (r *rejectFile) close() error {
 	if r.f == nil {
 		return r.err
 	}
-	if err := r.w.Flush(); err != nil && r.err == nil {
-		r.err = err
-	}
-	if err := r.f.Close(); err != nil && r.err == nil {
-		r.err = err
-	}
+	r.setErr(r.w.Flush())
+	r.setErr(r.f.Close())
 	return r.err
 }
