@@ -99,6 +99,12 @@ deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
 			if opts.Concurrency < 1 || opts.Concurrency > 64 {
 				return cmdutil.FlagErrorf("--concurrency: must be 1..64, got %d", opts.Concurrency)
 			}
+			for _, name := range []string{"checkpoint", "reject-file"} {
+				// An empty variable ("--checkpoint $CK") must not quietly mean "none".
+				if f := cmd.Flags().Lookup(name); f.Changed && f.Value.String() == "" {
+					return cmdutil.FlagErrorf("--%s: empty path: name a file, or leave the flag out", name)
+				}
+			}
 			if opts.Checkpoint != "" {
 				if err := checkCheckpointFlags(opts); err != nil {
 					return err

@@ -62,6 +62,8 @@ func TestNewCmdSendFlags(t *testing.T) {
 		{"aggregate max too small", "--stream s --aggregate --aggregate-max-bytes 100", "--aggregate-max-bytes: aggregate size 100 must be 1024 to", nil},
 		{"aggregate max too large", "--stream s --aggregate --aggregate-max-bytes 2000000", "--aggregate-max-bytes: aggregate size 2000000 must be 1024 to", nil},
 		{"aggregate with balance", "--stream s --aggregate --balance", "cannot be used with --balance", nil},
+		{"empty checkpoint path", "a.ndjson --stream s --checkpoint=", "--checkpoint: empty path", nil},
+		{"empty reject-file path", "a.ndjson --stream s --reject-file=", "--reject-file: empty path", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
