@@ -93,7 +93,9 @@ func FuzzValidators(f *testing.F) {
 		_ = ValidateKMSKeyFor(s, "us-east-1")
 		// An endpoint error never repeats the password it was given.
 		if u, err := url.Parse(s); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok && len(pw) > 3 {
+			rest := *u
+			rest.User = nil // a password that is also part of the host or path may be quoted with them
+			if pw, ok := u.User.Password(); ok && len(pw) > 3 && !strings.Contains(rest.String(), pw) {
 				if err := ValidateEndpointURL(s); err == nil || strings.Contains(err.Error(), pw) {
 					t.Errorf("endpoint %q: error %v", s, err)
 				}
