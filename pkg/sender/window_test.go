@@ -134,7 +134,7 @@ func TestOverloadLowersPacingRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The dispatcher has stopped: its pacer can be read.
-	if l := s.pace.lanes[0]; math.IsInf(l.rate, 1) || l.throttledN == 0 {
+	if l := s.disp.pace.lanes[0]; math.IsInf(l.rate, 1) || l.throttledN == 0 {
 		t.Errorf("after HTTP 503s the pacing rate is %v (%d throttle signals), want a finite rate", l.rate, l.throttledN)
 	}
 }
