@@ -160,3 +160,20 @@ func TestScriptNumbersAndHoldsRequests(t *testing.T) {
 		t.Fatalf("%d records stored, want the 2 let through", got)
 	}
 }
+
+func TestAcceptAllAnswersEveryRecordStored(t *testing.T) {
+	in := &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries(3, "a")}
+	out, err := kinesistest.AcceptAll.PutRecords(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, failed := outcome(out)
+	if strings.Join(codes, ",") != "ok,ok,ok" || failed != 0 {
+		t.Fatalf("codes %v, FailedRecordCount %d", codes, failed)
+	}
+	for _, r := range out.Records {
+		if aws.ToString(r.SequenceNumber) == "" || aws.ToString(r.ShardId) == "" {
+			t.Fatalf("entry without proof of storage: %+v", r)
+		}
+	}
+}

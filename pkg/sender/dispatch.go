@@ -352,7 +352,7 @@ func (d *dispatcher) settle(res result) int {
 		d.pace.misrouted()
 	}
 	for i, r := range res.batch {
-		if v := res.verdicts[i]; v.err == "" {
+		if v := res.verdict(i); v.err == "" {
 			d.delivered(r, now)
 		} else if !d.failed(r, v, res.overloaded, now) {
 			continue

@@ -14,7 +14,7 @@ import (
 // result is what a worker reports about one request.
 type result struct {
 	batch      []*Record
-	verdicts   []verdict // per record of batch
+	verdicts   []verdict // per record of batch; nil while all are stored
 	misrouted  bool      // a record landed in another shard than the shard map said
 	overloaded bool      // throttled as a whole, a 5xx or a timeout: fewer requests in flight
 	fatal      *FatalError
@@ -25,6 +25,22 @@ type verdict struct {
 	err         string // "" when stored, else why it was not
 	throttled   bool   // the record (or its whole request) was throttled
 	maybeStored bool   // not confirmed, but it may be stored: a retry may duplicate it
+}
+
+// verdict returns record i's verdict.
+func (res *result) verdict(i int) verdict {
+	if res.verdicts == nil {
+		return verdict{}
+	}
+	return res.verdicts[i]
+}
+
+// fail sets record i's verdict, one of a record not stored.
+func (res *result) fail(i int, v verdict) {
+	if res.verdicts == nil {
+		res.verdicts = make([]verdict, len(res.batch))
+	}
+	res.verdicts[i] = v
 }
 
 // FatalError is an error no retry can fix; it stops the run.
@@ -63,7 +79,7 @@ func (s *Sender) putRecords(ctx context.Context, batch []*Record) (*kinesis.PutR
 func (s *Sender) put(batch []*Record) result {
 	s.countAttempt(batch)
 	out, err := s.call(batch)
-	res := result{batch: batch, verdicts: make([]verdict, len(batch))}
+	res := result{batch: batch}
 	if err == nil && len(out.Records) != len(batch) {
 		// Which records were stored cannot be told: each may be (an answer
 		// without a status reads as a lost response to awserr.MaybeDone).
@@ -122,8 +138,8 @@ func (s *Sender) requestFailed(res *result, err error) {
 		v.err = "request abandoned at shutdown: " + v.err
 		v.maybeStored = true
 	}
-	for i := range res.verdicts {
-		res.verdicts[i] = v
+	for i := range res.batch {
+		res.fail(i, v)
 	}
 }
 
@@ -137,7 +153,7 @@ func (s *Sender) entryResult(res *result, i int, entry types.PutRecordsResultEnt
 		// Success needs proof: an entry without an error code, a shard and
 		// a sequence number says nothing was stored, or may have been.
 		// Retry it, counted as a possible duplicate.
-		res.verdicts[i] = verdict{err: unconfirmed, maybeStored: true}
+		res.fail(i, verdict{err: unconfirmed, maybeStored: true})
 	default:
 		if r.shardID != "" && *entry.ShardId != r.shardID {
 			res.misrouted = true
@@ -162,7 +178,7 @@ func (s *Sender) entryFailed(res *result, i int, entry types.PutRecordsResultEnt
 	if kind.Fatal() && res.fatal == nil {
 		res.fatal = &FatalError{Code: code, Err: &smithy.GenericAPIError{Code: code, Message: msg}}
 	}
-	res.verdicts[i] = v
+	res.fail(i, v)
 }
 
 type failure int
