@@ -30,6 +30,7 @@ func TestHostileUnconfirmedEntriesAreRetried(t *testing.T) {
 		"no sequence number": `{"ShardId":"shardId-000000000000"}`,
 		"no shard ID":        `{"SequenceNumber":"1"}`,
 		"empty strings":      `{"SequenceNumber":"","ShardId":""}`,
+		"empty error code":   `{"ErrorCode":""}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {

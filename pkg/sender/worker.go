@@ -147,12 +147,13 @@ func (s *Sender) requestFailed(res *result, err error) {
 func (s *Sender) entryResult(res *result, i int, entry types.PutRecordsResultEntry) {
 	r := res.batch[i]
 	switch {
-	case entry.ErrorCode != nil:
+	case aws.ToString(entry.ErrorCode) != "":
 		s.entryFailed(res, i, entry)
 	case aws.ToString(entry.SequenceNumber) == "" || aws.ToString(entry.ShardId) == "":
-		// Success needs proof: an entry without an error code, a shard and
-		// a sequence number says nothing was stored, or may have been.
-		// Retry it, counted as a possible duplicate.
+		// Success needs proof: an entry without an error code (or with an
+		// empty one), a shard and a sequence number says nothing was
+		// stored, or may have been. Retry it, counted as a possible
+		// duplicate.
 		res.fail(i, verdict{err: unconfirmed, maybeStored: true})
 	default:
 		if r.shardID != "" && *entry.ShardId != r.shardID {
