@@ -222,7 +222,7 @@ type Sender struct {
 	abort   context.CancelFunc
 	done    chan struct{}
 	workers sync.WaitGroup
-	disp    *dispatcher
+	disp    *dispatcher    // the dispatcher goroutine's state: touch it only after done
 	maps    chan *ShardMap // refreshed shard maps (nil: listing failed)
 
 	sent, failed, bytes, requests, retries, throttled, dups, kinesisRecords atomic.Int64
