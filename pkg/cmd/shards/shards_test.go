@@ -3,13 +3,13 @@ package shards
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/iostreams"
@@ -19,15 +19,6 @@ import (
 func testFactory(format output.Format) (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
 	ios, _, out, errOut := iostreams.Test()
 	return &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: format}}, out, errOut
-}
-
-func run(f *cmdutil.Factory, runF func(context.Context, *ShardsOptions) error, args ...string) error {
-	cmd := NewCmdShards(f, runF)
-	cmd.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return cmd.ExecuteContext(context.Background())
 }
 
 func TestNewCmdShardsFlags(t *testing.T) {
@@ -65,8 +56,7 @@ func TestNewCmdShardsFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, _ := testFactory(output.Table)
-			var got *ShardsOptions
-			err := run(f, func(_ context.Context, o *ShardsOptions) error { got = o; return nil }, tt.args...)
+			got, err := cmdtest.ParseArgs(f, NewCmdShards, tt.args...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
 					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
@@ -79,10 +69,8 @@ func TestNewCmdShardsFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
-			}
+			tt.want.Output = output.Table // the global -o
+			cmdtest.WantValues(t, got, &tt.want)
 		})
 	}
 }
@@ -103,7 +91,7 @@ func TestShardsGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			f, out, _ := testFactory(tt.format)
-			if err := run(f, nil, tt.args...); err != nil {
+			if err := cmdtest.Exec(f, NewCmdShards, tt.args...); err != nil {
 				t.Fatal(err)
 			}
 			golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
@@ -113,7 +101,7 @@ func TestShardsGolden(t *testing.T) {
 
 func TestShardsJSONKeys(t *testing.T) {
 	f, out, _ := testFactory(output.JSON)
-	if err := run(f, nil, "--events-per-month", "50M"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdShards, "--events-per-month", "50M"); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
@@ -161,7 +149,7 @@ func TestShardsSample(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out, _ := testFactory(output.JSON)
-			err := run(f, nil, "--events-per-month", "50M", "--sample", tt.path)
+			err := cmdtest.Exec(f, NewCmdShards, "--events-per-month", "50M", "--sample", tt.path)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
 					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
@@ -190,7 +178,7 @@ func TestShardsOnDemandNote(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.peak, func(t *testing.T) {
 			f, out, _ := testFactory(output.Table)
-			if err := run(f, nil, "--events-per-month", "50M", "--peak-factor", tt.peak); err != nil {
+			if err := cmdtest.Exec(f, NewCmdShards, "--events-per-month", "50M", "--peak-factor", tt.peak); err != nil {
 				t.Fatal(err)
 			}
 			if got := strings.Contains(out.String(), "on-demand capacity mode"); got != tt.wantNote {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/preflight"
 )
@@ -15,7 +14,7 @@ func TestPrintChecksStyledOnATerminal(t *testing.T) {
 		ios, _, out, _ := iostreams.Test()
 		ios.SetStdoutTTY(tty)
 		ios.SetColorEnabled(tty)
-		if err := printChecks(&cmdutil.Factory{IOStreams: ios}, rep); err != nil {
+		if err := printChecks(ios, rep); err != nil {
 			t.Fatal(err)
 		}
 		styled := strings.Contains(out.String(), "\x1b[")

@@ -1,7 +1,6 @@
 package show
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -14,19 +13,11 @@ import (
 )
 
 func TestNewCmdShowParsesName(t *testing.T) {
-	e := cmdtest.New(t)
-	var got *ShowOptions
-	cmd := NewCmdShow(e.Factory, func(_ context.Context, o *ShowOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"prod"})
-	if err := cmd.Execute(); err != nil || got.Name != "prod" {
-		t.Fatalf("err %v, opts %+v", err, got)
-	}
-	cmd = NewCmdShow(e.Factory, nil)
-	cmd.SetArgs([]string{})
-	cmd.SetErr(e.ErrOut)
-	if err := cmd.Execute(); cmdutil.ExitCode(err) != 2 {
-		t.Errorf("no name: %v", err)
-	}
+	cmdtest.RunFlagTests(t, NewCmdShow, []cmdtest.FlagTest[ShowOptions]{
+		{Args: "prod", Want: ShowOptions{Name: "prod"}},
+		{Args: "", WantErr: "name the destination"},
+		{Args: "a b", WantErr: "too many arguments"},
+	})
 }
 
 func TestShowOutput(t *testing.T) {
@@ -46,7 +37,7 @@ func TestShowOutput(t *testing.T) {
 			e.Seed(t, cmdtest.Destinations()...)
 			e.Factory.Globals.Output = tt.format
 			e.IO.SetStdoutTTY(tt.tty)
-			if err := showRun(&ShowOptions{Factory: e.Factory, Name: "eu-staging"}); err != nil {
+			if err := cmdtest.Exec(e.Factory, NewCmdShow, "eu-staging"); err != nil {
 				t.Fatal(err)
 			}
 			golden.Assert(t, "testdata/"+tt.golden, e.Out.Bytes())
@@ -58,7 +49,7 @@ func TestShowJSONOmitsEmptyOptionalKeys(t *testing.T) {
 	e := cmdtest.New(t)
 	e.Seed(t, cmdtest.Destinations()...)
 	e.Factory.Globals.Output = output.JSON
-	if err := showRun(&ShowOptions{Factory: e.Factory, Name: "prod"}); err != nil {
+	if err := cmdtest.Exec(e.Factory, NewCmdShow, "prod"); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"externalId", "kmsKeyArn", "endpointUrl"} {
@@ -70,7 +61,7 @@ func TestShowJSONOmitsEmptyOptionalKeys(t *testing.T) {
 
 func TestShowUnknownExits1(t *testing.T) {
 	e := cmdtest.New(t)
-	err := showRun(&ShowOptions{Factory: e.Factory, Name: "nope"})
+	err := cmdtest.Exec(e.Factory, NewCmdShow, "nope")
 	if !errors.Is(err, store.ErrNotFound) || cmdutil.ExitCode(err) != 1 || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown name: %v (exit %d)", err, cmdutil.ExitCode(err))
 	}

@@ -2,12 +2,12 @@ package policy
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/iostreams"
@@ -42,15 +42,6 @@ func dest(name, region, partition string) store.Destination {
 	}
 }
 
-func run(f *cmdutil.Factory, runF func(context.Context, *PolicyOptions) error, args ...string) error {
-	cmd := NewCmdPolicy(f, runF)
-	cmd.SetArgs(append([]string{}, args...))
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return cmd.ExecuteContext(context.Background())
-}
-
 func TestNewCmdPolicyFlags(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -74,8 +65,7 @@ func TestNewCmdPolicyFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _ := testFactory(t, tt.region)
-			var got *PolicyOptions
-			err := run(f, func(_ context.Context, o *PolicyOptions) error { got = o; return nil }, tt.args...)
+			got, err := cmdtest.ParseArgs(f, NewCmdPolicy, tt.args...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
 					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
@@ -85,10 +75,8 @@ func TestNewCmdPolicyFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
-			}
+			tt.want.RegionFrom, tt.want.Output = "--region", output.Table // the globals
+			cmdtest.WantValues(t, got, &tt.want)
 		})
 	}
 }
@@ -113,7 +101,7 @@ func TestPolicyGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			f, out := testFactory(t, tt.region, dests...)
-			if err := run(f, nil, tt.args...); err != nil {
+			if err := cmdtest.Exec(f, NewCmdPolicy, tt.args...); err != nil {
 				t.Fatal(err)
 			}
 			if !json.Valid(out.Bytes()) {
@@ -127,7 +115,7 @@ func TestPolicyGolden(t *testing.T) {
 func TestPolicyYAML(t *testing.T) {
 	f, out := testFactory(t, "", dest("prod", "us-east-1", "aws"))
 	f.Globals.Output = output.YAML
-	if err := run(f, nil, "--dest", "prod"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdPolicy, "--dest", "prod"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "Version: \"2012-10-17\"\nStatement:\n") {
@@ -154,7 +142,7 @@ func TestPolicyInvalidInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out := testFactory(t, tt.region)
-			err := run(f, nil, tt.args...)
+			err := cmdtest.Exec(f, NewCmdPolicy, tt.args...)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
 				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
 			}

@@ -2,11 +2,11 @@ package trust
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/iostreams"
@@ -28,15 +28,6 @@ func testFactory(t *testing.T, dests ...store.Destination) (*cmdutil.Factory, *b
 		Globals:   &cmdutil.GlobalOptions{Output: output.Table},
 		Store:     func() (*store.Store, error) { return s, nil },
 	}, out
-}
-
-func run(f *cmdutil.Factory, runF func(context.Context, *TrustOptions) error, args ...string) error {
-	cmd := NewCmdTrust(f, runF)
-	cmd.SetArgs(append([]string{}, args...))
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return cmd.ExecuteContext(context.Background())
 }
 
 func prod(externalID string) store.Destination {
@@ -63,8 +54,7 @@ func TestNewCmdTrustFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _ := testFactory(t)
-			var got *TrustOptions
-			err := run(f, func(_ context.Context, o *TrustOptions) error { got = o; return nil }, tt.args...)
+			got, err := cmdtest.ParseArgs(f, NewCmdTrust, tt.args...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != 2 {
 					t.Fatalf("err = %v, want exit 2 containing %q", err, tt.wantErr)
@@ -74,10 +64,8 @@ func TestNewCmdTrustFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
-			}
+			tt.want.Output = output.Table // the global -o
+			cmdtest.WantValues(t, got, &tt.want)
 		})
 	}
 }
@@ -98,7 +86,7 @@ func TestTrustGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			f, out := testFactory(t, tt.dest)
-			if err := run(f, nil, tt.args...); err != nil {
+			if err := cmdtest.Exec(f, NewCmdTrust, tt.args...); err != nil {
 				t.Fatal(err)
 			}
 			if !json.Valid(out.Bytes()) {
@@ -125,7 +113,7 @@ func TestTrustInvalidInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out := testFactory(t, prod(""))
-			err := run(f, nil, tt.args...)
+			err := cmdtest.Exec(f, NewCmdTrust, tt.args...)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
 				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
 			}
@@ -139,7 +127,7 @@ func TestTrustInvalidInput(t *testing.T) {
 func TestTrustLongestExternalID(t *testing.T) {
 	id := strings.Repeat("a", 1224)
 	f, out := testFactory(t)
-	if err := run(f, nil, "--external-id", id); err != nil {
+	if err := cmdtest.Exec(f, NewCmdTrust, "--external-id", id); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
