@@ -60,8 +60,9 @@ func completionRun(_ context.Context, opts *CompletionOptions) error {
 	return Generate(opts.Root, opts.Shell, opts.IO.Out)
 }
 
+// unsupported is the usage error for a shell not in Shells.
 func unsupported(shell string) error {
-	return unsupported(shell)
+	return cmdutil.FlagErrorf("unsupported shell %q: want bash, zsh, fish or powershell", shell)
 }
 
 // Generate writes root's completion script for shell to w.
