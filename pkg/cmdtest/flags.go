@@ -86,30 +86,49 @@ func WantValues[O any](t testing.TB, got, want *O) {
 	}
 }
 
-// WantUsageError fails t unless err is a usage error (exit 2) whose message contains msg.
+// WantUsageError fails t unless err is a usage error (exit 2), on one line,
+// whose message contains msg.
 func WantUsageError(t testing.TB, err error, msg string) {
 	t.Helper()
-	if err == nil || !strings.Contains(err.Error(), msg) || cmdutil.ExitCode(err) != cmdutil.ExitUsage {
-		t.Fatalf("error %v (exit %d), want exit 2 containing %q", err, cmdutil.ExitCode(err), msg)
+	WantError(t, err, cmdutil.ExitUsage, msg)
+}
+
+// WantError fails t unless err is one line, ends the program with exit code,
+// and contains msg.
+func WantError(t testing.TB, err error, code int, msg string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), msg) || cmdutil.ExitCode(err) != code {
+		t.Fatalf("error %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), code, msg)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
 	}
 }
 
-// FlagTest is one case of a command's flag test: the arguments, and the
-// options they give (compared with WantValues) or a usage error containing
-// WantErr.
+// FlagTest is one case of a command's flag test: the arguments (split on
+// spaces) and the global options they are parsed with, and the options they
+// give (compared with WantValues) or a usage error containing WantErr.
 type FlagTest[O any] struct {
+	Name    string // the subtest's name; empty: Args
 	Args    string
+	Globals cmdutil.GlobalOptions
 	Want    O
 	WantErr string
 }
 
-// RunFlagTests runs each case through ParseFlags as a subtest named by its
-// arguments.
+// RunFlagTests runs each case through ParseArgs, on a Factory with buffer
+// streams and the case's globals, as a subtest.
 func RunFlagTests[O any](t *testing.T, newCmd NewCmd[O], tests []FlagTest[O]) {
 	t.Helper()
 	for _, tt := range tests {
-		t.Run(tt.Args, func(t *testing.T) {
-			got, err := ParseFlags(newCmd, tt.Args)
+		name := tt.Name
+		if name == "" {
+			name = tt.Args
+		}
+		t.Run(name, func(t *testing.T) {
+			ios, _, _, _ := iostreams.Test()
+			g := tt.Globals
+			got, err := ParseArgs(&cmdutil.Factory{IOStreams: ios, Globals: &g}, newCmd, strings.Fields(tt.Args)...)
 			if tt.WantErr != "" {
 				WantUsageError(t, err, tt.WantErr)
 				return

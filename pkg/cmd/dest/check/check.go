@@ -137,13 +137,18 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if parent.Err() != nil { // interrupted: the checks left are not made
 		return awserr.ContextErr(parent, awserr.Op{Service: "dest check", Resource: d.Name})
 	}
-	if err := output.Write(opts.IO, opts.Output, rep, func() error { return printChecks(opts.IO, rep) }); err != nil {
+	if err := printReport(opts.IO, opts.Output, rep); err != nil {
 		return err
 	}
 	if failed := rep.Failed(); len(failed) > 0 {
 		return cmdutil.RuntimeErrorf("dest check %s: %d of %d checks failed: %s; %s: %s", d.Name, len(failed), len(rep.Checks), strings.Join(failed, ", "), failed[0], rep.Detail(failed[0]))
 	}
 	return nil
+}
+
+// printReport prints rep: JSON or YAML as -o asks, else printChecks.
+func printReport(ios *iostreams.IOStreams, format output.Format, rep preflight.Report) error {
+	return output.Write(ios, format, rep, func() error { return printChecks(ios, rep) })
 }
 
 // printChecks prints one line per check: status, name, detail; the status

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
-	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/output"
 )
 
@@ -17,28 +16,10 @@ func TestNewCmdListTakesNoArguments(t *testing.T) {
 }
 
 func TestListOutput(t *testing.T) {
-	tests := []struct {
-		golden string
-		format output.Format
-		tty    bool
-	}{
-		{"dest/list.tsv", output.Table, false},
-		{"dest/list.table", output.Table, true},
-		{"dest/list.json", output.JSON, false},
-		{"dest/list.yaml", output.YAML, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.golden, func(t *testing.T) {
-			e := cmdtest.New(t)
-			e.Seed(t, cmdtest.Destinations()...)
-			e.Factory.Globals.Output = tt.format
-			e.IO.SetStdoutTTY(tt.tty)
-			if err := cmdtest.Exec(e.Factory, NewCmdList); err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, e.Out.Bytes())
-		})
-	}
+	cmdtest.AssertOutputs(t, "dest/list", func(t *testing.T, e *cmdtest.Env) error {
+		e.Seed(t, cmdtest.Destinations()...)
+		return cmdtest.Exec(e.Factory, NewCmdList)
+	})
 }
 
 func TestListEmpty(t *testing.T) {

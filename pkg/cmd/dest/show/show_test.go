@@ -7,7 +7,6 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
@@ -21,28 +20,10 @@ func TestNewCmdShowParsesName(t *testing.T) {
 }
 
 func TestShowOutput(t *testing.T) {
-	tests := []struct {
-		golden string
-		format output.Format
-		tty    bool
-	}{
-		{"dest/show.tsv", output.Table, false},
-		{"dest/show.table", output.Table, true},
-		{"dest/show.json", output.JSON, false},
-		{"dest/show.yaml", output.YAML, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.golden, func(t *testing.T) {
-			e := cmdtest.New(t)
-			e.Seed(t, cmdtest.Destinations()...)
-			e.Factory.Globals.Output = tt.format
-			e.IO.SetStdoutTTY(tt.tty)
-			if err := cmdtest.Exec(e.Factory, NewCmdShow, "eu-staging"); err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, e.Out.Bytes())
-		})
-	}
+	cmdtest.AssertOutputs(t, "dest/show", func(t *testing.T, e *cmdtest.Env) error {
+		e.Seed(t, cmdtest.Destinations()...)
+		return cmdtest.Exec(e.Factory, NewCmdShow, "eu-staging")
+	})
 }
 
 func TestShowJSONOmitsEmptyOptionalKeys(t *testing.T) {

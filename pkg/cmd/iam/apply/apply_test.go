@@ -499,9 +499,7 @@ func TestApply(t *testing.T) {
 			f, _, out, _ := testFactory(t, fake, d)
 			err := cmdtest.Exec(f, NewCmdApply, append([]string{"--dest", "prod"}, tt.args...)...)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-				}
+				cmdtest.WantError(t, err, tt.wantCode, tt.wantErr)
 				if strings.Contains(err.Error(), "\n") {
 					t.Errorf("error is not one line: %q", err)
 				}

@@ -43,42 +43,19 @@ func dest(name, region, partition string) store.Destination {
 }
 
 func TestNewCmdPolicyFlags(t *testing.T) {
-	tests := []struct {
-		name     string
-		region   string // the global --region / AWS_REGION
-		args     []string
-		want     PolicyOptions
-		wantCode int
-		wantErr  string
-	}{
-		{name: "dest", args: []string{"--dest", "prod"}, want: PolicyOptions{Dest: "prod"}},
-		{name: "dest ignores AWS_REGION", region: "eu-west-1", args: []string{"--dest", "prod"}, want: PolicyOptions{Dest: "prod"}},
-		{name: "dest and kms", args: []string{"--dest", "prod", "--kms-key-arn", "k"}, want: PolicyOptions{Dest: "prod", KMSKeyARN: "k"}},
-		{name: "flags", region: "us-east-1", args: []string{"--account-id", "123456789012", "--stream", "s"}, want: PolicyOptions{Region: "us-east-1", AccountID: "123456789012", Stream: "s"}},
-		{name: "no region", args: []string{"--account-id", "123456789012", "--stream", "s"}, wantCode: 2, wantErr: "--region is required"},
-		{name: "no stream", region: "us-east-1", args: []string{"--account-id", "123456789012"}, wantCode: 2, wantErr: "--stream is required"},
-		{name: "no account", region: "us-east-1", args: []string{"--stream", "s"}, wantCode: 2, wantErr: "--account-id is required"},
-		{name: "nothing", wantCode: 2, wantErr: "is required"},
-		{name: "dest and stream", args: []string{"--dest", "prod", "--stream", "s"}, wantCode: 2, wantErr: "--dest and --stream"},
-		{name: "dest and account", args: []string{"--dest", "prod", "--account-id", "123456789012"}, wantCode: 2, wantErr: "--dest and --account-id"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, _ := testFactory(t, tt.region)
-			got, err := cmdtest.ParseArgs(f, NewCmdPolicy, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.want.RegionFrom, tt.want.Output = "--region", output.Table // the globals
-			cmdtest.WantValues(t, got, &tt.want)
-		})
-	}
+	east, west := cmdutil.GlobalOptions{Region: "us-east-1"}, cmdutil.GlobalOptions{Region: "eu-west-1"} // the global --region / AWS_REGION
+	cmdtest.RunFlagTests(t, NewCmdPolicy, []cmdtest.FlagTest[PolicyOptions]{
+		{Name: "dest", Args: "--dest prod", Want: PolicyOptions{Dest: "prod", RegionFrom: "--region"}},
+		{Name: "dest ignores AWS_REGION", Globals: west, Args: "--dest prod", Want: PolicyOptions{Dest: "prod", RegionFrom: "--region"}},
+		{Name: "dest and kms", Args: "--dest prod --kms-key-arn k", Want: PolicyOptions{Dest: "prod", KMSKeyARN: "k", RegionFrom: "--region"}},
+		{Name: "flags", Globals: east, Args: "--account-id 123456789012 --stream s", Want: PolicyOptions{Region: "us-east-1", RegionFrom: "--region", AccountID: "123456789012", Stream: "s"}},
+		{Name: "no region", Args: "--account-id 123456789012 --stream s", WantErr: "--region is required"},
+		{Name: "no stream", Globals: east, Args: "--account-id 123456789012", WantErr: "--stream is required"},
+		{Name: "no account", Globals: east, Args: "--stream s", WantErr: "--account-id is required"},
+		{Name: "nothing", WantErr: "is required"},
+		{Name: "dest and stream", Args: "--dest prod --stream s", WantErr: "--dest and --stream"},
+		{Name: "dest and account", Args: "--dest prod --account-id 123456789012", WantErr: "--dest and --account-id"},
+	})
 }
 
 func TestPolicyGolden(t *testing.T) {
@@ -143,9 +120,7 @@ func TestPolicyInvalidInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out := testFactory(t, tt.region)
 			err := cmdtest.Exec(f, NewCmdPolicy, tt.args...)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-			}
+			cmdtest.WantError(t, err, tt.wantCode, tt.wantErr)
 			if strings.Contains(err.Error(), "\n") || out.Len() != 0 {
 				t.Errorf("want one error line and no stdout; got %q and %q", err, out)
 			}

@@ -39,35 +39,18 @@ func prod(externalID string) store.Destination {
 }
 
 func TestNewCmdTrustFlags(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		want    TrustOptions
-		wantErr string
-	}{
-		{name: "no flags", args: nil, want: TrustOptions{}},
-		{name: "restricted", args: []string{"--restricted"}, want: TrustOptions{Restricted: true}},
-		{name: "external id", args: []string{"--external-id", "abc"}, want: TrustOptions{ExternalID: "abc", ExternalIDSet: true}},
-		{name: "dest", args: []string{"--dest", "prod", "--restricted"}, want: TrustOptions{Dest: "prod", Restricted: true}},
-		{name: "argument", args: []string{"prod"}, wantErr: "unexpected argument"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, _ := testFactory(t)
-			got, err := cmdtest.ParseArgs(f, NewCmdTrust, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != 2 {
-					t.Fatalf("err = %v, want exit 2 containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.want.Output = output.Table // the global -o
-			cmdtest.WantValues(t, got, &tt.want)
-		})
-	}
+	cmdtest.RunFlagTests(t, NewCmdTrust, []cmdtest.FlagTest[TrustOptions]{
+		{Name: "no flags", Args: "", Want: TrustOptions{}},
+		{Args: "--restricted", Want: TrustOptions{Restricted: true}},
+		{Args: "--external-id abc", Want: TrustOptions{ExternalID: "abc", ExternalIDSet: true}},
+		{Args: "--dest prod --restricted", Want: TrustOptions{Dest: "prod", Restricted: true}},
+		{Args: "--from-launchdarkly --project p --env e", Want: TrustOptions{FromLaunchDarkly: true, Project: "p", Environment: "e"}},
+		{Args: "prod", WantErr: "unexpected argument"},
+		{Args: "--from-launchdarkly --external-id abc --dest prod", WantErr: "drop --external-id"},
+		{Args: "--from-launchdarkly --project p", WantErr: "--from-launchdarkly needs --dest NAME, or --project P and --env E"},
+		{Args: "--project p --env e", WantErr: "--project and --env go with --from-launchdarkly"},
+		{Args: "--launchdarkly-account 12", WantErr: "--launchdarkly-account: "},
+	})
 }
 
 func TestTrustGolden(t *testing.T) {
@@ -114,9 +97,7 @@ func TestTrustInvalidInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out := testFactory(t, prod(""))
 			err := cmdtest.Exec(f, NewCmdTrust, tt.args...)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-			}
+			cmdtest.WantError(t, err, tt.wantCode, tt.wantErr)
 			if out.Len() != 0 {
 				t.Errorf("stdout not empty: %q", out)
 			}
