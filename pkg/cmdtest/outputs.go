@@ -1,6 +1,7 @@
 package cmdtest
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/ldexport/ldexport/pkg/golden"
@@ -40,4 +41,14 @@ func AssertOutputs(t *testing.T, name string, print func(*testing.T, *Env) error
 			golden.Assert(t, "testdata/"+name+"."+o.Ext, e.Out.Bytes())
 		})
 	}
+}
+
+// AssertJSONGolden fails t unless out is JSON alone (what a pipe into the
+// AWS CLI reads) and equals the golden file testdata/<name>.
+func AssertJSONGolden(t testing.TB, name string, out []byte) {
+	t.Helper()
+	if !json.Valid(out) {
+		t.Fatalf("stdout is not just JSON:\n%s", out)
+	}
+	golden.Assert(t, "testdata/"+name, out)
 }

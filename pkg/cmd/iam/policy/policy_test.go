@@ -2,15 +2,11 @@ package policy
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/golden"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
@@ -19,19 +15,10 @@ import (
 // destinations given.
 func testFactory(t *testing.T, region string, dests ...store.Destination) (*cmdutil.Factory, *bytes.Buffer) {
 	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	s := store.New(t.TempDir() + "/config.yaml")
-	for _, d := range dests {
-		if err := s.Add(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &cmdutil.Factory{
-		IOStreams: ios,
-		Globals:   &cmdutil.GlobalOptions{Output: output.Table, Region: region},
-		Store:     func() (*store.Store, error) { return s, nil },
-		Now:       func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) },
-	}, out
+	e := cmdtest.New(t)
+	e.Seed(t, dests...)
+	e.Factory.Globals.Region = region
+	return e.Factory, e.Out
 }
 
 func dest(name, region, partition string) store.Destination {
@@ -81,10 +68,7 @@ func TestPolicyGolden(t *testing.T) {
 			if err := cmdtest.Exec(f, NewCmdPolicy, tt.args...); err != nil {
 				t.Fatal(err)
 			}
-			if !json.Valid(out.Bytes()) {
-				t.Fatalf("stdout is not just JSON:\n%s", out)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
+			cmdtest.AssertJSONGolden(t, tt.golden, out.Bytes())
 		})
 	}
 }

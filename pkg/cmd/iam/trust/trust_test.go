@@ -8,26 +8,14 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/golden"
-	"github.com/ldexport/ldexport/pkg/iostreams"
-	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
 func testFactory(t *testing.T, dests ...store.Destination) (*cmdutil.Factory, *bytes.Buffer) {
 	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	s := store.New(t.TempDir() + "/config.yaml")
-	for _, d := range dests {
-		if err := s.Add(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &cmdutil.Factory{
-		IOStreams: ios,
-		Globals:   &cmdutil.GlobalOptions{Output: output.Table},
-		Store:     func() (*store.Store, error) { return s, nil },
-	}, out
+	e := cmdtest.New(t)
+	e.Seed(t, dests...)
+	return e.Factory, e.Out
 }
 
 func prod(externalID string) store.Destination {
@@ -72,10 +60,7 @@ func TestTrustGolden(t *testing.T) {
 			if err := cmdtest.Exec(f, NewCmdTrust, tt.args...); err != nil {
 				t.Fatal(err)
 			}
-			if !json.Valid(out.Bytes()) {
-				t.Fatalf("stdout is not just JSON:\n%s", out)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
+			cmdtest.AssertJSONGolden(t, tt.golden, out.Bytes())
 		})
 	}
 }
