@@ -162,6 +162,11 @@ func New(cfg Config) (*Client, error) {
 	// token elsewhere, even to plain http (Go keeps Authorization for the
 	// same host name).
 	noRedirect := *hc
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	noRedirect.Transport = transport{base: base}
 	noRedirect.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
 		return fmt.Errorf("LaunchDarkly answered with a redirect to %s, not followed (the token goes only to the API host)", req.URL.Redacted())
 	}
@@ -200,12 +205,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// redact removes the token from any error text.
+// redact removes the token from any error text (see redactToken).
 func (c *Client) redact(err error) error {
-	if err == nil || c.cfg.Token == "" || !strings.Contains(err.Error(), c.cfg.Token) {
+	if err == nil {
+		return nil
+	}
+	msg := redactToken(err.Error(), c.cfg.Token)
+	if msg == err.Error() {
 		return err
 	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), c.cfg.Token, "[redacted]"), err: err}
+	return &redactedError{msg: msg, err: err}
 }
 
 type redactedError struct {
@@ -231,7 +240,8 @@ type response interface {
 func do[R response](ctx context.Context, c *Client, op, perm string, call func(context.Context) (R, error)) (R, error) {
 	var zero R
 	for attempt := 0; ; attempt++ {
-		rctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		var header http.Header
+		rctx, cancel := context.WithTimeout(withHeaderSink(ctx, &header), c.cfg.RequestTimeout)
 		r, err := call(rctx)
 		cancel()
 		if err != nil {
@@ -240,6 +250,9 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: no answer within %s", op, c.cfg.Host, c.cfg.RequestTimeout))
+			}
+			if isBodyTooLarge(err) {
+				return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: %w", op, c.cfg.Host, err))
 			}
 			// The URL is said once, as the host; the rest is what went wrong.
 			var ue *url.Error
@@ -255,7 +268,7 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 			}
 			return r, nil
 		}
-		wait := c.rateLimitWait(headerOf(r))
+		wait := c.rateLimitWait(header)
 		if attempt >= c.cfg.MaxRateLimitRetries {
 			return zero, &APIError{Op: op, Status: status, Code: "rate_limited", Message: fmt.Sprintf("still rate limited after %d retries; try again later", attempt)}
 		}
@@ -269,25 +282,6 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 			return zero, err
 		}
 	}
-}
-
-// headerOf digs the HTTP headers out of a generated response.
-func headerOf(r any) http.Header {
-	switch v := r.(type) {
-	case *ldapi.GetDestinationsResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.GetDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.PostDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.PatchDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.DeleteDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.PostGenerateTrustPolicyResponse:
-		return v.HTTPResponse.Header
-	}
-	return http.Header{}
 }
 
 // rateLimitWait is how long a 429 asks to wait: Retry-After seconds (IP
