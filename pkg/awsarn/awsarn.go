@@ -99,10 +99,10 @@ func (r RoleARN) RoleName() string {
 	return r.Name
 }
 
-// ValidateKMSKeyARN checks a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<id>.
+// validateKMSKeyARN checks a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<id>.
 // An alias ARN is refused: IAM matches kms:GenerateDataKey against the key
 // ARN, never an alias, so a policy naming an alias grants nothing.
-func ValidateKMSKeyARN(s string) error {
+func validateKMSKeyARN(s string) error {
 	if kmsAliasRe.MatchString(s) {
 		return fmt.Errorf("KMS key ARN %s is an alias: IAM policies need the key ARN itself (arn:aws:kms:<region>:<account>:key/<key-id>; `aws kms describe-key --key-id alias/NAME` shows it)", quote.Input(s))
 	}
@@ -115,7 +115,7 @@ func ValidateKMSKeyARN(s string) error {
 // ValidateKMSKeyFor checks a KMS key ARN for a stream in region: a key of
 // another partition or region can never encrypt the stream.
 func ValidateKMSKeyFor(arn, region string) error {
-	if err := ValidateKMSKeyARN(arn); err != nil {
+	if err := validateKMSKeyARN(arn); err != nil {
 		return err
 	}
 	m := kmsKeyRe.FindStringSubmatch(arn)

@@ -163,8 +163,8 @@ func New(cfg Config) (*Generator, error) {
 	return g, nil
 }
 
-// Append appends one event line, ending in '\n', to dst and returns it.
-func (g *Generator) Append(dst []byte) []byte {
+// appendEvent appends one event line, ending in '\n', to dst and returns it.
+func (g *Generator) appendEvent(dst []byte) []byte {
 	g.nowMS += int64(g.r.intn(25))
 	dst = append(dst, g.prefix...)
 	switch g.kinds[g.r.intn(len(g.kinds))] {
@@ -196,7 +196,7 @@ func (g *Generator) WriteN(ctx context.Context, w io.Writer, n int64) (int64, er
 	buf := make([]byte, 0, 256<<10)
 	var written int64
 	for i := int64(0); i < n; i++ {
-		buf = g.Append(buf)
+		buf = g.appendEvent(buf)
 		if len(buf) >= flushAt {
 			if err := ctx.Err(); err != nil {
 				return written, err

@@ -21,7 +21,7 @@ func TestColorFromEnv(t *testing.T) {
 		{"NO_COLOR beats CLICOLOR_FORCE", false, map[string]string{"NO_COLOR": "1", "CLICOLOR_FORCE": "1"}, false},
 	}
 	for _, tt := range tests {
-		got := ColorFromEnv(tt.tty, func(k string) string { return tt.env[k] })
+		got := colorFromEnv(tt.tty, func(k string) string { return tt.env[k] })
 		if got != tt.want {
 			t.Errorf("%s: colour %v, want %v", tt.name, got, tt.want)
 		}

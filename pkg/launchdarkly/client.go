@@ -23,8 +23,8 @@ import (
 	"github.com/ldexport/ldexport/pkg/quote"
 )
 
-// APIVersion is the LD-API-Version header every request carries.
-const APIVersion = "20240415"
+// apiVersion is the LD-API-Version header every request carries.
+const apiVersion = "20240415"
 
 // DefaultHost is LaunchDarkly's commercial instance; FederalHost is the
 // separate Federal one.
@@ -35,17 +35,14 @@ const (
 
 // Environment variables the token is read from, in order (the first is
 // Terraform's name).
-var TokenEnv = []string{"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN"}
-
-// HostEnv names the environment variable that overrides DefaultHost.
-const HostEnv = "LAUNCHDARKLY_API_HOST"
+var tokenEnv = []string{"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN"}
 
 // ErrNoToken is returned when neither token variable is set.
 var ErrNoToken = errors.New("no LaunchDarkly access token: set LAUNCHDARKLY_ACCESS_TOKEN (or LD_ACCESS_TOKEN) to an API access token with the Writer role or destination permissions")
 
 // TokenFromEnv returns the first non-empty token variable, read with getenv.
 func TokenFromEnv(getenv func(string) string) (string, error) {
-	for _, k := range TokenEnv {
+	for _, k := range tokenEnv {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 				// Not sendable as a header; the value itself is never shown.
@@ -187,7 +184,7 @@ func (c *Client) Host() string { return c.cfg.Host }
 
 func (c *Client) authorize(_ context.Context, req *http.Request) error {
 	req.Header.Set("Authorization", c.cfg.Token)
-	req.Header.Set("LD-API-Version", APIVersion)
+	req.Header.Set("LD-API-Version", apiVersion)
 	if c.cfg.UserAgent != "" {
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 	}

@@ -130,8 +130,8 @@ func SleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// ListAllShards lists every shard of a stream, following NextToken pages.
-func ListAllShards(ctx context.Context, c Client, stream string) ([]types.Shard, error) {
+// listAllShards lists every shard of a stream, following NextToken pages.
+func listAllShards(ctx context.Context, c Client, stream string) ([]types.Shard, error) {
 	var out []types.Shard
 	in := &kinesis.ListShardsInput{StreamName: aws.String(stream)}
 	for {
@@ -228,7 +228,7 @@ func (r *reader) run(ctx context.Context) error {
 	}
 	closed := make(chan struct{}, 1) // a shard ended: list again to find its children
 	start := func(first bool) error {
-		shards, err := ListAllShards(r.req, r.c, r.opts.Stream)
+		shards, err := listAllShards(r.req, r.c, r.opts.Stream)
 		if err != nil {
 			return err
 		}
