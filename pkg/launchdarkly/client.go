@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ldexport/ldexport/pkg/ctxtime"
 	"github.com/ldexport/ldexport/pkg/ldapi"
 	"github.com/ldexport/ldexport/pkg/quote"
 )
@@ -144,7 +145,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxRateLimitRetries = 5
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = ctxtime.Sleep
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -189,17 +190,6 @@ func (c *Client) authorize(_ context.Context, req *http.Request) error {
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // redact removes the token from any error text (see redactToken).

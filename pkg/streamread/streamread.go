@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/ctxtime"
 )
 
 // Client is the part of the Kinesis API a reader uses; *kinesis.Client
@@ -111,22 +112,7 @@ func (o *Options) defaults() {
 		o.Limit = 10000
 	}
 	if o.Sleep == nil {
-		o.Sleep = SleepContext
-	}
-}
-
-// SleepContext waits for d, or returns ctx's error if ctx ends first.
-func SleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		o.Sleep = ctxtime.Sleep
 	}
 }
 
@@ -441,7 +427,7 @@ var ErrNotFound = errors.New("record not found")
 // shard has moved past that sequence number without it.
 func Find(ctx context.Context, c Client, stream, shardID, sequenceNumber string, sleep func(context.Context, time.Duration) error) (Record, error) {
 	if sleep == nil {
-		sleep = SleepContext
+		sleep = ctxtime.Sleep
 	}
 	req, release := requestContext(ctx)
 	defer release()

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/ctxtime"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/streamread"
@@ -260,7 +261,7 @@ func waitActive(t *testing.T, c *kinesis.Client, stream string) {
 		if out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
 			return
 		}
-		if err := streamread.SleepContext(ctx, 50*time.Millisecond); err != nil {
+		if err := ctxtime.Sleep(ctx, 50*time.Millisecond); err != nil {
 			t.Fatalf("stream %s not ACTIVE after 30s", stream)
 		}
 	}
