@@ -29,22 +29,22 @@ var (
 // Partition returns the ARN partition a region belongs to: aws-cn for cn-*,
 // aws-us-gov for us-gov-*, and aws otherwise.
 func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "eu-isoe-"):
-		return "aws-iso-e"
-	case strings.HasPrefix(region, "us-isof-"):
-		return "aws-iso-f"
-	default:
-		return "aws"
+	for _, p := range partitions {
+		if strings.HasPrefix(region, p.regionPrefix) {
+			return p.partition
+		}
 	}
+	return "aws"
+}
+
+// partitions are the ARN partitions other than aws, by region prefix.
+var partitions = []struct{ regionPrefix, partition string }{
+	{"cn-", "aws-cn"},
+	{"us-gov-", "aws-us-gov"},
+	{"us-iso-", "aws-iso"},
+	{"us-isob-", "aws-iso-b"},
+	{"eu-isoe-", "aws-iso-e"},
+	{"us-isof-", "aws-iso-f"},
 }
 
 // ValidateRegion checks that region looks like an AWS region (us-east-1,

@@ -167,23 +167,17 @@ func New(cfg Config) (*Generator, error) {
 func (g *Generator) appendEvent(dst []byte) []byte {
 	g.nowMS += int64(g.r.intn(25))
 	dst = append(dst, g.prefix...)
-	switch g.kinds[g.r.intn(len(g.kinds))] {
-	case Feature:
-		dst = g.appendFeature(dst, "feature")
-	case Debug:
-		dst = g.appendFeature(dst, "debug")
+	switch k := g.kinds[g.r.intn(len(g.kinds))]; k {
+	case Feature, Debug:
+		dst = g.appendFeature(dst, string(k))
 	case Custom:
 		dst = g.appendCustom(dst)
-	case Identify:
-		dst = g.appendContextEvent(dst, "identify")
-	case Index:
-		dst = g.appendContextEvent(dst, "index")
+	case Identify, Index:
+		dst = g.appendContextEvent(dst, string(k))
 	case Summary:
 		dst = g.appendSummary(dst)
-	case Click:
-		dst = g.appendPage(dst, "click")
-	case Pageview:
-		dst = g.appendPage(dst, "pageview")
+	case Click, Pageview:
+		dst = g.appendPage(dst, string(k))
 	}
 	return append(dst, `,"version":1}`+"\n"...)
 }
