@@ -2,8 +2,8 @@
 // destinations. It wraps the client generated from the spec (package ldapi)
 // with what every call needs: the access token in the Authorization header
 // (as is, no "Bearer"), the LD-API-Version header, a deadline per request,
-// bounded waits on 429, and errors that fit on one line and never contain
-// the token.
+// bounded waits on 429, answers read to 4 MiB at most, and errors that fit
+// on one line and never contain the token.
 package launchdarkly
 
 import (
