@@ -97,9 +97,7 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		return LoadAWSConfig(ctx, f.Globals, region, "")
 	}
 	f.Kinesis = func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error) {
-		if f.Globals.EndpointURL != "" {
-			endpointURL = f.Globals.EndpointURL
-		}
+		endpointURL = KinesisEndpointURL(f.Globals.EndpointURL, endpointURL)
 		cfg, err := LoadAWSConfig(ctx, f.Globals, region, endpointURL)
 		if err != nil {
 			return nil, err
