@@ -13,7 +13,6 @@ package testenv
 import (
 	"os"
 	"strings"
-	"testing"
 )
 
 // Cleared lists the prefixes of the variables Hermetic removes: the AWS SDK's
@@ -54,13 +53,4 @@ func Hermetic() {
 	for k, v := range Set {
 		_ = os.Setenv(k, v)
 	}
-}
-
-// StaticCredentials gives t placeholder AWS credentials through the SDK's
-// environment variables, restored when t ends: what a test that points the
-// program at an emulator or fake (which accept any signature) sets first.
-func StaticCredentials(t testing.TB, accessKeyID, secretAccessKey string) {
-	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", accessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secretAccessKey)
 }

@@ -119,20 +119,3 @@ func TestEveryTestPackageIsHermetic(t *testing.T) {
 		t.Errorf("%s: tests without `import _ %q` (add it to a _test.go file, e.g. hermetic_test.go)", dir, importPath)
 	}
 }
-
-func TestStaticCredentials(t *testing.T) {
-	t.Run("set", func(t *testing.T) {
-		StaticCredentials(t, "AKIDCALLER", "local")
-		creds, err := config.LoadDefaultConfig(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := creds.Credentials.Retrieve(context.Background())
-		if err != nil || got.AccessKeyID != "AKIDCALLER" || got.SecretAccessKey != "local" {
-			t.Fatalf("the SDK's chain found %+v, %v", got, err)
-		}
-	})
-	if v, ok := os.LookupEnv("AWS_ACCESS_KEY_ID"); ok {
-		t.Errorf("AWS_ACCESS_KEY_ID=%q outlived the test that set it", v)
-	}
-}
