@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/ldexport/ldexport/pkg/cmd/root"
-	"github.com/ldexport/ldexport/pkg/cmd/send"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 )
@@ -63,9 +63,9 @@ func assertStored(t *testing.T, e *kinesalite.Emulator, stream string, lines []s
 	assertSameRecords(t, recs, lines)
 }
 
-func summary(t *testing.T, c cli) send.Summary {
+func summary(t *testing.T, c cli) ingest.Summary {
 	t.Helper()
-	var s send.Summary
+	var s ingest.Summary
 	if err := json.Unmarshal([]byte(c.stdout), &s); err != nil {
 		t.Fatalf("stdout is not the summary JSON: %v\n%s\nstderr: %s", err, c.stdout, c.stderr)
 	}
