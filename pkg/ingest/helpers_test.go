@@ -42,6 +42,12 @@ func (r result) kind() Kind {
 // pacing.
 func runJob(t *testing.T, ctx context.Context, j Job, k Kinesis) result {
 	t.Helper()
+	return run(t, ctx, j, k, false)
+}
+
+// run is runJob, pacing each shard when paced.
+func run(t *testing.T, ctx context.Context, j Job, k Kinesis, paced bool) result {
+	t.Helper()
 	if j.Target.Stream == "" {
 		j.Target = Target{Stream: "s", Region: "us-east-1"}
 	}
@@ -55,7 +61,7 @@ func runJob(t *testing.T, ctx context.Context, j Job, k Kinesis) result {
 	if j.Limits == (Limits{}) {
 		j.Limits = Limits{Concurrency: 2, RetryTimeout: time.Minute, ShutdownTimeout: 100 * time.Millisecond}
 	}
-	j.NoPace = true
+	j.NoPace = !paced
 	if k != nil {
 		j.Connect = func(context.Context) (Kinesis, error) { return k, nil }
 	}

@@ -1,7 +1,10 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
@@ -86,5 +89,40 @@ func TestInputSizeForProgress(t *testing.T) {
 			t.Errorf("%v: size %d, want %d", tt.files, got, tt.want)
 		}
 		in.close()
+	}
+}
+
+// TestResumeNamesWhereToStartAgain: after an invalid line stops a run
+// (SkipInvalid off), Resume starts its input at that line, to be fixed
+// first, and the inputs never opened at line 1; an invalid last line
+// leaves nothing unread but is still to be sent; a gzip input says so.
+func TestResumeNamesWhereToStartAgain(t *testing.T) {
+	dir := t.TempDir()
+	mid, last, gz := filepath.Join(dir, "mid.ndjson"), filepath.Join(dir, "last.ndjson"), filepath.Join(dir, "c.ndjson.gz")
+	writeFile(t, mid, "{\"a\":1}\nbad\n{\"b\":2}\n")
+	writeFile(t, last, "{\"a\":1}\nbad\n\n")
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte("{\"c\":1}\nbad\n{\"c\":2}\n"))
+	zw.Close()
+	writeFile(t, gz, zb.String())
+	tests := []struct {
+		inputs []string
+		unread []Unread
+		resume []Resume
+	}{
+		{[]string{mid, last}, []Unread{{mid, 3}, {last, 1}}, []Resume{{mid, 2, true, false}, {last, 1, false, false}}},
+		{[]string{last}, nil, []Resume{{last, 2, true, false}}},
+		{[]string{gz}, []Unread{{gz, 3}}, []Resume{{gz, 2, true, true}}},
+	}
+	for _, tt := range tests {
+		r := runJob(t, context.Background(), Job{Inputs: tt.inputs}, nil)
+		if r.kind() != BadInput {
+			t.Fatalf("%v: %v (kind %d), want BadInput", tt.inputs, r.err, r.kind())
+		}
+		s := r.summary()
+		if fmt.Sprint(s.Unread) != fmt.Sprint(tt.unread) || fmt.Sprint(s.Resume) != fmt.Sprint(tt.resume) {
+			t.Errorf("%v: unread %+v, resume %+v; want %+v, %+v", tt.inputs, s.Unread, s.Resume, tt.unread, tt.resume)
+		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,14 +42,7 @@ func setup(t *testing.T) {
 }
 
 // events returns n distinct ~400-byte exported events.
-func events(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf(`{"project":"p","environment":"production","event":{"kind":"feature","creationDate":%d,"contextKeys":{"user":"user-%d"},"key":"flag-%d","value":true,"variation":1,"version":7,"reason":{"kind":"FALLTHROUGH"},"pad":"%s"},"version":1}`,
-			1764150000000+int64(i), i%97, i%13, strings.Repeat("z", 190))
-	}
-	return out
-}
+var events = ingesttest.Events
 
 // assertStored checks the stream holds exactly the lines: same multiset, bytes intact.
 func assertStored(t *testing.T, e *kinesalite.Emulator, stream string, lines []string) {

@@ -67,6 +67,8 @@ func TestNewCmdSendFlags(t *testing.T) {
 		{"aggregate with balance", "--stream s --aggregate --balance", "cannot be used with --balance", nil},
 		{"empty checkpoint path", "a.ndjson --stream s --checkpoint=", "--checkpoint: empty path", nil},
 		{"empty reject-file path", "a.ndjson --stream s --reject-file=", "--reject-file: empty path", nil},
+		{"balance with a field key", "--stream s --balance --partition-key event.contextKeys.user", "--balance spreads records over the shards whatever their key: it cannot be used with --partition-key event.contextKeys.user", nil},
+		{"no-pace with balance", "--stream s --no-pace --balance", "--balance needs the shard map that --no-pace does without", nil},
 		{"bad partition key", "a.ndjson --stream s --partition-key a..b", "--partition-key: ", nil},
 		{"standard input twice", "- a.ndjson - --stream s", "standard input (-) named twice", nil},
 	}

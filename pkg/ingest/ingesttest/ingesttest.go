@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,17 @@ func Lines(n int) []string {
 		ls[i] = fmt.Sprintf(`{"event":{"kind":"custom","contextKeys":{"user":"u%d"}},"n":%d}`, i%7, i)
 	}
 	return ls
+}
+
+// Events returns n distinct exported events of about 400 bytes, the size
+// of LaunchDarkly's.
+func Events(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(`{"project":"p","environment":"production","event":{"kind":"feature","creationDate":%d,"contextKeys":{"user":"user-%d"},"key":"flag-%d","value":true,"variation":1,"version":7,"reason":{"kind":"FALLTHROUGH"},"pad":"%s"},"version":1}`,
+			1764150000000+int64(i), i%97, i%13, strings.Repeat("z", 190))
+	}
+	return out
 }
 
 // Stream gives a PutRecords fake what an ingest.Job asks before sending:
