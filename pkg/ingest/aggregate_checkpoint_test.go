@@ -63,7 +63,7 @@ func TestAggregateCheckpointResumeAfterInterrupt(t *testing.T) {
 	if s2 := r2.summary(); r2.err != nil || s2.Skipped != s1.Sent || s2.Sent+s2.Skipped != 20000 {
 		t.Fatalf("resume: %v, %+v after %+v\n%s", r2.err, s2, s1, r2.notes)
 	}
-	got := storedMultiset(userRecords(t, first.Stored), userRecords(t, second.Stored))
+	got := ingesttest.Count(userRecords(t, first.Stored), userRecords(t, second.Stored))
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])

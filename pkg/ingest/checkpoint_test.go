@@ -64,7 +64,7 @@ func TestCheckpointResumeAfterInterrupt(t *testing.T) {
 		t.Fatalf("checkpoint after the interrupt: %v %s", err, saved)
 	}
 
-	second := newServer(t, 1024)
+	second := ingesttest.NewServer(t)
 	r2 := runJob(t, context.Background(), job, second.NewClient())
 	if r2.err != nil {
 		t.Fatalf("resume: %v\n%s", r2.err, r2.notes)
@@ -72,7 +72,7 @@ func TestCheckpointResumeAfterInterrupt(t *testing.T) {
 	if s2 := r2.summary(); s2.Skipped != s1.Sent+s1.Invalid || s2.Sent+s2.Skipped+s2.Invalid != 3001 {
 		t.Fatalf("resume summary %+v after %+v", s2, s1)
 	}
-	got := storedMultiset(first.Stored, storedData(second))
+	got := ingesttest.Count(first.Stored, ingesttest.StoredData(second))
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])
@@ -85,10 +85,10 @@ func TestCheckpointResumeAfterInterrupt(t *testing.T) {
 		t.Fatalf("reject file %q, want the invalid line once", rej)
 	}
 
-	third := newServer(t, 1024)
+	third := ingesttest.NewServer(t)
 	r3 := runJob(t, context.Background(), job, third.NewClient())
-	if r3.err != nil || len(storedData(third)) != 0 || r3.summary().Records != 0 || r3.summary().Skipped != 3001 {
-		t.Fatalf("third run: %v, %d stored, %+v", r3.err, len(storedData(third)), r3.summary())
+	if r3.err != nil || len(ingesttest.StoredData(third)) != 0 || r3.summary().Records != 0 || r3.summary().Skipped != 3001 {
+		t.Fatalf("third run: %v, %d stored, %+v", r3.err, len(ingesttest.StoredData(third)), r3.summary())
 	}
 	if rej, _ := os.ReadFile(rejects); string(rej) != "not json\n" {
 		t.Fatalf("reject file %q after the third run", rej)
@@ -120,7 +120,7 @@ func TestCheckpointOversizeLineNotRejectedTwice(t *testing.T) {
 	if rej, _ := os.ReadFile(rejects); string(rej) != big+"\n" {
 		t.Fatalf("reject file holds %d bytes, want the oversize line once", len(rej))
 	}
-	got := storedMultiset(first.Stored, second.Stored)
+	got := ingesttest.Count(first.Stored, second.Stored)
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])
@@ -172,12 +172,12 @@ func TestCheckpointRefused(t *testing.T) {
 			if tt.change != nil {
 				tt.change(t)
 			}
-			srv := newServer(t, 1024)
+			srv := ingesttest.NewServer(t)
 			r := runJob(t, context.Background(), Job{Inputs: tt.files, Checkpoint: tt.ck}, srv.NewClient())
 			if r.kind() != BadInput || r.sum != nil || !strings.Contains(r.err.Error(), tt.want) || strings.Contains(r.err.Error(), "\n") {
 				t.Fatalf("err = %v (kind %d), want BadInput with %q", r.err, r.kind(), tt.want)
 			}
-			if len(storedData(srv)) != 0 {
+			if len(ingesttest.StoredData(srv)) != 0 {
 				t.Fatal("records sent despite the refusal")
 			}
 			if after, _ := os.ReadFile(tt.ck); !bytes.Equal(before, after) {
@@ -213,10 +213,10 @@ func TestCheckpointGivenUpIsDone(t *testing.T) {
 	if fmt.Sprint(gotRej) != fmt.Sprint(want) {
 		t.Fatalf("reject file %q", rej)
 	}
-	again := newServer(t, 1024)
+	again := ingesttest.NewServer(t)
 	r2 := runJob(t, context.Background(), job, again.NewClient())
-	if r2.err != nil || len(storedData(again)) != 0 || r2.summary().Skipped != 5 {
-		t.Fatalf("rerun: %v, %d stored, %+v", r2.err, len(storedData(again)), r2.summary())
+	if r2.err != nil || len(ingesttest.StoredData(again)) != 0 || r2.summary().Skipped != 5 {
+		t.Fatalf("rerun: %v, %d stored, %+v", r2.err, len(ingesttest.StoredData(again)), r2.summary())
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/partitionkey"
 )
 
@@ -87,40 +86,6 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
-}
-
-// newServer starts a fake Kinesis with stream "s" of one shard whose
-// record size limit is kib KiB.
-func newServer(t *testing.T, kib int) *kinesistest.Server {
-	t.Helper()
-	srv := kinesistest.NewServer(kinesistest.Options{})
-	t.Cleanup(srv.Close)
-	if err := srv.CreateStream("s", 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.SetMaxRecordSize("s", kib); err != nil {
-		t.Fatal(err)
-	}
-	return srv
-}
-
-// storedData is the data of every record srv accepted on stream "s".
-func storedData(srv *kinesistest.Server) [][]byte {
-	var out [][]byte
-	for _, r := range srv.Records("s") {
-		out = append(out, r.Data)
-	}
-	return out
-}
-
-func storedMultiset(bs ...[][]byte) map[string]int {
-	m := map[string]int{}
-	for _, b := range bs {
-		for _, d := range b {
-			m[string(d)]++
-		}
-	}
-	return m
 }
 
 func writeFile(t *testing.T, path, data string) {

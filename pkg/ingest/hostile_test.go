@@ -278,7 +278,7 @@ func TestHostileConcurrentCheckpointRuns(t *testing.T) {
 	if r.err != nil || r.summary().Sent != 1200 {
 		t.Fatalf("first run: %v %+v", r.err, r.summary())
 	}
-	got := storedMultiset(first.Stored)
+	got := ingesttest.Count(first.Stored)
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])

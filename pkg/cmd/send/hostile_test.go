@@ -174,7 +174,7 @@ func TestHostileUnreadAccounted(t *testing.T) {
 			case *ingesttest.Memory:
 				stored = k.Stored
 			}
-			got := storedMultiset(stored)
+			got := ingesttest.Count(stored)
 			rejected, _ := os.ReadFile(rej)
 			for _, l := range strings.Split(strings.TrimSuffix(string(rejected), "\n"), "\n") {
 				if l != "" {

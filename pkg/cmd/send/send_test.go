@@ -21,7 +21,6 @@ import (
 	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
-	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/partitionkey"
 	"regexp"
@@ -133,26 +132,6 @@ func runSend(ctx context.Context, opts *SendOptions, k ingest.Kinesis) error {
 	return sendRun(ctx, opts)
 }
 
-// newServer starts a fake Kinesis with stream "s" of one shard.
-func newServer(t *testing.T) *kinesistest.Server {
-	t.Helper()
-	srv := kinesistest.NewServer(kinesistest.Options{})
-	t.Cleanup(srv.Close)
-	if err := srv.CreateStream("s", 1); err != nil {
-		t.Fatal(err)
-	}
-	return srv
-}
-
-// storedData is the data of every record srv accepted on stream "s".
-func storedData(srv *kinesistest.Server) [][]byte {
-	var out [][]byte
-	for _, r := range srv.Records("s") {
-		out = append(out, r.Data)
-	}
-	return out
-}
-
 type result struct {
 	err     error
 	stdout  string
@@ -191,7 +170,7 @@ func sorted(bs [][]byte) []string {
 }
 
 func TestRunDeliversEverything(t *testing.T) {
-	srv := newServer(t)
+	srv := ingesttest.NewServer(t)
 	ls := lines(1200)
 	r := runWith(t, &SendOptions{}, strings.Join(ls, "\n")+"\n", srv.NewClient())
 	if r.err != nil {
@@ -199,7 +178,7 @@ func TestRunDeliversEverything(t *testing.T) {
 	}
 	want := append([]string(nil), ls...)
 	sort.Strings(want)
-	if fmt.Sprint(sorted(storedData(srv))) != fmt.Sprint(want) {
+	if fmt.Sprint(sorted(ingesttest.StoredData(srv))) != fmt.Sprint(want) {
 		t.Fatal("stored records differ from the input")
 	}
 	if r.summary.Sent != 1200 || r.summary.Requests < 3 {
@@ -208,7 +187,7 @@ func TestRunDeliversEverything(t *testing.T) {
 }
 
 func TestRunPartitionKeyField(t *testing.T) {
-	srv := newServer(t)
+	srv := ingesttest.NewServer(t)
 	input := `{"event":{"contextKeys":{"user":"alice"}}}` + "\n" + `{"event":{}}` + "\n" + `{"event":{"contextKeys":{"user":42}}}` + "\n"
 	r := runWith(t, &SendOptions{PartitionKey: "event.contextKeys.user"}, input, srv.NewClient())
 	if r.err != nil {
@@ -230,7 +209,7 @@ func TestRunPartitionKeyField(t *testing.T) {
 }
 
 func TestRunInvalidFail(t *testing.T) {
-	srv := newServer(t)
+	srv := ingesttest.NewServer(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	ls := lines(700)
@@ -239,7 +218,7 @@ func TestRunInvalidFail(t *testing.T) {
 	if cmdutil.ExitCode(r.err) != 2 || r.err.Error() != `-:651: invalid JSON at byte 10: unexpected end of JSON input` {
 		t.Fatalf("err = %v (exit %d)", r.err, cmdutil.ExitCode(r.err))
 	}
-	if n := len(storedData(srv)); n != 650 || r.summary.Sent != 650 || r.summary.Invalid != 1 || r.summary.Records != 651 {
+	if n := len(ingesttest.StoredData(srv)); n != 650 || r.summary.Sent != 650 || r.summary.Invalid != 1 || r.summary.Records != 651 {
 		t.Fatalf("stored %d, summary %+v", n, r.summary)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
@@ -248,7 +227,7 @@ func TestRunInvalidFail(t *testing.T) {
 }
 
 func TestRunInvalidSkip(t *testing.T) {
-	srv := newServer(t)
+	srv := ingesttest.NewServer(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	big := `{"big":"` + strings.Repeat("x", 1<<20) + `"}`
@@ -277,7 +256,7 @@ func TestRunInvalidSkip(t *testing.T) {
 }
 
 func TestRunRecordWithKeyOverLimit(t *testing.T) {
-	srv := newServer(t)
+	srv := ingesttest.NewServer(t)
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
 	line := `{"k":"` + strings.Repeat("x", 1<<20-20) + `"}` // fits 1 MiB, not with a 32-char random key
 	r := runWith(t, &SendOptions{OnInvalid: "skip", RejectFile: rejects}, line+"\n", srv.NewClient())
@@ -334,7 +313,7 @@ func TestRunDryRun(t *testing.T) {
 }
 
 func TestRunMissingFile(t *testing.T) {
-	r := runWith(t, &SendOptions{Files: []string{filepath.Join(t.TempDir(), "nope.ndjson")}}, "", newServer(t).NewClient())
+	r := runWith(t, &SendOptions{Files: []string{filepath.Join(t.TempDir(), "nope.ndjson")}}, "", ingesttest.NewServer(t).NewClient())
 	if cmdutil.ExitCode(r.err) != 2 || !strings.Contains(r.err.Error(), "nope.ndjson") {
 		t.Fatalf("err = %v", r.err)
 	}
@@ -511,14 +490,4 @@ func TestCheckpointFlags(t *testing.T) {
 	if err := cmd.Execute(); err != nil || got.Checkpoint != "ck.json" {
 		t.Fatalf("%v %+v", err, got)
 	}
-}
-
-func storedMultiset(bs ...[][]byte) map[string]int {
-	m := map[string]int{}
-	for _, b := range bs {
-		for _, d := range b {
-			m[string(d)]++
-		}
-	}
-	return m
 }

@@ -12,11 +12,13 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/sender"
 )
 
@@ -28,6 +30,38 @@ func Lines(n int) []string {
 		ls[i] = fmt.Sprintf(`{"event":{"kind":"custom","contextKeys":{"user":"u%d"}},"n":%d}`, i%7, i)
 	}
 	return ls
+}
+
+// NewServer starts a pkg/kinesistest fake Kinesis, closed when t ends,
+// with stream "s" of one shard.
+func NewServer(t testing.TB) *kinesistest.Server {
+	t.Helper()
+	srv := kinesistest.NewServer(kinesistest.Options{})
+	t.Cleanup(srv.Close)
+	if err := srv.CreateStream("s", 1); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// StoredData is the data of every record srv accepted on stream "s".
+func StoredData(srv *kinesistest.Server) [][]byte {
+	var out [][]byte
+	for _, r := range srv.Records("s") {
+		out = append(out, r.Data)
+	}
+	return out
+}
+
+// Count counts each record's data across bs: how often each line arrived.
+func Count(bs ...[][]byte) map[string]int {
+	m := map[string]int{}
+	for _, b := range bs {
+		for _, d := range b {
+			m[string(d)]++
+		}
+	}
+	return m
 }
 
 // Events returns n distinct exported events of about 400 bytes, the size
