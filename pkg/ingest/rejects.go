@@ -17,19 +17,19 @@ const maxShownRejects = 10
 // rejectFile receives every invalid or undelivered line verbatim. The default
 // file is created only when the first line arrives. Safe for concurrent use.
 type rejectFile struct {
-	mu       sync.Mutex
-	path     string
-	explicit bool
-	keep     bool      // a resumed --checkpoint run: append to a reject file that has lines
-	started  time.Time // names the default file
-	errOut   io.Writer
-	f        *os.File
-	w        *wholeLines
-	count    int // lines written
-	named    int // lines with a reason, the first maxShownRejects named on stderr
-	err      error
-	broken   atomic.Bool // err is set: read on the hot path without the lock
-	closed   bool        // after the summary: a reader abandoned mid-read may still call in
+	mu      sync.Mutex
+	path    string
+	given   bool      // the path was given (Job.Rejects): opened before reading, never created lazily
+	keep    bool      // a resumed --checkpoint run: append to a reject file that has lines
+	started time.Time // names the default file
+	errOut  io.Writer
+	f       *os.File
+	w       *wholeLines
+	count   int // lines written
+	named   int // lines with a reason, the first maxShownRejects named on stderr
+	err     error
+	broken  atomic.Bool // err is set: read on the hot path without the lock
+	closed  bool        // after the summary: a reader abandoned mid-read may still call in
 }
 
 // setErr keeps the first write error; the run stops reading once there is one.
@@ -49,7 +49,7 @@ func (r *rejectFile) failed() bool { return r.broken.Load() }
 func (r *rejectFile) open() error {
 	var fh *os.File
 	var err error
-	if r.explicit {
+	if r.given {
 		fh, err = openGivenRejectFile(r.path, r.keep)
 	} else {
 		fh, err = createDefaultRejectFile(r.started)
@@ -151,7 +151,7 @@ func (r *rejectFile) sync() error {
 // resumed says a --checkpoint run resumes, so a given reject file may hold
 // the earlier runs' lines and is appended to.
 func newRejectFile(path string, start time.Time, resumed bool, errOut io.Writer) *rejectFile {
-	r := &rejectFile{path: path, explicit: path != "", keep: resumed, started: start.UTC(), errOut: errOut}
+	r := &rejectFile{path: path, given: path != "", keep: resumed, started: start.UTC(), errOut: errOut}
 	if path == "" {
 		r.path = defaultRejectName(r.started, 1) // what messages name if it cannot be created
 	}

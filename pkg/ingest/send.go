@@ -16,7 +16,7 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 	defer ck.release()
 	start := time.Now()
 	rej := newRejectFile(j.Rejects, j.now(), ck.resumed(), j.Notes)
-	if rej.explicit {
+	if rej.given {
 		if err := rej.open(); err != nil {
 			return nil, badInput(err)
 		}
