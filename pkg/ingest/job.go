@@ -130,8 +130,10 @@ func (j *Job) connect(ctx context.Context) (*stream, error) {
 		return nil, err
 	}
 	api := sender.PutRecordsAPI(client)
+	if c, ok := client.(interface{ Options() kinesis.Options }); ok {
+		j.Target.Region = c.Options().Region // the region the client signs for, for messages
+	}
 	if c, ok := client.(*kinesis.Client); ok {
-		j.Target.Region = c.Options().Region
 		// The lean PutRecords path: bodies written from the records into reused buffers.
 		conc := j.Limits.Concurrency
 		api = sender.NewLeanClient(kinesis.New(c.Options(), sender.ClientOptions(conc)), 2*conc)

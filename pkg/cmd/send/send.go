@@ -22,7 +22,6 @@ import (
 	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // SendOptions are the dependencies and flag values of `send`.
@@ -34,9 +33,7 @@ type SendOptions struct {
 	Kinesis func(ctx context.Context, region, endpoint string) (ingest.Kinesis, error)
 	// Store opens the destination store, which the run must never write.
 	Store func() (*store.Store, error)
-	// ResolveTarget turns --dest NAME or --stream S into a stream.
-	ResolveTarget func(dest, stream string) (shared.Target, error)
-	Now           func() time.Time
+	Now   func() time.Time
 
 	Files        []string // "-" is standard input; none means standard input
 	Dest         string
@@ -57,7 +54,9 @@ type SendOptions struct {
 	Aggregate         bool
 	AggregateMaxBytes int
 
-	keys *partitionkey.Chooser // from --partition-key, by Validate
+	keys          *partitionkey.Chooser // from --partition-key, by Validate
+	emptyPath     string                // --checkpoint or --reject-file given as "", by Complete
+	maxBytesGiven bool                  // --aggregate-max-bytes given, by Complete
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
 	progressDelay   time.Duration // how long a send runs before its progress bar shows
@@ -68,17 +67,7 @@ const progressDelay = time.Second
 
 // NewCmdSend returns `send`; runF replaces sendRun in tests.
 func NewCmdSend(f *cmdutil.Factory, runF func(context.Context, *SendOptions) error) *cobra.Command {
-	opts := &SendOptions{
-		IO: f.IOStreams, Globals: f.Globals, Store: f.Store, Now: f.Now, progressDelay: progressDelay,
-		Kinesis: func(ctx context.Context, region, endpoint string) (ingest.Kinesis, error) {
-			c, err := f.Kinesis(ctx, region, endpoint)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
-		},
-		ResolveTarget: func(dest, stream string) (shared.Target, error) { return shared.ResolveTarget(f, dest, stream) },
-	}
+	opts := &SendOptions{progressDelay: progressDelay}
 	cmd := &cobra.Command{
 		Use:   "send [FILE...] (--dest NAME | --stream S)",
 		Short: "Send NDJSON events into a Kinesis stream",
@@ -99,16 +88,7 @@ deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
   ldexport send a.ndjson b.ndjson.gz --dest prod --partition-key event.contextKeys.user -o json
   ldexport send events.ndjson --dest prod --on-invalid skip --reject-file bad.ndjson
   ldexport send events.ndjson --stream ld-events --dry-run`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Files = args
-			if err := opts.Validate(cmd.Flags()); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return sendRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, sendRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Dest, "dest", "", "stored destination to send to (stream, region and endpoint)")
@@ -131,10 +111,28 @@ deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
 	return cmd
 }
 
+// Complete takes the files, the globals and what send uses from f.
+func (o *SendOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []string) error {
+	o.IO, o.Globals, o.Store, o.Now, o.Files = f.IOStreams, f.Globals, f.Store, f.Now, args
+	o.Kinesis = func(ctx context.Context, region, endpoint string) (ingest.Kinesis, error) {
+		c, err := f.Kinesis(ctx, region, endpoint)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	for _, name := range []string{"checkpoint", "reject-file"} {
+		if fl := cmd.Flags().Lookup(name); fl.Changed && fl.Value.String() == "" && o.emptyPath == "" {
+			o.emptyPath = name
+		}
+	}
+	o.maxBytesGiven = cmd.Flags().Changed("aggregate-max-bytes")
+	return nil
+}
+
 // Validate checks the flags together, before anything is opened or asked:
 // every mistake in them is a usage error (exit 2).
-func (o *SendOptions) Validate(fl *pflag.FlagSet) error {
-	emptyPath := func(name string) bool { f := fl.Lookup(name); return f.Changed && f.Value.String() == "" }
+func (o *SendOptions) Validate() error {
 	stdin := len(o.Files) == 0 || slices.Contains(o.Files, "-")
 	fieldKey := o.PartitionKey != "random" && o.PartitionKey != ""
 	var streamErr, aggErr error
@@ -155,13 +153,12 @@ func (o *SendOptions) Validate(fl *pflag.FlagSet) error {
 		{o.RetryTimeout <= 0, fmt.Sprintf("--retry-timeout: must be positive, got %s", o.RetryTimeout)},
 		{o.Concurrency < 1 || o.Concurrency > 64, fmt.Sprintf("--concurrency: must be 1..64, got %d", o.Concurrency)},
 		// An empty variable ("--checkpoint $CK") must not quietly mean "none".
-		{emptyPath("checkpoint"), "--checkpoint: empty path: name a file, or leave the flag out"},
-		{emptyPath("reject-file"), "--reject-file: empty path: name a file, or leave the flag out"},
+		{o.emptyPath != "", "--" + o.emptyPath + ": empty path: name a file, or leave the flag out"},
 		{o.Checkpoint != "" && stdin, "--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again"},
 		{o.Checkpoint != "" && o.DryRun, "--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record"},
 		{o.NoPace && o.Balance, "--balance needs the shard map that --no-pace does without: use one or the other"},
 		{o.Balance && fieldKey, "--balance spreads records over the shards whatever their key: it cannot be used with --partition-key " + o.PartitionKey},
-		{fl.Changed("aggregate-max-bytes") && !o.Aggregate, "--aggregate-max-bytes needs --aggregate"},
+		{o.maxBytesGiven && !o.Aggregate, "--aggregate-max-bytes needs --aggregate"},
 		{aggErr != nil, fmt.Sprintf("--aggregate-max-bytes: %v", aggErr)},
 		{o.Aggregate && o.Balance, "--aggregate sends each aggregate to the shard of its records' keys: it cannot be used with --balance"},
 		{o.Raw && fieldKey, fmt.Sprintf("--partition-key %s needs JSON records: it cannot be used with --raw", o.PartitionKey)},
@@ -182,12 +179,9 @@ func (o *SendOptions) Validate(fl *pflag.FlagSet) error {
 }
 
 func sendRun(ctx context.Context, opts *SendOptions) error {
-	t, err := opts.ResolveTarget(opts.Dest, opts.Stream)
+	t, err := shared.Resolve(opts.Store, opts.Globals.EndpointURL, opts.Dest, opts.Stream)
 	if err != nil {
 		return err
-	}
-	if opts.Globals.EndpointURL != "" {
-		t.Endpoint = opts.Globals.EndpointURL
 	}
 	scr := progress.NewScreen(opts.IO.ErrOut) // stderr, shared with the progress bar
 	job := &ingest.Job{

@@ -16,7 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
-	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
@@ -97,8 +96,8 @@ func TestNewCmdSendFlags(t *testing.T) {
 }
 
 // runSend runs sendRun as the command does once its flags are checked: on
-// the stream opts names ("s" when none) in us-east-1, with what opts leaves
-// out filled in, against k (nil for --dry-run), without pacing.
+// the stream opts names ("s" when none), with what opts leaves out filled
+// in, against k (nil for --dry-run), without pacing.
 func runSend(ctx context.Context, opts *SendOptions, k ingest.Kinesis) error {
 	if opts.Stream == "" && opts.Dest == "" {
 		opts.Stream = "s"
@@ -117,9 +116,6 @@ func runSend(ctx context.Context, opts *SendOptions, k ingest.Kinesis) error {
 	}
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }
-	}
-	opts.ResolveTarget = func(_, stream string) (shared.Target, error) {
-		return shared.Target{Stream: stream, Region: "us-east-1"}, nil
 	}
 	opts.Kinesis = func(context.Context, string, string) (ingest.Kinesis, error) { return k, nil }
 	opts.DryRun = opts.DryRun || k == nil

@@ -77,7 +77,8 @@ func Events(n int) []string {
 
 // Stream gives a PutRecords fake what an ingest.Job asks before sending:
 // the stream's record size limit, LimitKiB (1 MiB when 0). It lists no
-// shards, so a job that paces says so and paces by throttling.
+// shards, so a job that paces says so and paces by throttling. Its region
+// is us-east-1.
 type Stream struct {
 	sender.PutRecordsAPI
 	LimitKiB int
@@ -96,6 +97,9 @@ func (s Stream) DescribeStreamSummary(context.Context, *kinesis.DescribeStreamSu
 	}
 	return &kinesis.DescribeStreamSummaryOutput{StreamDescriptionSummary: &types.StreamDescriptionSummary{MaxRecordSizeInKiB: aws.Int32(kib)}}, nil
 }
+
+// Options names the fake's region, us-east-1 (as a client's options do).
+func (Stream) Options() kinesis.Options { return kinesis.Options{Region: "us-east-1"} }
 
 // ListShards fails.
 func (Stream) ListShards(context.Context, *kinesis.ListShardsInput, ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error) {
