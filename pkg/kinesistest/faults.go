@@ -151,6 +151,22 @@ type Reply struct {
 	LoseResponse bool
 }
 
+// HangFrom returns a Script that lets the first n requests through as
+// usual and hangs every later one (Reply.Hang), calling then, when not nil,
+// before it hangs: "store n requests, then interrupt the run (then is its
+// cancel function) with a request in flight".
+func HangFrom(n int, then func()) Script {
+	return func(call *Call) Reply {
+		if call.N < n {
+			return Reply{}
+		}
+		if then != nil {
+			then()
+		}
+		return Reply{Hang: true}
+	}
+}
+
 func (r *Reply) isZero() bool {
 	return !r.Hang && r.Body == nil && r.Status == 0 && r.ContentType == "" && r.ErrorCode == "" &&
 		r.Message == "" && r.RecordErrors == nil && !r.LoseResponse

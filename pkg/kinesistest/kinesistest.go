@@ -73,6 +73,13 @@ type Options struct {
 	// before any random fault; see [Script].
 	Script Script
 
+	// MaxRecordSizeKiB is the record size limit (data plus partition key)
+	// that streams start with; 0 means DefaultMaxRecordSizeKiB. Any value
+	// from 1 to 10240 is taken, though Kinesis allows only 1024..10240: a
+	// test can make a small record oversize, or a small aggregate full.
+	// DescribeStreamSummary reports it as MaxRecordSizeInKiB.
+	MaxRecordSizeKiB int
+
 	// DiscardData keeps only the FNV-64a hash and length of each accepted
 	// record's data, not the data or the partition key, for long benchmarks.
 	// GetRecords then returns empty data.
@@ -199,6 +206,9 @@ func NewServer(opts Options) *Server {
 // the caller can replace its Listener (for example to use a fixed port)
 // before calling Start.
 func NewUnstartedServer(opts Options) *Server {
+	if opts.MaxRecordSizeKiB < 0 || opts.MaxRecordSizeKiB > 10240 {
+		panic(fmt.Sprintf("kinesistest: MaxRecordSizeKiB %d: want 0..10240", opts.MaxRecordSizeKiB))
+	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
@@ -214,6 +224,9 @@ func NewUnstartedServer(opts Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.opts.MaxRecordSizeKiB == 0 {
+		s.opts.MaxRecordSizeKiB = DefaultMaxRecordSizeKiB
 	}
 	s.stats.init()
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
@@ -271,7 +284,7 @@ func (s *Server) createStream(name string, shards int, onDemand bool) error {
 		return fmt.Errorf("invalid shard count %d for stream %q: want 1..10000", shards, name)
 	}
 	st := &stream{name: name, arn: s.StreamARN(name), onDemand: onDemand, created: s.now()}
-	st.maxRecordSize.Store(DefaultMaxRecordSizeKiB)
+	st.maxRecordSize.Store(int64(s.opts.MaxRecordSizeKiB))
 	l := &layout{starts: splitHashKeySpace(shards)}
 	for i, start := range l.starts {
 		end := maxHashKey

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,5 +176,51 @@ func TestAcceptAllAnswersEveryRecordStored(t *testing.T) {
 		if aws.ToString(r.SequenceNumber) == "" || aws.ToString(r.ShardId) == "" {
 			t.Fatalf("entry without proof of storage: %+v", r)
 		}
+	}
+}
+
+// HangFrom lets the first n requests through and hangs the later ones,
+// calling its function once per hung request, before hanging it.
+func TestHangFromStoresThenHangs(t *testing.T) {
+	var called atomic.Int32
+	srv, client := newServer(t, kinesistest.Options{Script: kinesistest.HangFrom(2, func() { called.Add(1) })}, map[string]int{"s": 1})
+	put := func(ctx context.Context, prefix string) error {
+		_, err := client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries(2, prefix)})
+		return err
+	}
+	for _, p := range []string{"a", "b"} {
+		if err := put(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if called.Load() != 0 {
+		t.Fatal("called before request 2")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := put(ctx, "c"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("request 2: %v, want the client's deadline", err)
+	}
+	if got := len(srv.Records("s")); got != 4 || called.Load() != 1 {
+		t.Fatalf("%d records stored, called %d times; want the first 2 requests' 4, once", got, called.Load())
+	}
+}
+
+// Options.MaxRecordSizeKiB sets every stream's record size limit, below
+// Kinesis's smallest too: DescribeStreamSummary reports it and PutRecords
+// enforces it.
+func TestMaxRecordSizeOption(t *testing.T) {
+	_, client := newServer(t, kinesistest.Options{MaxRecordSizeKiB: 1}, map[string]int{"s": 1})
+	out, err := client.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")})
+	if err != nil || aws.ToInt32(out.StreamDescriptionSummary.MaxRecordSizeInKiB) != 1 {
+		t.Fatalf("describe: %v %+v", err, out)
+	}
+	fits := []types.PutRecordsRequestEntry{{Data: make([]byte, 1023), PartitionKey: aws.String("k")}}
+	if _, err := client.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: fits}); err != nil {
+		t.Fatalf("a record of 1 KiB with its key: %v", err)
+	}
+	over := []types.PutRecordsRequestEntry{{Data: make([]byte, 1024), PartitionKey: aws.String("k")}}
+	if _, err := client.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: over}); errorCode(err) == "" {
+		t.Fatalf("a record of 1 KiB + 1 byte: %v, want a validation error", err)
 	}
 }
