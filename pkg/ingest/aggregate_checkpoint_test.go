@@ -2,12 +2,13 @@ package ingest
 
 import (
 	"context"
-	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/kpl"
 )
 
@@ -45,8 +46,8 @@ func TestAggregateCheckpointResumeAfterInterrupt(t *testing.T) {
 	job := Job{Inputs: []string{in}, Checkpoint: ck, Rejects: rejects, Aggregate: true}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	first := &ingesttest.Stalled{After: 1, Cancel: cancel} // the second request stalls
-	r1 := runJob(t, ctx, job, ingesttest.NewStream(first, 1))
+	first := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: kinesistest.HangFrom(1, cancel)}) // the second request stalls
+	r1 := runJob(t, ctx, job, first.NewClient())
 	s1 := r1.summary()
 	if r1.kind() != Interrupted || s1.Sent == 0 || s1.Failed == 0 {
 		t.Fatalf("first run: %v (kind %d), %+v\n%s", r1.err, r1.kind(), s1, r1.notes)
@@ -54,16 +55,16 @@ func TestAggregateCheckpointResumeAfterInterrupt(t *testing.T) {
 	if s1.KinesisRecords == nil || *s1.KinesisRecords >= s1.Sent {
 		t.Fatalf("first run sent %d lines in %v Kinesis records: not aggregated", s1.Sent, s1.KinesisRecords)
 	}
-	if got := userRecords(t, first.Stored); int64(len(got)) != s1.Sent {
+	if got := userRecords(t, ingesttest.StoredData(first)); int64(len(got)) != s1.Sent {
 		t.Fatalf("the fake holds %d lines, the summary says %d sent", len(got), s1.Sent)
 	}
 
-	second := &ingesttest.Memory{}
-	r2 := runJob(t, context.Background(), job, ingesttest.NewStream(second, 1))
+	second := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1})
+	r2 := runJob(t, context.Background(), job, second.NewClient())
 	if s2 := r2.summary(); r2.err != nil || s2.Skipped != s1.Sent || s2.Sent+s2.Skipped != 20000 {
 		t.Fatalf("resume: %v, %+v after %+v\n%s", r2.err, s2, s1, r2.notes)
 	}
-	got := ingesttest.Count(userRecords(t, first.Stored), userRecords(t, second.Stored))
+	got := ingesttest.Count(userRecords(t, ingesttest.StoredData(first)), userRecords(t, ingesttest.StoredData(second)))
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])

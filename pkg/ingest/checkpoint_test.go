@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/ldexport/ldexport/pkg/checkpoint"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
 // TestCheckpointResumeAfterInterrupt interrupts a run over two files (one
@@ -40,8 +40,8 @@ func TestCheckpointResumeAfterInterrupt(t *testing.T) {
 	job := Job{Inputs: []string{a, b}, Checkpoint: ck, Rejects: rejects, SkipInvalid: true}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	first := &ingesttest.Stalled{After: 3, Cancel: cancel}
-	r1 := runJob(t, ctx, job, ingesttest.NewStream(first, 1))
+	first := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: kinesistest.HangFrom(3, cancel)})
+	r1 := runJob(t, ctx, job, first.NewClient())
 	if r1.kind() != Interrupted || r1.sum == nil || !strings.Contains(r1.sum.Whereabouts(false), "progress saved in "+ck) {
 		t.Fatalf("first run: %v (kind %d)\n%s", r1.err, r1.kind(), r1.notes)
 	}
@@ -72,7 +72,7 @@ func TestCheckpointResumeAfterInterrupt(t *testing.T) {
 	if s2 := r2.summary(); s2.Skipped != s1.Sent+s1.Invalid || s2.Sent+s2.Skipped+s2.Invalid != 3001 {
 		t.Fatalf("resume summary %+v after %+v", s2, s1)
 	}
-	got := ingesttest.Count(first.Stored, ingesttest.StoredData(second))
+	got := ingesttest.Count(ingesttest.StoredData(first), ingesttest.StoredData(second))
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])
@@ -109,18 +109,18 @@ func TestCheckpointOversizeLineNotRejectedTwice(t *testing.T) {
 	ck, rejects := filepath.Join(dir, "ck.json"), filepath.Join(dir, "rejects.ndjson")
 	job := Job{Inputs: []string{a}, Checkpoint: ck, Rejects: rejects, SkipInvalid: true}
 	ctx, cancel := context.WithCancel(context.Background())
-	first := &ingesttest.Stalled{After: 1, Cancel: cancel}
-	if r := runJob(t, ctx, job, ingesttest.NewStream(first, 1)); r.kind() != Interrupted {
+	first := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: kinesistest.HangFrom(1, cancel)})
+	if r := runJob(t, ctx, job, first.NewClient()); r.kind() != Interrupted {
 		t.Fatalf("first run: %v", r.err)
 	}
-	second := &ingesttest.Memory{}
-	if r := runJob(t, context.Background(), job, ingesttest.NewStream(second, 1)); r.err != nil || r.summary().Invalid != 0 {
+	second := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1})
+	if r := runJob(t, context.Background(), job, second.NewClient()); r.err != nil || r.summary().Invalid != 0 {
 		t.Fatalf("resume: %v %+v", r.err, r.summary())
 	}
 	if rej, _ := os.ReadFile(rejects); string(rej) != big+"\n" {
 		t.Fatalf("reject file holds %d bytes, want the oversize line once", len(rej))
 	}
-	got := ingesttest.Count(first.Stored, second.Stored)
+	got := ingesttest.Count(ingesttest.StoredData(first), ingesttest.StoredData(second))
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])
@@ -139,9 +139,14 @@ func TestCheckpointRefused(t *testing.T) {
 		}
 	}
 	ck := filepath.Join(dir, "ck.json")
+	// An interrupted run that sent nothing still leaves a checkpoint: its
+	// first request interrupts it and is never answered.
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // an interrupted run that sent nothing still leaves a checkpoint
-	runJob(t, ctx, Job{Inputs: []string{a, b}, Checkpoint: ck}, ingesttest.NewStream(&ingesttest.Memory{}, 1))
+	defer cancel()
+	nothing := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: kinesistest.HangFrom(0, cancel)})
+	if r := runJob(t, ctx, Job{Inputs: []string{a, b}, Checkpoint: ck}, nothing.NewClient()); r.kind() != Interrupted || len(nothing.Records("s")) != 0 {
+		t.Fatalf("first run: %v (kind %d), %d stored", r.err, r.kind(), len(nothing.Records("s")))
+	}
 	if _, err := os.Stat(ck); err != nil {
 		t.Fatal(err)
 	}
@@ -198,10 +203,12 @@ func TestCheckpointGivenUpIsDone(t *testing.T) {
 	}
 	ck, rejects := filepath.Join(dir, "ck.json"), filepath.Join(dir, "rejects.ndjson")
 	job := Job{Inputs: []string{a}, Checkpoint: ck, Rejects: rejects}
-	failing := &ingesttest.Memory{Fail: func(int) error { return fmt.Errorf("HTTP 503: %w", context.DeadlineExceeded) }}
+	failing := ingesttest.NewServerWith(t, kinesistest.Options{Script: func(*kinesistest.Call) kinesistest.Reply {
+		return kinesistest.Reply{ErrorCode: "ServiceUnavailable", Status: 503}
+	}})
 	given := job
 	given.Limits = Limits{Concurrency: 1, RetryTimeout: 50 * time.Millisecond}
-	r := runJob(t, context.Background(), given, ingesttest.NewStream(failing, 1024))
+	r := runJob(t, context.Background(), given, failing.NewClient())
 	if r.kind() != NotDelivered || r.summary().Failed != 5 {
 		t.Fatalf("%v %+v", r.err, r.summary())
 	}
@@ -220,23 +227,6 @@ func TestCheckpointGivenUpIsDone(t *testing.T) {
 	}
 }
 
-// pausedKinesis stores the first request's records, then holds every later
-// request until release is closed.
-type pausedKinesis struct {
-	ingesttest.Memory
-	release chan struct{}
-}
-
-func (p *pausedKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	p.Mu.Lock()
-	first := p.Calls == 0
-	p.Mu.Unlock()
-	if !first {
-		<-p.release
-	}
-	return p.Memory.PutRecords(ctx, in, o...)
-}
-
 // TestCheckpointSavedWhileSending: progress reaches the file during the run,
 // not only at its end.
 func TestCheckpointSavedWhileSending(t *testing.T) {
@@ -246,10 +236,12 @@ func TestCheckpointSavedWhileSending(t *testing.T) {
 		t.Fatal(err)
 	}
 	ck := filepath.Join(dir, "ck.json")
-	api := &pausedKinesis{release: make(chan struct{})}
+	// The first request is stored, every later one held until release.
+	release := make(chan struct{})
+	srv := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: ingesttest.Hold(func(n int) bool { return n > 0 }, nil, release)})
 	done := make(chan result)
 	go func() {
-		done <- runJob(t, context.Background(), Job{Inputs: []string{a}, Checkpoint: ck}, ingesttest.NewStream(api, 1))
+		done <- runJob(t, context.Background(), Job{Inputs: []string{a}, Checkpoint: ck}, srv.NewClient())
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	var recs int64
@@ -261,7 +253,7 @@ func TestCheckpointSavedWhileSending(t *testing.T) {
 			}
 		}
 	}
-	close(api.release)
+	close(release)
 	r := <-done
 	if r.err != nil {
 		t.Fatal(r.err)

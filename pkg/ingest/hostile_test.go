@@ -4,26 +4,24 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/ldexport/ldexport/pkg/fileguard"
-	"github.com/ldexport/ldexport/pkg/sender"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
 // hostileRun runs j as send would, with the destination store at storePath
 // ("" for none) protected and standard input from stdin (a *os.File for a
 // redirected file); api nil is a dry run.
-func hostileRun(t *testing.T, ctx context.Context, j Job, api sender.PutRecordsAPI, storePath string, stdin io.Reader) result {
+func hostileRun(t *testing.T, ctx context.Context, j Job, api *kinesistest.Server, storePath string, stdin io.Reader) result {
 	t.Helper()
 	if storePath != "" {
 		lock, err := fileguard.LockPath(storePath)
@@ -39,7 +37,7 @@ func hostileRun(t *testing.T, ctx context.Context, j Job, api sender.PutRecordsA
 	if api == nil {
 		return runJob(t, ctx, j, nil)
 	}
-	return runJob(t, ctx, j, ingesttest.NewStream(api, 1024))
+	return runJob(t, ctx, j, api.NewClient())
 }
 
 // TestHostileSameFileRefused: a --reject-file or --checkpoint that is an
@@ -95,7 +93,7 @@ func TestHostileSameFileRefused(t *testing.T) {
 				defer fh.Close()
 				stdin = fh
 			}
-			api := &ingesttest.Memory{}
+			api := ingesttest.NewServer(t)
 			r := hostileRun(t, context.Background(), tt.job, api, storePath, stdin)
 			if r.kind() != BadInput || !strings.Contains(r.err.Error(), tt.want) || strings.Contains(r.err.Error(), "\n") {
 				t.Fatalf("err = %v (kind %d), want exit 2, one line with %q", r.err, r.kind(), tt.want)
@@ -106,8 +104,8 @@ func TestHostileSameFileRefused(t *testing.T) {
 			if got, _ := os.ReadFile(storePath); string(got) != storeText {
 				t.Fatalf("the store was changed: %q", got)
 			}
-			if len(api.Stored) != 0 {
-				t.Fatalf("%d records sent despite the refusal", len(api.Stored))
+			if len(ingesttest.StoredData(api)) != 0 {
+				t.Fatalf("%d records sent despite the refusal", len(ingesttest.StoredData(api)))
 			}
 			for _, p := range []string{"ck.json", "ck.json.lock"} {
 				if _, err := os.Stat(p); !os.IsNotExist(err) {
@@ -130,7 +128,7 @@ func TestHostileDefaultRejectFilesNeverShared(t *testing.T) {
 	var names []string
 	for i := range 3 {
 		bad := fmt.Sprintf("bad line of run %d", i)
-		r := hostileRun(t, context.Background(), Job{SkipInvalid: true}, &ingesttest.Memory{}, "", strings.NewReader("{}\n"+bad+"\n"))
+		r := hostileRun(t, context.Background(), Job{SkipInvalid: true}, ingesttest.NewServer(t), "", strings.NewReader("{}\n"+bad+"\n"))
 		if r.err != nil || r.summary().Invalid != 1 {
 			t.Fatalf("run %d: %v %+v", i, r.err, r.summary())
 		}
@@ -169,18 +167,18 @@ func TestHostileGivenRejectFileNeverTruncated(t *testing.T) {
 	writeFile(t, in, "{}\nnot json\n")
 	rej := filepath.Join(dir, "rejects.ndjson")
 	writeFile(t, rej, "fixed later\n")
-	api := &ingesttest.Memory{}
+	api := ingesttest.NewServer(t)
 	r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, SkipInvalid: true, Rejects: rej}, api, "", nil)
 	if r.kind() != BadInput || !strings.Contains(r.err.Error(), "--reject-file "+rej+" already holds 12 bytes") {
 		t.Fatalf("err = %v (kind %d)", r.err, r.kind())
 	}
-	if got, _ := os.ReadFile(rej); string(got) != "fixed later\n" || len(api.Stored) != 0 {
-		t.Fatalf("reject file %q, %d sent", got, len(api.Stored))
+	if got, _ := os.ReadFile(rej); string(got) != "fixed later\n" || len(ingesttest.StoredData(api)) != 0 {
+		t.Fatalf("reject file %q, %d sent", got, len(ingesttest.StoredData(api)))
 	}
 	// A fresh checkpoint does not make another job's lines its own.
 	r = hostileRun(t, context.Background(), Job{Inputs: []string{in}, SkipInvalid: true, Rejects: rej, Checkpoint: filepath.Join(dir, "ck.json")}, api, "", nil)
-	if r.kind() != BadInput || len(api.Stored) != 0 {
-		t.Fatalf("with a new checkpoint: err = %v, %d sent", r.err, len(api.Stored))
+	if r.kind() != BadInput || len(ingesttest.StoredData(api)) != 0 {
+		t.Fatalf("with a new checkpoint: err = %v, %d sent", r.err, len(ingesttest.StoredData(api)))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ck.json")); !os.IsNotExist(err) {
 		t.Fatalf("checkpoint written despite the refusal (%v)", err)
@@ -208,7 +206,7 @@ func TestHostileSymlinkedCheckpoint(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	api := &ingesttest.Memory{}
+	api := ingesttest.NewServer(t)
 	if r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: link}, api, "", nil); r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -219,28 +217,17 @@ func TestHostileSymlinkedCheckpoint(t *testing.T) {
 	if err != nil || !strings.Contains(string(data), `"complete": true`) {
 		t.Fatalf("target: %v %s", err, data)
 	}
-	again := &ingesttest.Memory{}
+	again := ingesttest.NewServer(t)
 	r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: target}, again, "", nil)
-	if r.err != nil || len(again.Stored) != 0 || r.summary().Skipped != 50 {
-		t.Fatalf("rerun through the target: %v, %d sent, %+v", r.err, len(again.Stored), r.summary())
+	if r.err != nil || len(ingesttest.StoredData(again)) != 0 || r.summary().Skipped != 50 {
+		t.Fatalf("rerun through the target: %v, %d sent, %+v", r.err, len(ingesttest.StoredData(again)), r.summary())
 	}
 }
 
-// holdingKinesis stores every request, but holds the first until release
+// holdingServer stores every request, but holds the first until release
 // is closed, telling on started that the run is under way.
-type holdingKinesis struct {
-	ingesttest.Memory
-	held    atomic.Bool
-	started chan struct{}
-	release chan struct{}
-}
-
-func (h *holdingKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	if h.held.CompareAndSwap(false, true) {
-		close(h.started)
-		<-h.release
-	}
-	return h.Memory.PutRecords(ctx, in, o...)
+func holdingServer(t *testing.T, started, release chan struct{}) *kinesistest.Server {
+	return ingesttest.NewServerWith(t, kinesistest.Options{Script: ingesttest.Hold(func(n int) bool { return n == 0 }, started, release)})
 }
 
 // TestHostileConcurrentCheckpointRuns: while one run uses a checkpoint, a
@@ -255,39 +242,40 @@ func TestHostileConcurrentCheckpointRuns(t *testing.T) {
 	if err := os.Symlink(ck, filepath.Join(dir, "ck-link.json")); err != nil {
 		t.Fatal(err)
 	}
-	first := &holdingKinesis{started: make(chan struct{}), release: make(chan struct{})}
+	started, release := make(chan struct{}), make(chan struct{})
+	first := holdingServer(t, started, release)
 	done := make(chan result)
 	go func() {
 		done <- hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: ck}, first, "", nil)
 	}()
-	<-first.started
+	<-started
 	for _, path := range []string{ck, filepath.Join(dir, "ck-link.json")} {
-		second := &ingesttest.Memory{}
+		second := ingesttest.NewServer(t)
 		start := time.Now()
 		r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: path}, second, "", nil)
 		want := fmt.Sprintf("--checkpoint %s is in use by another run of ldexport (pid %d on ", path, os.Getpid())
 		if r.kind() != BadInput || !strings.Contains(r.err.Error(), want) {
 			t.Fatalf("second run: %v (kind %d), want exit 2 with %q", r.err, r.kind(), want)
 		}
-		if len(second.Stored) != 0 || time.Since(start) > 5*time.Second {
-			t.Fatalf("second run sent %d records, took %s", len(second.Stored), time.Since(start))
+		if len(ingesttest.StoredData(second)) != 0 || time.Since(start) > 5*time.Second {
+			t.Fatalf("second run sent %d records, took %s", len(ingesttest.StoredData(second)), time.Since(start))
 		}
 	}
-	close(first.release)
+	close(release)
 	r := <-done
 	if r.err != nil || r.summary().Sent != 1200 {
 		t.Fatalf("first run: %v %+v", r.err, r.summary())
 	}
-	got := ingesttest.Count(first.Stored)
+	got := ingesttest.Count(ingesttest.StoredData(first))
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])
 		}
 	}
 	// Released: the next run finds the checkpoint complete.
-	third := &ingesttest.Memory{}
-	if r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: ck}, third, "", nil); r.err != nil || len(third.Stored) != 0 {
-		t.Fatalf("after the first run: %v, %d sent", r.err, len(third.Stored))
+	third := ingesttest.NewServer(t)
+	if r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: ck}, third, "", nil); r.err != nil || len(ingesttest.StoredData(third)) != 0 {
+		t.Fatalf("after the first run: %v, %d sent", r.err, len(ingesttest.StoredData(third)))
 	}
 }
 
@@ -320,19 +308,19 @@ func TestHostileConcurrentCheckpointProcesses(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	api := &ingesttest.Memory{}
+	api := ingesttest.NewServer(t)
 	r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: ck}, api, "", nil)
 	want := fmt.Sprintf("is in use by another run of ldexport (pid %d on ", cmd.Process.Pid)
-	if r.kind() != BadInput || !strings.Contains(r.err.Error(), want) || len(api.Stored) != 0 {
-		t.Fatalf("run beside the holder: %v (kind %d), %d sent; want exit 2 with %q", r.err, r.kind(), len(api.Stored), want)
+	if r.kind() != BadInput || !strings.Contains(r.err.Error(), want) || len(ingesttest.StoredData(api)) != 0 {
+		t.Fatalf("run beside the holder: %v (kind %d), %d sent; want exit 2 with %q", r.err, r.kind(), len(ingesttest.StoredData(api)), want)
 	}
 	writeFile(t, release, "")
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("holder process: %v\n%s", err, childOut.String())
 	}
-	again := &ingesttest.Memory{}
-	if r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: ck}, again, "", nil); r.err != nil || len(again.Stored) != 0 || r.summary().Skipped != 600 {
-		t.Fatalf("after the holder: %v, %d sent, %+v", r.err, len(again.Stored), r.summary())
+	again := ingesttest.NewServer(t)
+	if r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, Checkpoint: ck}, again, "", nil); r.err != nil || len(ingesttest.StoredData(again)) != 0 || r.summary().Skipped != 600 {
+		t.Fatalf("after the holder: %v, %d sent, %+v", r.err, len(ingesttest.StoredData(again)), r.summary())
 	}
 }
 
@@ -344,13 +332,14 @@ func TestCheckpointHolderProcess(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestHostileConcurrentCheckpointProcesses")
 	}
-	api := &holdingKinesis{started: make(chan struct{}), release: make(chan struct{})}
+	started, release := make(chan struct{}), make(chan struct{})
+	api := holdingServer(t, started, release)
 	go func() {
-		<-api.started
+		<-started
 		writeFile(t, filepath.Join(dir, "ready"), "")
 		for {
 			if _, err := os.Stat(filepath.Join(dir, "release")); err == nil {
-				close(api.release)
+				close(release)
 				return
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -453,13 +442,13 @@ func TestHostileRejectFileWriteErrorStopsTheRun(t *testing.T) {
 		}
 	}
 	writeFile(t, in, b.String())
-	api := &ingesttest.Memory{}
+	api := ingesttest.NewServer(t)
 	r := hostileRun(t, context.Background(), Job{Inputs: []string{in}, SkipInvalid: true, Rejects: "/dev/full", Checkpoint: filepath.Join(dir, "ck.json")}, api, "", nil)
 	if r.kind() != Failed || !strings.Contains(r.err.Error(), "/dev/full") {
 		t.Fatalf("want exit 1 naming the reject file, got %v", r.err)
 	}
 	if len(r.summary().Unread) != 1 || r.summary().Unread[0].FromLine <= 1 || r.summary().Unread[0].FromLine > total/2 {
-		t.Fatalf("reading went on after the reject file failed: unread %+v, %d stored, summary %+v", r.summary().Unread, len(api.Stored), r.summary())
+		t.Fatalf("reading went on after the reject file failed: unread %+v, %d stored, summary %+v", r.summary().Unread, len(ingesttest.StoredData(api)), r.summary())
 	}
 	if r.summary().Records != r.summary().Sent+r.summary().Failed+r.summary().Invalid {
 		t.Errorf("records %d != sent %d + failed %d + invalid %d", r.summary().Records, r.summary().Sent, r.summary().Failed, r.summary().Invalid)

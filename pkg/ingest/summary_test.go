@@ -5,12 +5,14 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
 // TestSummaryCountsEachRecordOnce checks the JSON summary after an
@@ -30,7 +32,7 @@ func TestSummaryCountsEachRecordOnce(t *testing.T) {
 		if withCheckpoint {
 			job.Checkpoint = filepath.Join(dir, "ck.json")
 		}
-		r := runJob(t, ctx, job, ingesttest.NewStream(api, 1))
+		r := runJob(t, ctx, job, ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: api.Script}).NewClient())
 		cancel()
 		s := r.summary()
 		if s.Sent != 1000 || s.Records != 2000 || s.Failed != 1000 || s.Failed != s.GivenUp+s.Stopped+s.LeftForNextRun {
