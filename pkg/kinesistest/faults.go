@@ -143,8 +143,9 @@ type Reply struct {
 	ErrorCode string
 	Message   string
 	// RecordErrors fails the records at these indexes with these error
-	// codes in an HTTP 200 answer; the others are stored as usual, under
-	// the write limits. It combines with LoseResponse.
+	// codes, and Message ("Injected by a Script." when empty), in an HTTP
+	// 200 answer; the others are stored as usual, under the write limits.
+	// It combines with LoseResponse.
 	RecordErrors map[int]string
 	// LoseResponse stores the records as usual, then closes the connection
 	// without answering (counted in FaultStats.LostResponses).

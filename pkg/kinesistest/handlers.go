@@ -554,7 +554,7 @@ func (s *Server) putRecords(c *call) *apiError {
 		}
 		if code, ok := reply.RecordErrors[i]; ok {
 			failed++
-			b = appendRecordError(b, code)
+			b = appendRecordError(b, code, reply.Message)
 			continue
 		}
 		sh, pos, ok := s.store(st, &in.Records[i], hashes[i], now)
@@ -641,12 +641,16 @@ func (c *call) answerScripted(reply *Reply) bool {
 	return true
 }
 
-// appendRecordError appends a PutRecords result entry failed with code.
-func appendRecordError(b []byte, code string) []byte {
+// appendRecordError appends a PutRecords result entry failed with code
+// and msg ("Injected by a Script." when empty).
+func appendRecordError(b []byte, code, msg string) []byte {
 	q, _ := json.Marshal(code)
 	b = append(b, `{"ErrorCode":`...)
 	b = append(b, q...)
-	return append(b, `,"ErrorMessage":"Injected by a Script."}`...)
+	b = append(b, `,"ErrorMessage":`...)
+	q, _ = json.Marshal(cmp.Or(msg, "Injected by a Script."))
+	b = append(b, q...)
+	return append(b, '}')
 }
 
 // appendSequenceNumber appends the sequence number of the record at pos in

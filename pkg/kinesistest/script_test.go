@@ -56,6 +56,17 @@ func TestScriptRepliesSeenByClient(t *testing.T) {
 			if strings.Join(codes, ",") != "ok,KMSThrottlingException,ok" || failed != 1 || stored != 2 {
 				t.Errorf("codes %v, FailedRecordCount %d, stored %d", codes, failed, stored)
 			}
+			if msg := aws.ToString(out.Records[1].ErrorMessage); msg != "Injected by a Script." {
+				t.Errorf("ErrorMessage %q, want the default", msg)
+			}
+		}},
+		{"record errors with a message", kinesistest.Reply{RecordErrors: map[int]string{0: "InternalFailure"}, Message: `say "why"`}, func(t *testing.T, out *kinesis.PutRecordsOutput, err error, stored int, st kinesistest.Stats) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if codes, _ := outcome(out); strings.Join(codes, ",") != "InternalFailure,ok,ok" || aws.ToString(out.Records[0].ErrorMessage) != `say "why"` || stored != 2 {
+				t.Errorf("codes %v, ErrorMessage %q, stored %d", codes, aws.ToString(out.Records[0].ErrorMessage), stored)
+			}
 		}},
 		{"lost response", kinesistest.Reply{LoseResponse: true}, func(t *testing.T, out *kinesis.PutRecordsOutput, err error, stored int, st kinesistest.Stats) {
 			if err == nil || errorCode(err) != "" || stored != n || st.Faults.LostResponses != 1 || st.Faults.LostResponseRecords != n {

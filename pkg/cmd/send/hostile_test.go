@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/ingest"
-	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,10 +13,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/fileguard"
+	"github.com/ldexport/ldexport/pkg/ingest"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/sender"
 )
@@ -33,7 +33,7 @@ type hostileResult struct {
 	summary ingest.Summary
 }
 
-func hostileRun(t *testing.T, ctx context.Context, opts SendOptions, api sender.PutRecordsAPI, stdin io.Reader) hostileResult {
+func hostileRun(t *testing.T, ctx context.Context, opts SendOptions, api *kinesistest.Server, stdin io.Reader) hostileResult {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	if stdin != nil {
@@ -43,7 +43,7 @@ func hostileRun(t *testing.T, ctx context.Context, opts SendOptions, api sender.
 	opts.Concurrency, opts.shutdownTimeout = 2, 100*time.Millisecond
 	var k ingest.Kinesis
 	if api != nil {
-		k = ingesttest.NewStream(api, 0)
+		k = api.NewClient()
 	}
 	r := hostileResult{err: runSend(ctx, &opts, k)}
 	r.stdout, r.stderr = out.String(), errOut.String()
@@ -86,7 +86,7 @@ func TestHostileUnreadAccounted(t *testing.T) {
 	}
 	writeFile(t, a, strings.Join(la, "\n")+"\n")
 	writeFile(t, b, strings.Join(lb, "\n")+"\n")
-	fatal := &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Stream s not found."}
+	fatal := kinesistest.Reply{ErrorCode: "ResourceNotFoundException", Message: "Stream s not found."}
 	invalidA := append(append([]string(nil), la[:1000]...), `{"broken":`)
 	invalidA = append(invalidA, la[1000:3000]...)
 	inv := filepath.Join(dir, "invalid.ndjson")
@@ -96,33 +96,29 @@ func TestHostileUnreadAccounted(t *testing.T) {
 		name      string
 		files     []string
 		interrupt bool
-		api       func(cancel context.CancelFunc) sender.PutRecordsAPI
+		script    func(cancel context.CancelFunc) kinesistest.Script
 		exit      int
 		wantHint  []string
 	}{
-		{"interrupt", []string{a, b}, true, func(cancel context.CancelFunc) sender.PutRecordsAPI {
-			return &ingesttest.Stalled{After: 2, Cancel: cancel}
+		{"interrupt", []string{a, b}, true, func(cancel context.CancelFunc) kinesistest.Script {
+			return kinesistest.HangFrom(2, cancel)
 		}, 130, []string{"| ldexport send --stream s", "ldexport send " + b + " --stream s"}},
-		{"fatal error", []string{a, b}, false, func(context.CancelFunc) sender.PutRecordsAPI {
-			return &ingesttest.Memory{Fail: func(n int) error {
-				if n >= 2 {
+		{"fatal error", []string{a, b}, false, func(context.CancelFunc) kinesistest.Script {
+			return func(c *kinesistest.Call) kinesistest.Reply {
+				if c.N >= 1 {
 					return fatal
 				}
-				return nil
-			}}
+				return kinesistest.Reply{}
+			}
 		}, 1, []string{"| ldexport send --stream s", "ldexport send " + b + " --stream s"}},
-		{"invalid line under --on-invalid fail", []string{inv, b}, false, func(context.CancelFunc) sender.PutRecordsAPI {
-			return &ingesttest.Memory{}
-		}, 2, []string{"tail -n +1001 " + inv + " | ldexport send --stream s --no-pace   # after fixing line 1001", "ldexport send " + b + " --stream s"}},
-		{"everything read", []string{a, b}, false, func(context.CancelFunc) sender.PutRecordsAPI {
-			return &ingesttest.Memory{}
-		}, 0, nil},
+		{"invalid line under --on-invalid fail", []string{inv, b}, false, func(context.CancelFunc) kinesistest.Script { return nil }, 2, []string{"tail -n +1001 " + inv + " | ldexport send --stream s --no-pace   # after fixing line 1001", "ldexport send " + b + " --stream s"}},
+		{"everything read", []string{a, b}, false, func(context.CancelFunc) kinesistest.Script { return nil }, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			api := tt.api(cancel)
+			api := ingesttest.NewServerWith(t, kinesistest.Options{Script: tt.script(cancel)})
 			rej := filepath.Join(t.TempDir(), "rej.ndjson")
 			r := hostileRun(t, ctx, SendOptions{Files: tt.files, RejectFile: rej}, api, nil)
 			if cmdutil.ExitCode(r.err) != tt.exit {
@@ -167,14 +163,7 @@ func TestHostileUnreadAccounted(t *testing.T) {
 				t.Errorf("no tail -n +N hint:\n%s", r.stderr)
 			}
 			// Sent + rejected + never read = the input, each line once.
-			var stored [][]byte
-			switch k := api.(type) {
-			case *ingesttest.Stalled:
-				stored = k.Stored
-			case *ingesttest.Memory:
-				stored = k.Stored
-			}
-			got := ingesttest.Count(stored)
+			got := ingesttest.Count(ingesttest.StoredData(api))
 			rejected, _ := os.ReadFile(rej)
 			for _, l := range strings.Split(strings.TrimSuffix(string(rejected), "\n"), "\n") {
 				if l != "" {
@@ -198,7 +187,7 @@ func TestHostileUnreadAccounted(t *testing.T) {
 func TestHostileUnreadStdinAndCheckpoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := hostileRun(t, ctx, SendOptions{RejectFile: filepath.Join(t.TempDir(), "rej")}, &ingesttest.Stalled{After: 1, Cancel: cancel}, strings.NewReader(strings.Join(bigLines(), "\n")))
+	r := hostileRun(t, ctx, SendOptions{RejectFile: filepath.Join(t.TempDir(), "rej")}, ingesttest.NewServerWith(t, kinesistest.Options{Script: kinesistest.HangFrom(1, cancel)}), strings.NewReader(strings.Join(bigLines(), "\n")))
 	if cmdutil.ExitCode(r.err) != 130 || len(r.summary.Unread) != 1 || r.summary.Unread[0].File != "-" || r.summary.Unread[0].FromLine != r.summary.Records+1 {
 		t.Fatalf("stdin: %v %+v", r.err, r.summary)
 	}
@@ -213,7 +202,7 @@ func TestHostileUnreadStdinAndCheckpoint(t *testing.T) {
 	ck := filepath.Join(dir, "ck.json")
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
-	r = hostileRun(t, ctx2, SendOptions{Files: []string{a}, Checkpoint: ck}, &ingesttest.Stalled{After: 1, Cancel: cancel2}, nil)
+	r = hostileRun(t, ctx2, SendOptions{Files: []string{a}, Checkpoint: ck}, ingesttest.NewServerWith(t, kinesistest.Options{Script: kinesistest.HangFrom(1, cancel2)}), nil)
 	if cmdutil.ExitCode(r.err) != 130 || len(r.summary.Unread) != 1 || r.summary.Unread[0].File != a {
 		t.Fatalf("checkpoint: %v %+v", r.err, r.summary)
 	}

@@ -9,20 +9,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/partitionkey"
-	"regexp"
 )
 
 func TestNewCmdSendFlags(t *testing.T) {
@@ -269,25 +268,26 @@ func TestRunRecordWithKeyOverLimit(t *testing.T) {
 }
 
 func TestRunFatalErrorRejectsUndelivered(t *testing.T) {
-	api := &ingesttest.Memory{Fail: func(n int) error {
-		if n >= 2 {
-			return &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Stream s under account 000000000000 not found."}
+	// The first request is stored; from the second on, the stream is gone.
+	api := ingesttest.NewServerWith(t, kinesistest.Options{Script: func(c *kinesistest.Call) kinesistest.Reply {
+		if c.N >= 1 {
+			return kinesistest.Reply{ErrorCode: "ResourceNotFoundException", Message: "Stream s under account 000000000000 not found."}
 		}
-		return nil
-	}}
+		return kinesistest.Reply{}
+	}})
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
 	ls := lines(3000)
-	r := runWith(t, &SendOptions{RejectFile: rejects, Concurrency: 1}, strings.Join(ls, "\n"), ingesttest.NewStream(api, 0))
+	r := runWith(t, &SendOptions{RejectFile: rejects, Concurrency: 1}, strings.Join(ls, "\n"), api.NewClient())
 	if cmdutil.ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), `Kinesis PutRecords on stream "s" in us-east-1: not found (ResourceNotFoundException`) {
 		t.Fatalf("err = %v", r.err)
 	}
 	got, _ := os.ReadFile(rejects)
 	rejected := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
-	if int64(len(rejected)) != r.summary.Failed || r.summary.Sent != int64(len(api.Stored)) || r.summary.Sent == 0 {
+	if int64(len(rejected)) != r.summary.Failed || r.summary.Sent != int64(len(ingesttest.StoredData(api))) || r.summary.Sent == 0 {
 		t.Fatalf("%d rejected lines, summary %+v", len(rejected), r.summary)
 	}
 	// Sent plus rejected lines are exactly the input lines read.
-	all := append(sorted(api.Stored), rejected...)
+	all := append(sorted(ingesttest.StoredData(api)), rejected...)
 	sort.Strings(all)
 	read := append([]string(nil), ls[:r.summary.Records]...)
 	sort.Strings(read)
@@ -322,35 +322,17 @@ func decodeSummary(s string, v *ingest.Summary) error {
 	return json.Unmarshal([]byte(s), v)
 }
 
-// blockingKinesis stores the first request, then cancels the run (an
-// interrupt) and stalls every later request until its context ends.
-type blockingKinesis struct {
-	ingesttest.Memory
-	cancel context.CancelFunc
-}
-
-func (b *blockingKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	b.Mu.Lock()
-	first := b.Calls == 0
-	b.Mu.Unlock()
-	if first {
-		return b.Memory.PutRecords(ctx, in, o...)
-	}
-	b.cancel()
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
 func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	api := &blockingKinesis{cancel: cancel}
+	// The first request is stored; the next interrupts the run and is never answered.
+	api := ingesttest.NewServerWith(t, kinesistest.Options{Script: kinesistest.HangFrom(1, cancel)})
 	ios, in, out, _ := iostreams.Test()
 	ls := lines(3000)
 	in.WriteString(strings.Join(ls, "\n"))
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
 	opts := &SendOptions{IO: ios, RejectFile: rejects, Concurrency: 2, Now: time.Now}
-	err := runSend(ctx, opts, ingesttest.NewStream(api, 0))
+	err := runSend(ctx, opts, api.NewClient())
 	if cmdutil.ExitCode(err) != 130 || !strings.HasPrefix(err.Error(), "interrupted: ") {
 		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
 	}
@@ -360,8 +342,8 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	got, _ := os.ReadFile(rejects)
 	rejected := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
-	if s.Records != s.Sent+s.Failed || s.Failed != int64(len(rejected)) || s.Sent != int64(len(api.Stored)) || s.Failed == 0 {
-		t.Fatalf("summary %+v, %d rejected lines, %d stored", s, len(rejected), len(api.Stored))
+	if s.Records != s.Sent+s.Failed || s.Failed != int64(len(rejected)) || s.Sent != int64(len(ingesttest.StoredData(api))) || s.Failed == 0 {
+		t.Fatalf("summary %+v, %d rejected lines, %d stored", s, len(rejected), len(ingesttest.StoredData(api)))
 	}
 	if s.Records == int64(len(ls)) && s.Sent == 0 {
 		t.Fatal("nothing was delivered before the interrupt")
@@ -382,8 +364,9 @@ func TestRunProgressOnTerminal(t *testing.T) {
 	ls := lines(20000)
 	in.WriteString(strings.Join(ls, "\n"))
 	opts := &SendOptions{IO: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Concurrency: 2, Now: time.Now}
-	api := &slowKinesis{}
-	if err := runSend(context.Background(), opts, ingesttest.NewStream(api, 0)); err != nil {
+	// Each request takes 10ms, so the progress bar gets to draw.
+	slow := ingesttest.NewServerWith(t, kinesistest.Options{Faults: kinesistest.Faults{Latency: 1, LatencyMin: 10 * time.Millisecond}})
+	if err := runSend(context.Background(), opts, slow.NewClient()); err != nil {
 		t.Fatal(err)
 	}
 	if !barFrame.MatchString(errOut.String()) || !strings.Contains(errOut.String(), "Delivered     20000 of 20000 records") {
@@ -391,27 +374,21 @@ func TestRunProgressOnTerminal(t *testing.T) {
 	}
 }
 
-// slowKinesis takes 10ms a request, so the progress bar gets to draw.
-type slowKinesis struct{ ingesttest.Memory }
-
-func (s *slowKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	time.Sleep(10 * time.Millisecond)
-	return s.Memory.PutRecords(ctx, in, o...)
-}
-
 // An idle pipe (say `tail -f events | ldexport send`) must not keep a stopped
 // run alive: after a fatal error or an interrupt, run returns while the read
 // is still blocked.
 func TestRunEndsWhileStdinIsIdle(t *testing.T) {
-	notFound := &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "gone"}
+	notFound := func(*kinesistest.Call) kinesistest.Reply {
+		return kinesistest.Reply{ErrorCode: "ResourceNotFoundException", Message: "gone"}
+	}
 	tests := []struct {
 		name      string
 		interrupt bool
-		api       *ingesttest.Memory
+		script    kinesistest.Script
 		wantCode  int
 	}{
-		{"fatal error", false, &ingesttest.Memory{Fail: func(int) error { return notFound }}, 1},
-		{"interrupt", true, &ingesttest.Memory{}, 130},
+		{"fatal error", false, notFound, 1},
+		{"interrupt", true, nil, 130},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -436,7 +413,8 @@ func TestRunEndsWhileStdinIsIdle(t *testing.T) {
 				shutdownTimeout: 50 * time.Millisecond,
 			}
 			done := make(chan error, 1)
-			go func() { done <- runSend(ctx, opts, ingesttest.NewStream(tt.api, 0)) }()
+			api := ingesttest.NewServerWith(t, kinesistest.Options{Script: tt.script}).NewClient()
+			go func() { done <- runSend(ctx, opts, api) }()
 			select {
 			case err := <-done:
 				if cmdutil.ExitCode(err) != tt.wantCode {

@@ -2,8 +2,6 @@ package send
 
 import (
 	"context"
-	"github.com/ldexport/ldexport/pkg/ingest"
-	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,7 +11,10 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/golden"
+	"github.com/ldexport/ldexport/pkg/ingest"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/output"
 )
 
@@ -80,7 +81,11 @@ func TestSummaryGolden(t *testing.T) {
 				if tt.checkpoint {
 					opts.Checkpoint = filepath.Join(dir, "ck.json")
 				}
-				err := runSend(ctx, opts, ingesttest.NewStream(api, 0))
+				srv := ingesttest.NewServerWith(t, kinesistest.Options{Script: api.Script})
+				if err := srv.CreateStream("ld-events", 1); err != nil {
+					t.Fatal(err)
+				}
+				err := runSend(ctx, opts, srv.NewClient())
 				if code := cmdutil.ExitCode(err); code != tt.wantCode {
 					t.Fatalf("exit %d (%v), want %d; stderr:\n%s", code, err, tt.wantCode, errOut)
 				}
@@ -123,7 +128,8 @@ func TestProgressOnlyWhenItHelps(t *testing.T) {
 				IO: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: time.Now,
 				Concurrency: 1, Quiet: tt.quiet, progressDelay: tt.delay,
 			}
-			if err := runSend(context.Background(), opts, ingesttest.NewStream(&ingesttest.Scripted{Delay: 100 * time.Millisecond}, 0)); err != nil {
+			slow := &ingesttest.Scripted{Delay: 100 * time.Millisecond}
+			if err := runSend(context.Background(), opts, ingesttest.NewServerWith(t, kinesistest.Options{Script: slow.Script}).NewClient()); err != nil {
 				t.Fatal(err)
 			}
 			got := errOut.String()

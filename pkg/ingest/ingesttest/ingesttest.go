@@ -118,7 +118,10 @@ func (k *Scripted) Script(call *kinesistest.Call) kinesistest.Reply {
 		}
 		failed[i] = "InternalFailure"
 	}
-	return kinesistest.Reply{RecordErrors: failed}
+	if failed == nil {
+		return kinesistest.Reply{}
+	}
+	return kinesistest.Reply{RecordErrors: failed, Message: "scripted"}
 }
 
 // Hold returns a Script that holds each request that held picks (by its
