@@ -159,19 +159,15 @@ func TestLeanReadsAnswers(t *testing.T) {
 		{400, `{"__type":"ResourceNotFoundException","message":"Stream s not found"}`},
 		{200, `{"Records":[{"Sequ`},
 	}
-	n := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := answers[n]
-		n++
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(a.status)
-		fmt.Fprint(w, a.body)
-	}))
+	srv := kinesistest.NewServer(kinesistest.Options{Script: func(c *kinesistest.Call) kinesistest.Reply {
+		a := answers[c.N]
+		return kinesistest.Reply{Status: a.status, Body: []byte(a.body)}
+	}})
 	defer srv.Close()
-	lean := NewLeanClient(kinesis.New(kinesis.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
-	}, ClientOptions(1)), 1)
+	if err := srv.CreateStream("s", 1); err != nil {
+		t.Fatal(err)
+	}
+	lean := NewLeanClient(srv.NewClient(ClientOptions(1)), 1)
 	batch := records(3)
 
 	out, err := lean.putRecords(context.Background(), "s", batch)
