@@ -14,6 +14,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
+	"github.com/ldexport/ldexport/pkg/quote"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -97,6 +98,50 @@ func LaunchDarklyTrust(ctx context.Context, newClient func() (*launchdarkly.Clie
 		}
 	}
 	return doc, nil
+}
+
+// CheckPrincipals refuses (exit 1) LaunchDarkly's generated trust policy
+// for a role in partition when one of its AWS principals is in another
+// partition (AssumeRole does not cross partitions: the role could never be
+// assumed) or, when account is not empty, in another account than account
+// (--launchdarkly-account). A bare account ID is in the role's partition.
+func CheckPrincipals(doc LaunchDarklyTrustDocument, partition, account string) error {
+	for _, st := range doc.Statement {
+		for _, p := range awsPrincipals(st.Principal) {
+			gotPartition, gotAccount := partition, p
+			if fields := strings.Split(p, ":"); len(fields) >= 6 && fields[0] == "arn" {
+				gotPartition, gotAccount = fields[1], fields[4]
+			}
+			if gotPartition != partition {
+				return cmdutil.RuntimeErrorf("LaunchDarkly's generated trust policy names %s, in partition %s, but the role is in partition %s (AssumeRole does not cross partitions); nothing was changed: use the LaunchDarkly instance of that partition (--ld-api-host) or drop --trust-from-launchdarkly and give --launchdarkly-account", quote.Input(p), quote.Input(gotPartition), partition)
+			}
+			if account != "" && gotAccount != account {
+				return cmdutil.RuntimeErrorf("LaunchDarkly's generated trust policy names %s, not --launchdarkly-account %s; nothing was changed", quote.Input(p), account)
+			}
+		}
+	}
+	return nil
+}
+
+// awsPrincipals lists the values of a policy Principal's "AWS" key.
+func awsPrincipals(p any) []string {
+	m, ok := p.(map[string]any)
+	if !ok {
+		return nil
+	}
+	switch v := m["AWS"].(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // wildcardPrincipal reports whether a policy Principal is "*" or names "*"
