@@ -73,7 +73,7 @@ that runs out of time fails).`,
 		Example: `  ldexport dest check prod --events-per-month 120_000_000
   ldexport dest check prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest check NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, checkRun),
 	}
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Minute, "how long all the checks together may take, e.g. 30s, 2m")

@@ -41,7 +41,7 @@ LAUNCHDARKLY_ACCESS_TOKEN), so LaunchDarkly stops exporting to the stream.`,
   ldexport dest delete staging --yes
   ldexport dest delete staging --yes --remote`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest delete NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, deleteRun),
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")

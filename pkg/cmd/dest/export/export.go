@@ -45,7 +45,7 @@ func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions)
 		Example: `  ldexport dest export prod --format terraform > ldexport-prod.tf
   ldexport dest export prod --format api --on`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest export NAME --format terraform|api"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, exportRun),
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "terraform", "terraform or api")

@@ -53,7 +53,7 @@ destination it reads LaunchDarkly's copy to work out the patch).`,
 		Example: `  ldexport dest push prod --dry-run
   ldexport dest push prod --on`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest push NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, pushRun),
 	}
 	cmd.Flags().BoolVar(&opts.On, "on", false, "turn the export on")

@@ -30,7 +30,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) err
 		Example: `  ldexport dest show prod
   ldexport dest show prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest show NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, showRun),
 	}
 }

@@ -91,7 +91,7 @@ STS, or --allow-real-aws is given.`,
 		Example: `  ldexport dest test prod --verify
   ldexport dest test prod --assume-role -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest test NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, testRun),
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")

@@ -74,7 +74,7 @@ differs from the offline one. Only JSON (or YAML with -o yaml) is printed on std
 	cmd.Flags().BoolVar(&opts.FromLaunchDarkly, "from-launchdarkly", false, "ask LaunchDarkly for the trust policy it generates")
 	cmd.Flags().StringVar(&opts.Project, "project", "", "LaunchDarkly project key (with --from-launchdarkly)")
 	cmd.Flags().StringVar(&opts.Environment, "env", "", "LaunchDarkly environment key (with --from-launchdarkly)")
-	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.CompleteDestinationNames(f.Store))
 	return cmd
 }
 
