@@ -96,10 +96,10 @@ func (o *TailOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, _ []string)
 	return nil
 }
 
-// Validate checks the target, --from (read into From), --max and --timeout.
+// Validate checks the target (shared.ValidateTarget), --from (read into From), --max and --timeout.
 func (o *TailOptions) Validate() error {
-	if (o.Dest == "") == (o.Stream == "") {
-		return cmdutil.FlagErrorf("name exactly one of --dest NAME or --stream S")
+	if err := shared.ValidateTarget(o.Dest, o.Stream); err != nil {
+		return err
 	}
 	pos, err := streamread.ParsePosition(o.from)
 	if err != nil {

@@ -90,8 +90,11 @@ func (o *CheckOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []s
 	return nil
 }
 
-// Validate checks --timeout and reads --events-per-month.
+// Validate checks the name's form and --timeout, and reads --events-per-month.
 func (o *CheckOptions) Validate() error {
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
+	}
 	if err := cmdutil.ValidateTimeout(o.Timeout); err != nil {
 		return err
 	}

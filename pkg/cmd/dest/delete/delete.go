@@ -56,8 +56,12 @@ func (o *DeleteOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []st
 	return nil
 }
 
-// Validate refuses to delete without --yes where nobody can be asked.
+// Validate checks the name's form and refuses to delete without --yes
+// where nobody can be asked.
 func (o *DeleteOptions) Validate() error {
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
+	}
 	if !o.Yes && !o.IO.CanPrompt() {
 		return cmdutil.FlagErrorf("--yes is required to delete %q when not on a terminal", o.Name)
 	}

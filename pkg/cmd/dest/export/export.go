@@ -65,8 +65,8 @@ func (o *ExportOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []st
 
 // Validate checks the name, --format and --launchdarkly-account.
 func (o *ExportOptions) Validate() error {
-	if err := store.ValidateName(o.Name); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
 	}
 	if o.Format != "terraform" && o.Format != "api" {
 		return cmdutil.FlagErrorf("--format: %q is not terraform or api", o.Format)

@@ -85,8 +85,8 @@ func (o *PushOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []stri
 
 // Validate checks the name and that --on and --off are not both given.
 func (o *PushOptions) Validate() error {
-	if err := store.ValidateName(o.Name); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
 	}
 	if o.On && o.off {
 		return cmdutil.FlagErrorf("--on and --off cannot be used together")

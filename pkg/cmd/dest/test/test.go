@@ -109,8 +109,13 @@ func (o *TestOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []stri
 	return nil
 }
 
-// Validate checks --timeout.
-func (o *TestOptions) Validate() error { return cmdutil.ValidateTimeout(o.Timeout) }
+// Validate checks the name's form and --timeout.
+func (o *TestOptions) Validate() error {
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
+	}
+	return cmdutil.ValidateTimeout(o.Timeout)
+}
 
 // testEvent is the exported-event wrapper; field order is LaunchDarkly's.
 type testEvent struct {
