@@ -78,6 +78,14 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
+	var client *launchdarkly.Client
+	if opts.Remote && d.LaunchDarklyID != "" {
+		// A missing token or a bad --ld-api-host (exit 2) is said before the
+		// question, not after the user said yes.
+		if client, err = opts.LaunchDarkly(); err != nil {
+			return err
+		}
+	}
 	if !opts.Yes {
 		where := s.Path()
 		if opts.Remote && d.LaunchDarklyID != "" {
@@ -91,7 +99,7 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 		}
 	}
 	if opts.Remote {
-		if err := deleteRemote(ctx, opts, d); err != nil {
+		if err := deleteRemote(ctx, opts.IO, client, d); err != nil {
 			return err
 		}
 	}
@@ -105,25 +113,22 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	return nil
 }
 
-// deleteRemote deletes d's linked destination in LaunchDarkly before the local
-// one goes, so a failure leaves both sides as they were.
-func deleteRemote(ctx context.Context, opts *DeleteOptions, d store.Destination) error {
+// deleteRemote deletes d's linked destination in LaunchDarkly (with client,
+// nil when d is not linked) before the local one goes, so a failure leaves
+// both sides as they were.
+func deleteRemote(ctx context.Context, ios *iostreams.IOStreams, client *launchdarkly.Client, d store.Destination) error {
 	if d.LaunchDarklyID == "" {
-		fmt.Fprintf(opts.IO.ErrOut, "Destination %s is not linked to LaunchDarkly (never pushed or pulled): nothing to delete there.\n", d.Name)
+		fmt.Fprintf(ios.ErrOut, "Destination %s is not linked to LaunchDarkly (never pushed or pulled): nothing to delete there.\n", d.Name)
 		return nil
-	}
-	client, err := opts.LaunchDarkly()
-	if err != nil {
-		return err
 	}
 	existed, err := client.Delete(ctx, d.Project, d.Environment, d.LaunchDarklyID)
 	if err != nil {
 		return cmdutil.RuntimeErrorf("%v (the local destination is kept)", err)
 	}
 	if existed {
-		fmt.Fprintf(opts.IO.ErrOut, "Deleted destination %s in LaunchDarkly (%s/%s, ID %s).\n", d.Name, d.Project, d.Environment, d.LaunchDarklyID)
+		fmt.Fprintf(ios.ErrOut, "Deleted destination %s in LaunchDarkly (%s/%s, ID %s).\n", d.Name, d.Project, d.Environment, d.LaunchDarklyID)
 	} else {
-		fmt.Fprintf(opts.IO.ErrOut, "LaunchDarkly no longer had destination %s (ID %s).\n", d.Name, d.LaunchDarklyID)
+		fmt.Fprintf(ios.ErrOut, "LaunchDarkly no longer had destination %s (ID %s).\n", d.Name, d.LaunchDarklyID)
 	}
 	return nil
 }
