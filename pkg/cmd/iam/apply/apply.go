@@ -272,7 +272,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			return err
 		}
 		if err := shared.CheckPrincipals(doc, plan.Partition, opts.LaunchDarklyAccount); err != nil {
-			return err
+			return cmdutil.RuntimeErrorf("%v; nothing was changed", err)
 		}
 		trust, err := policy.Marshal(doc)
 		if err != nil {

@@ -100,11 +100,12 @@ func LaunchDarklyTrust(ctx context.Context, newClient func() (*launchdarkly.Clie
 	return doc, nil
 }
 
-// CheckPrincipals refuses (exit 1) LaunchDarkly's generated trust policy
-// for a role in partition when one of its AWS principals is in another
+// CheckPrincipals says why LaunchDarkly's generated trust policy cannot
+// serve a role in partition: one of its AWS principals is in another
 // partition (AssumeRole does not cross partitions: the role could never be
 // assumed) or, when account is not empty, in another account than account
 // (--launchdarkly-account). A bare account ID is in the role's partition.
+// Nil: it can.
 func CheckPrincipals(doc LaunchDarklyTrustDocument, partition, account string) error {
 	for _, st := range doc.Statement {
 		for _, p := range awsPrincipals(st.Principal) {
@@ -113,10 +114,10 @@ func CheckPrincipals(doc LaunchDarklyTrustDocument, partition, account string) e
 				gotPartition, gotAccount = fields[1], fields[4]
 			}
 			if gotPartition != partition {
-				return cmdutil.RuntimeErrorf("LaunchDarkly's generated trust policy names %s, in partition %s, but the role is in partition %s (AssumeRole does not cross partitions); nothing was changed: use the LaunchDarkly instance of that partition (--ld-api-host) or drop --trust-from-launchdarkly and give --launchdarkly-account", quote.Input(p), quote.Input(gotPartition), partition)
+				return fmt.Errorf("LaunchDarkly's generated trust policy names %s, in partition %s, but the role is in partition %s (AssumeRole does not cross partitions)", quote.Input(p), quote.Input(gotPartition), partition)
 			}
 			if account != "" && gotAccount != account {
-				return cmdutil.RuntimeErrorf("LaunchDarkly's generated trust policy names %s, not --launchdarkly-account %s; nothing was changed", quote.Input(p), account)
+				return fmt.Errorf("LaunchDarkly's generated trust policy names %s, not --launchdarkly-account %s", quote.Input(p), account)
 			}
 		}
 	}
