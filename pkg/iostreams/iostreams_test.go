@@ -26,7 +26,7 @@ func TestColorFromEnv(t *testing.T) {
 		{"NO_COLOR beats CLICOLOR_FORCE", false, map[string]string{"NO_COLOR": "1", "CLICOLOR_FORCE": "1"}, false},
 	}
 	for _, tt := range tests {
-		got := ColorFromEnv(tt.tty, func(k string) string { return tt.env[k] })
+		got := colorFromEnv(tt.tty, func(k string) string { return tt.env[k] })
 		if got != tt.want {
 			t.Errorf("%s: colour %v, want %v", tt.name, got, tt.want)
 		}
@@ -64,8 +64,9 @@ func TestCanPromptNeedsStdinAndStderrTerminals(t *testing.T) {
 		s.SetStdinTTY(tt.stdin)
 		s.SetStdoutTTY(tt.stdout)
 		s.SetStderrTTY(tt.stderr)
-		if s.IsStdinTTY() != tt.stdin || s.IsStdoutTTY() != tt.stdout || s.IsStderrTTY() != tt.stderr {
-			t.Errorf("set %v/%v/%v, read back %v/%v/%v", tt.stdin, tt.stdout, tt.stderr, s.IsStdinTTY(), s.IsStdoutTTY(), s.IsStderrTTY())
+		// Standard input's setting shows in CanPrompt (nothing else reads it).
+		if s.IsStdoutTTY() != tt.stdout || s.IsStderrTTY() != tt.stderr {
+			t.Errorf("set %v/%v, read back %v/%v", tt.stdout, tt.stderr, s.IsStdoutTTY(), s.IsStderrTTY())
 		}
 		if got := s.CanPrompt(); got != tt.want {
 			t.Errorf("stdin %v, stdout %v, stderr %v: CanPrompt %v, want %v", tt.stdin, tt.stdout, tt.stderr, got, tt.want)
@@ -87,8 +88,13 @@ func TestTestStreamsAreBuffers(t *testing.T) {
 	if out.String() != "out" || errOut.String() != "err" {
 		t.Errorf("Out %q, ErrOut %q", out, errOut)
 	}
-	if s.IsStdinTTY() || s.IsStdoutTTY() || s.IsStderrTTY() || s.CanPrompt() {
+	if s.IsStdoutTTY() || s.IsStderrTTY() || s.CanPrompt() {
 		t.Error("a test stream claims to be a terminal")
+	}
+	// With stderr a terminal, only stdin stands between it and a prompt.
+	s.SetStderrTTY(true)
+	if s.CanPrompt() {
+		t.Error("Test's stdin claims to be a terminal")
 	}
 }
 

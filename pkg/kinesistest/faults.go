@@ -192,7 +192,7 @@ type FaultStats struct {
 
 var operationNames = []string{
 	"CreateStream", "DescribeStreamSummary", "ListShards", "PutRecord", "PutRecords",
-	"GetShardIterator", "GetRecords", "unknown",
+	"GetShardIterator", "GetRecords", "SplitShard", "unknown",
 }
 
 type stats struct {

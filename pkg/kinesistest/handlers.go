@@ -89,6 +89,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		err = s.getShardIterator(c)
 	case "GetRecords":
 		err = s.getRecords(c)
+	case "SplitShard":
+		err = s.splitShard(c)
 	}
 	if err != nil {
 		s.writeError(w, err)
@@ -285,7 +287,7 @@ func (s *Server) describeStreamSummary(c *call) *apiError {
 		StreamCreationTimestamp: epochSeconds(st.created),
 		EnhancedMonitoring:      []metrics{{ShardLevelMetrics: []string{}}},
 		EncryptionType:          "NONE",
-		OpenShardCount:          len(st.shards),
+		OpenShardCount:          len(st.layout.Load().open),
 		MaxRecordSizeInKiB:      st.maxRecordSize.Load(),
 	}
 	return c.respondJSON(struct{ StreamDescriptionSummary any }{summary}, false)
@@ -328,9 +330,10 @@ func (s *Server) listShards(c *call) *apiError {
 	if err != nil {
 		return err
 	}
+	shards := st.layout.Load().shards
 	if in.ExclusiveStartShardId != "" {
-		start = len(st.shards)
-		for i, sh := range st.shards {
+		start = len(shards)
+		for i, sh := range shards {
 			if sh.id > in.ExclusiveStartShardId {
 				start = i
 				break
@@ -338,9 +341,13 @@ func (s *Server) listShards(c *call) *apiError {
 		}
 	}
 	type hashKeyRange struct{ StartingHashKey, EndingHashKey string }
-	type seqRange struct{ StartingSequenceNumber string }
+	type seqRange struct {
+		StartingSequenceNumber string
+		EndingSequenceNumber   string `json:",omitempty"` // a closed shard's
+	}
 	type shardOut struct {
 		ShardId             string
+		ParentShardId       string `json:",omitempty"`
 		HashKeyRange        hashKeyRange
 		SequenceNumberRange seqRange
 	}
@@ -348,15 +355,23 @@ func (s *Server) listShards(c *call) *apiError {
 		Shards    []shardOut
 		NextToken string `json:",omitempty"`
 	}{Shards: []shardOut{}}
-	end := min(start+limit, len(st.shards))
-	for _, sh := range st.shards[start:end] {
+	end := min(start+limit, len(shards))
+	for _, sh := range shards[start:end] {
+		seq := seqRange{StartingSequenceNumber: string(appendSequenceNumber(nil, sh.index, 0))}
+		sh.mu.Lock()
+		if sh.closed {
+			// Past its last record: no record of the shard is at or after it.
+			seq.EndingSequenceNumber = string(appendSequenceNumber(nil, sh.index, len(sh.records)))
+		}
+		sh.mu.Unlock()
 		out.Shards = append(out.Shards, shardOut{
 			ShardId:             sh.id,
+			ParentShardId:       sh.parent,
 			HashKeyRange:        hashKeyRange{sh.start.String(), sh.end.String()},
-			SequenceNumberRange: seqRange{string(appendSequenceNumber(nil, sh.index, 0))},
+			SequenceNumberRange: seq,
 		})
 	}
-	if end < len(st.shards) {
+	if end < len(shards) {
 		out.NextToken = encodeToken("list", st.name, end)
 	}
 	return c.respondJSON(out, false)
@@ -397,7 +412,6 @@ func checkEntry(e *putEntry, field string, maxSize int) (uint128, *apiError) {
 // store puts one validated record into its shard, or reports the shard that
 // throttled it.
 func (s *Server) store(st *stream, e *putEntry, h uint128, now time.Time) (sh *shard, pos int, ok bool) {
-	sh = st.shards[shardFor(st.starts, h)]
 	size := len(e.Data) + len(e.PartitionKey)
 	r := storedRecord{dataLen: len(e.Data), at: now.UnixNano()}
 	if s.opts.DiscardData {
@@ -408,7 +422,16 @@ func (s *Server) store(st *stream, e *putEntry, h uint128, now time.Time) (sh *s
 			r.explicitKey = *e.ExplicitHashKey
 		}
 	}
-	sh.mu.Lock()
+	for {
+		l := st.layout.Load()
+		sh = l.open[shardFor(l.starts, h)]
+		sh.mu.Lock()
+		if !sh.closed {
+			break
+		}
+		// Split after this request looked: the new layout has its children.
+		sh.mu.Unlock()
+	}
 	if !sh.bucket.take(now, size) {
 		sh.mu.Unlock()
 		return sh, 0, false
@@ -632,7 +655,7 @@ func (s *Server) getShardIterator(c *call) *apiError {
 		return err
 	}
 	var sh *shard
-	for _, x := range st.shards {
+	for _, x := range st.layout.Load().shards {
 		if x.id == in.ShardId {
 			sh = x
 		}
@@ -706,7 +729,11 @@ func (s *Server) getRecords(c *call) *apiError {
 		return invalidArgument("Invalid ShardIterator.")
 	}
 	st := s.stream(name)
-	if st == nil || idx >= len(st.shards) {
+	var l *layout
+	if st != nil {
+		l = st.layout.Load()
+	}
+	if l == nil || idx >= len(l.shards) {
 		return &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException",
 			msg: fmt.Sprintf("Shard iterator refers to stream %s, which does not exist.", name)}
 	}
@@ -724,11 +751,17 @@ func (s *Server) getRecords(c *call) *apiError {
 		PartitionKey                string
 		EncryptionType              string
 	}
-	sh := st.shards[idx]
+	type childShard struct {
+		ShardId      string
+		ParentShards []string
+		HashKeyRange struct{ StartingHashKey, EndingHashKey string }
+	}
+	sh := l.shards[idx]
 	out := struct {
 		Records            []recordOut
-		NextShardIterator  string
+		NextShardIterator  *string `json:",omitempty"`
 		MillisBehindLatest int64
+		ChildShards        []childShard `json:",omitempty"`
 	}{Records: []recordOut{}}
 	sh.mu.Lock()
 	bytesOut := 0
@@ -750,7 +783,94 @@ func (s *Server) getRecords(c *call) *apiError {
 		behind := s.now().Sub(time.Unix(0, sh.records[pos].at)).Milliseconds()
 		out.MillisBehindLatest = max(behind, 0)
 	}
+	atEnd := sh.closed && pos >= len(sh.records)
 	sh.mu.Unlock()
-	out.NextShardIterator = encodeIterator(st.name, idx, pos)
+	if !atEnd {
+		next := encodeIterator(st.name, idx, pos)
+		out.NextShardIterator = &next
+		return c.respondJSON(out, lose)
+	}
+	// The end of a closed shard: no next iterator, and the shards to read on.
+	for _, child := range l.shards {
+		if child.parent == sh.id {
+			cs := childShard{ShardId: child.id, ParentShards: []string{sh.id}}
+			cs.HashKeyRange.StartingHashKey, cs.HashKeyRange.EndingHashKey = child.start.String(), child.end.String()
+			out.ChildShards = append(out.ChildShards, cs)
+		}
+	}
 	return c.respondJSON(out, lose)
+}
+
+func (s *Server) splitShard(c *call) *apiError {
+	var in struct{ StreamName, StreamARN, ShardToSplit, NewStartingHashKey string }
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	st, err := s.findStream(in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	if in.ShardToSplit == "" {
+		return validationError("1 validation error detected: Value null at 'shardToSplit' failed to satisfy constraint: Member must not be null")
+	}
+	key, perr := parseHashKey(in.NewStartingHashKey)
+	switch {
+	case in.NewStartingHashKey == "":
+		return validationError("1 validation error detected: Value null at 'newStartingHashKey' failed to satisfy constraint: Member must not be null")
+	case errors.Is(perr, errHashKeyPattern):
+		return validationError("1 validation error detected: Value '%s' at 'newStartingHashKey' failed to satisfy constraint: Member %s", in.NewStartingHashKey, perr)
+	case perr != nil:
+		return invalidArgument("Invalid NewStartingHashKey. NewStartingHashKey %s. Specified value was %s.", perr, in.NewStartingHashKey)
+	}
+	if err := s.split(st, in.ShardToSplit, key); err != nil {
+		return err
+	}
+	c.respond([]byte("{}"), false)
+	return nil
+}
+
+// split closes an open shard and opens two children that share its hash key
+// range at key, as SplitShard does.
+func (s *Server) split(st *stream, shardID string, key uint128) *apiError {
+	st.reshard.Lock()
+	defer st.reshard.Unlock()
+	old := st.layout.Load()
+	at := -1 // the parent's place among the open shards
+	for i, sh := range old.open {
+		if sh.id == shardID {
+			at = i
+		}
+	}
+	if at < 0 {
+		for _, sh := range old.shards {
+			if sh.id == shardID {
+				return &apiError{status: http.StatusBadRequest, code: "ResourceInUseException",
+					msg: fmt.Sprintf("Shard %s in stream %s under account %s is not open: it was split before.", shardID, st.name, s.opts.AccountID)}
+			}
+		}
+		return &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException",
+			msg: fmt.Sprintf("Could not find shard %s in stream %s under account %s.", shardID, st.name, s.opts.AccountID)}
+	}
+	parent := old.open[at]
+	// Each child needs at least two hash keys, as Kinesis demands.
+	if key == (uint128{}) || !parent.start.less(key.prev()) || !key.less(parent.end) {
+		return invalidArgument("NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
+			key, parent.id, st.name, s.opts.AccountID, parent.start, parent.end)
+	}
+	now := s.now()
+	n := len(old.shards)
+	low := s.newShard(n, parent.start, key.prev(), parent.id, now)
+	high := s.newShard(n+1, key, parent.end, parent.id, now)
+	l := &layout{shards: append(old.shards[:n:n], low, high)}
+	l.open = append(append(append([]*shard{}, old.open[:at]...), low, high), old.open[at+1:]...)
+	for _, sh := range l.open {
+		l.starts = append(l.starts, sh.start)
+	}
+	// Writes routed by the old layout that reach the parent after it closed
+	// route again (see store), and find the children.
+	st.layout.Store(l)
+	parent.mu.Lock()
+	parent.closed = true
+	parent.mu.Unlock()
+	return nil
 }
