@@ -4,6 +4,7 @@ package shared
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -107,40 +108,25 @@ func LaunchDarklyTrust(ctx context.Context, newClient func() (*launchdarkly.Clie
 // (--launchdarkly-account). A bare account ID is in the role's partition.
 // Nil: it can.
 func CheckPrincipals(doc LaunchDarklyTrustDocument, partition, account string) error {
-	for _, st := range doc.Statement {
-		for _, p := range awsPrincipals(st.Principal) {
-			gotPartition, gotAccount := partition, p
-			if fields := strings.Split(p, ":"); len(fields) >= 6 && fields[0] == "arn" {
-				gotPartition, gotAccount = fields[1], fields[4]
-			}
-			if gotPartition != partition {
-				return fmt.Errorf("LaunchDarkly's generated trust policy names %s, in partition %s, but the role is in partition %s (AssumeRole does not cross partitions)", quote.Input(p), quote.Input(gotPartition), partition)
-			}
-			if account != "" && gotAccount != account {
-				return fmt.Errorf("LaunchDarkly's generated trust policy names %s, not --launchdarkly-account %s", quote.Input(p), account)
-			}
-		}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-// awsPrincipals lists the values of a policy Principal's "AWS" key.
-func awsPrincipals(p any) []string {
-	m, ok := p.(map[string]any)
-	if !ok {
-		return nil
+	principals, err := policy.AWSPrincipals(data)
+	if err != nil {
+		return err
 	}
-	switch v := m["AWS"].(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
+	for _, p := range principals {
+		gotPartition, gotAccount := partition, p
+		if fields := strings.Split(p, ":"); len(fields) >= 6 && fields[0] == "arn" {
+			gotPartition, gotAccount = fields[1], fields[4]
 		}
-		return out
+		if gotPartition != partition {
+			return fmt.Errorf("LaunchDarkly's generated trust policy names %s, in partition %s, but the role is in partition %s (AssumeRole does not cross partitions)", quote.Input(p), quote.Input(gotPartition), partition)
+		}
+		if account != "" && gotAccount != account {
+			return fmt.Errorf("LaunchDarkly's generated trust policy names %s, not --launchdarkly-account %s", quote.Input(p), account)
+		}
 	}
 	return nil
 }
