@@ -331,7 +331,7 @@ func TestRunInterrupted(t *testing.T) {
 	ls := lines(3000)
 	in.WriteString(strings.Join(ls, "\n"))
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
-	opts := &SendOptions{IO: ios, RejectFile: rejects, Concurrency: 2, Now: time.Now}
+	opts := &SendOptions{IO: ios, RejectFile: rejects, Concurrency: 2, Now: time.Now, shutdownTimeout: 100 * time.Millisecond}
 	err := runSend(ctx, opts, api.NewClient())
 	if cmdutil.ExitCode(err) != 130 || !strings.HasPrefix(err.Error(), "interrupted: ") {
 		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
