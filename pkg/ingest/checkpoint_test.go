@@ -238,7 +238,7 @@ func TestCheckpointSavedWhileSending(t *testing.T) {
 	ck := filepath.Join(dir, "ck.json")
 	// The first request is stored, every later one held until release.
 	release := make(chan struct{})
-	srv := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: ingesttest.Hold(func(n int) bool { return n > 0 }, nil, release)})
+	srv := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: kinesistest.Hold(func(n int) bool { return n > 0 }, nil, release)})
 	done := make(chan result)
 	go func() {
 		done <- runJob(t, context.Background(), Job{Inputs: []string{a}, Checkpoint: ck}, srv.NewClient())

@@ -227,7 +227,7 @@ func TestHostileSymlinkedCheckpoint(t *testing.T) {
 // holdingServer stores every request, but holds the first until release
 // is closed, telling on started that the run is under way.
 func holdingServer(t *testing.T, started, release chan struct{}) *kinesistest.Server {
-	return ingesttest.NewServerWith(t, kinesistest.Options{Script: ingesttest.Hold(func(n int) bool { return n == 0 }, started, release)})
+	return ingesttest.NewServerWith(t, kinesistest.Options{Script: kinesistest.Hold(func(n int) bool { return n == 0 }, started, release)})
 }
 
 // TestHostileConcurrentCheckpointRuns: while one run uses a checkpoint, a

@@ -2,6 +2,7 @@ package kinesistest
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -165,6 +166,32 @@ func HangFrom(n int, then func()) Script {
 			then()
 		}
 		return Reply{Hang: true}
+	}
+}
+
+// Hold returns a Script that holds each request that held picks (by its
+// number, from 0) until release is closed, then lets it through as usual;
+// the others go through at once. It closes started, when not nil, as it
+// holds the first request: "keep the run's first request in flight until
+// I say". A held request whose client has given up (as the server sees
+// it, which can take a moment) is dropped, unstored.
+func Hold(held func(n int) bool, started, release chan struct{}) Script {
+	var once sync.Once
+	return func(call *Call) Reply {
+		if !held(call.N) {
+			return Reply{}
+		}
+		if started != nil {
+			once.Do(func() { close(started) })
+		}
+		select {
+		case <-release:
+		case <-call.Context.Done():
+		}
+		if call.Context.Err() != nil {
+			return Reply{Hang: true}
+		}
+		return Reply{}
 	}
 }
 

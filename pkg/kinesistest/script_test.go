@@ -235,3 +235,51 @@ func TestMaxRecordSizeOption(t *testing.T) {
 		t.Fatalf("a record of 1 KiB + 1 byte: %v, want a validation error", err)
 	}
 }
+
+// Hold keeps the picked requests in flight until release, tells when it
+// holds the first, lets the others through at once, and stores a held
+// request once released; a held request whose client gives up is dropped.
+func TestHoldUntilReleased(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	hold := kinesistest.Hold(func(n int) bool { return n != 1 }, started, release)
+	abandoned := make(chan kinesistest.Reply, 1)
+	srv, client := newServer(t, kinesistest.Options{Script: func(c *kinesistest.Call) kinesistest.Reply {
+		r := hold(c)
+		if c.N == 2 {
+			abandoned <- r
+		}
+		return r
+	}}, map[string]int{"s": 1})
+	put := func(ctx context.Context, prefix string) error {
+		_, err := client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries(1, prefix)})
+		return err
+	}
+	held := make(chan error, 1)
+	go func() { held <- put(context.Background(), "held") }() // request 0
+	<-started
+	if err := put(context.Background(), "free"); err != nil { // request 1
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := put(ctx, "abandoned"); !errors.Is(err, context.DeadlineExceeded) { // request 2
+		t.Fatalf("a held request whose client gives up: %v", err)
+	}
+	if r := <-abandoned; !r.Hang { // once the server sees the client go
+		t.Fatalf("the abandoned request got %+v, want Hang", r)
+	}
+	if got := len(srv.Records("s")); got != 1 {
+		t.Fatalf("%d records stored before the release, want the free one", got)
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	var data []string
+	for _, r := range srv.Records("s") {
+		data = append(data, string(r.Data))
+	}
+	if strings.Join(data, ",") != "free-0,held-0" {
+		t.Fatalf("stored %v, want free-0 then held-0", data)
+	}
+}

@@ -123,26 +123,3 @@ func (k *Scripted) Script(call *kinesistest.Call) kinesistest.Reply {
 	}
 	return kinesistest.Reply{RecordErrors: failed, Message: "scripted"}
 }
-
-// Hold returns a Script that holds each request that held picks (by its
-// number, from 0) until release is closed, then lets it through as usual;
-// the others go through at once. It closes started, when not nil, as it
-// holds the first request. A held request whose client gives up is dropped
-// unstored.
-func Hold(held func(n int) bool, started, release chan struct{}) kinesistest.Script {
-	var once sync.Once
-	return func(call *kinesistest.Call) kinesistest.Reply {
-		if !held(call.N) {
-			return kinesistest.Reply{}
-		}
-		if started != nil {
-			once.Do(func() { close(started) })
-		}
-		select {
-		case <-release:
-			return kinesistest.Reply{}
-		case <-call.Context.Done():
-			return kinesistest.Reply{Hang: true}
-		}
-	}
-}
