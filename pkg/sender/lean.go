@@ -3,7 +3,8 @@ package sender
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
@@ -27,8 +29,9 @@ import (
 // sender writes the JSON body itself, straight from the records, into a
 // pooled buffer, and a serialize-step middleware hands that body to the SDK
 // in place of its own. Everything after serialization is the SDK's as
-// before: endpoint resolution, the payload SHA-256 and SigV4 signing,
-// retries off, the plain-body HTTP client.
+// before: endpoint resolution, SigV4 signing (with the payload SHA-256,
+// computed here from the body in memory), retries off, the plain-body HTTP
+// client.
 
 // LeanClient is a Kinesis client whose PutRecords calls from a Sender take
 // the lean path. Build it with NewLeanClient from a client made with
@@ -99,7 +102,7 @@ func appendPutRecordsBody(b []byte, stream string, batch []*Record) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"Data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, r.Data)
+		b = appendBase64(b, r.Data)
 		b = append(b, `","PartitionKey":`...)
 		b = appendJSONString(b, r.Key)
 		if r.hashKey != "" {
@@ -198,7 +201,11 @@ func (m *leanSerializer) HandleSerialize(ctx context.Context, in middleware.Seri
 		return middleware.SerializeOutput{}, middleware.Metadata{}, err
 	}
 	in.Request = sreq
-	return next.HandleSerialize(ctx, in)
+	// The payload SHA-256 SigV4 signs, computed here from the body in
+	// memory: the SDK's ComputePayloadSHA256 takes it as given instead of
+	// reading the body through a 32 KiB copy buffer and rewinding it.
+	sum := sha256.Sum256(lb.b)
+	return next.HandleSerialize(v4.SetPayloadHash(ctx, hex.EncodeToString(sum[:])), in)
 }
 
 // leanReader reads a leanBody; it is an io.ReadSeeker so the SDK can hash
