@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -73,20 +74,43 @@ func (lb *leanBody) release() {
 	}
 }
 
-// buffer returns an empty body buffer from the pool, or a new one.
-func (c *LeanClient) buffer() []byte {
+// buffer returns an empty body buffer of at least size bytes: one from the
+// pool, or a new one of that size (a pooled one too small is dropped), so a
+// body is never grown and copied while it is written.
+func (c *LeanClient) buffer(size int) []byte {
 	select {
 	case b := <-c.free:
-		return b
+		if cap(b) >= size {
+			return b
+		}
 	default:
-		return make([]byte, 0, 64<<10)
 	}
+	// Rounded up to 32 KiB, so that the next batch, a little larger, still
+	// fits.
+	return make([]byte, 0, (size+32<<10-1)&^(32<<10-1))
+}
+
+// putRecordsBodySize is the length of appendPutRecordsBody's output when no
+// partition key, hash key or stream name needs escaping (else a little
+// more).
+func putRecordsBodySize(stream string, batch []*Record) int {
+	n := len(`{"Records":[],"StreamName":""}`) + len(stream)
+	for _, r := range batch {
+		n += len(`{"Data":"","PartitionKey":""},`) + base64.StdEncoding.EncodedLen(len(r.Data)) + len(r.Key)
+		if r.hashKey != "" {
+			n += len(`,"ExplicitHashKey":""`) + len(r.hashKey)
+		}
+	}
+	if len(batch) > 0 {
+		n-- // no comma after the last record
+	}
+	return n
 }
 
 // putRecords sends batch as one PutRecords request with a body written
 // from the records.
 func (c *LeanClient) putRecords(ctx context.Context, stream string, batch []*Record) (*kinesis.PutRecordsOutput, error) {
-	lb := &leanBody{b: appendPutRecordsBody(c.buffer(), stream, batch), client: c}
+	lb := &leanBody{b: appendPutRecordsBody(c.buffer(putRecordsBodySize(stream, batch)), stream, batch), client: c}
 	lb.refs.Store(1)
 	defer lb.release()
 	return c.Client.PutRecords(context.WithValue(ctx, leanBodyKey{}, lb), &kinesis.PutRecordsInput{StreamName: aws.String(stream)},
@@ -343,8 +367,10 @@ func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
 		return &s
 	}
 	// Sequence numbers are the proof of delivery: every one is kept, in
-	// one string for all (two allocations a response, not one a record).
-	var seqBytes []byte
+	// one string for all (one allocation a response, not one a record),
+	// sized for Kinesis's 56-digit numbers.
+	var seqBytes strings.Builder
+	seqBytes.Grow(56 * len(recs))
 	seqEnd := make([]int, len(recs)) // end of record i's number in seqBytes; -1: none
 	for i, r := range recs {
 		e := &out.Records[i]
@@ -354,8 +380,8 @@ func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
 			continue
 		}
 		if seq := r.GetStringBytes("SequenceNumber"); seq != nil {
-			seqBytes = append(seqBytes, seq...)
-			seqEnd[i] = len(seqBytes)
+			seqBytes.Write(seq)
+			seqEnd[i] = seqBytes.Len()
 		}
 		id := r.GetStringBytes("ShardId")
 		if id == nil {
@@ -373,7 +399,7 @@ func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
 			e.ShardId = &s
 		}
 	}
-	allSeq := string(seqBytes)
+	allSeq := seqBytes.String()
 	seqs := make([]string, len(recs))
 	start := 0
 	for i, end := range seqEnd {

@@ -3,6 +3,7 @@ package sender
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -54,4 +55,28 @@ func BenchmarkBase64(b *testing.B) {
 			dst = appendBase64(dst[:0], src)
 		}
 	})
+}
+
+// putRecordsBodySize is the exact body size when nothing needs escaping, and
+// a lower bound otherwise.
+func TestPutRecordsBodySize(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 20; n++ {
+		batch := make([]*Record, n)
+		for i := range batch {
+			batch[i] = &Record{Data: bytes.Repeat([]byte("d"), rng.IntN(50)), Key: fmt.Sprint(rng.Int())}
+			if rng.IntN(2) == 0 {
+				batch[i].hashKey = fmt.Sprint(rng.Int())
+			}
+		}
+		if got, want := putRecordsBodySize("stream-1", batch), len(appendPutRecordsBody(nil, "stream-1", batch)); got != want {
+			t.Fatalf("%d records: size %d, body %d", n, got, want)
+		}
+		if n > 0 {
+			batch[0].Key = `quote"`
+			if got, body := putRecordsBodySize("s", batch), len(appendPutRecordsBody(nil, "s", batch)); got > body {
+				t.Fatalf("size %d over the body's %d", got, body)
+			}
+		}
+	}
 }
