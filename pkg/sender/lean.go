@@ -1,7 +1,6 @@
 package sender
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,18 +9,15 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/valyala/fastjson"
 )
 
 // The lean PutRecords path. The SDK's generic serializer copies every
@@ -142,6 +138,15 @@ func appendPutRecordsBody(b []byte, stream string, batch []*Record) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonPlain marks the bytes a JSON string holds as they are: ASCII from
+// 0x20 up, but for '"' and '\\'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string, as encoding/json would
 // (invalid UTF-8 becomes U+FFFD), without escaping HTML characters.
 func appendJSONString(b []byte, s string) []byte {
@@ -149,7 +154,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if jsonPlain[c] {
 			i++
 			continue
 		}
@@ -164,6 +169,10 @@ func appendJSONString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 			}
@@ -334,84 +343,4 @@ func (m *leanDeserializer) HandleDeserialize(ctx context.Context, in middleware.
 		out.Result = parsed
 	}
 	return out, md, err
-}
-
-var (
-	responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	responseParsers fastjson.ParserPool
-)
-
-// readPutRecordsOutput reads a PutRecords answer.
-func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
-	buf := responseBuffers.Get().(*bytes.Buffer)
-	defer responseBuffers.Put(buf)
-	buf.Reset()
-	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, err
-	}
-	p := responseParsers.Get()
-	defer responseParsers.Put(p)
-	v, err := p.ParseBytes(buf.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	recs := v.GetArray("Records")
-	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(recs))}
-	var shards []*string // the shard IDs seen, shared by the entries
-	str := func(v *fastjson.Value, key string) *string {
-		b := v.GetStringBytes(key)
-		if b == nil {
-			return nil
-		}
-		s := string(b)
-		return &s
-	}
-	// Sequence numbers are the proof of delivery: every one is kept, in
-	// one string for all (one allocation a response, not one a record),
-	// sized for Kinesis's 56-digit numbers.
-	var seqBytes strings.Builder
-	seqBytes.Grow(56 * len(recs))
-	seqEnd := make([]int, len(recs)) // end of record i's number in seqBytes; -1: none
-	for i, r := range recs {
-		e := &out.Records[i]
-		seqEnd[i] = -1
-		if code := str(r, "ErrorCode"); code != nil {
-			e.ErrorCode, e.ErrorMessage = code, str(r, "ErrorMessage")
-			continue
-		}
-		if seq := r.GetStringBytes("SequenceNumber"); seq != nil {
-			seqBytes.Write(seq)
-			seqEnd[i] = seqBytes.Len()
-		}
-		id := r.GetStringBytes("ShardId")
-		if id == nil {
-			continue
-		}
-		for _, s := range shards {
-			if *s == string(id) {
-				e.ShardId = s
-				break
-			}
-		}
-		if e.ShardId == nil {
-			s := string(id)
-			shards = append(shards, &s)
-			e.ShardId = &s
-		}
-	}
-	allSeq := seqBytes.String()
-	seqs := make([]string, len(recs))
-	start := 0
-	for i, end := range seqEnd {
-		if end < 0 {
-			continue
-		}
-		seqs[i] = allSeq[start:end]
-		out.Records[i].SequenceNumber = &seqs[i]
-		start = end
-	}
-	if n := v.GetInt("FailedRecordCount"); n > 0 {
-		out.FailedRecordCount = aws.Int32(int32(n))
-	}
-	return out, nil
 }
