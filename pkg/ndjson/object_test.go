@@ -26,10 +26,29 @@ func previousValidObject(data []byte) bool {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return false
 	}
-	if bytes.ContainsFunc(data, func(r rune) bool { return r < 0x20 }) {
+	if previousHasControl(data) {
 		return json.Valid(data)
 	}
 	return fastjson.ValidateBytes(data) == nil
+}
+
+// previousHasControl is the previous check's test for a byte below 0x20,
+// eight bytes at a time.
+func previousHasControl(data []byte) bool {
+	const highs, bound = 0x8080808080808080, 0x20 * 0x0101010101010101
+	for len(data) >= 8 {
+		w := binary.LittleEndian.Uint64(data)
+		if (w-bound)&^w&highs != 0 {
+			return true
+		}
+		data = data[8:]
+	}
+	for _, c := range data {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // checkObject compares validObject with encoding/json and with the previous
