@@ -33,6 +33,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/ingest"
 	"os"
 	"path/filepath"
 
@@ -103,7 +104,7 @@ func main() {
 }
 
 type result struct {
-	sum    harness.Summary
+	sum    ingest.Summary
 	code   int
 	stats  kinesistest.Stats
 	rssKiB int64

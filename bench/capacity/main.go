@@ -24,6 +24,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/ingest"
 	"io"
 	"log"
 	"net/http"
@@ -77,7 +78,7 @@ func main() {
 }
 
 type runResult struct {
-	sum    harness.Summary
+	sum    ingest.Summary
 	code   int
 	stderr string
 	rssKiB int64

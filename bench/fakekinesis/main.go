@@ -18,18 +18,15 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
+	"github.com/ldexport/ldexport/pkg/childserver"
 	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
 func main() {
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, stop))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, childserver.StopSignals()))
 }
 
 // streamSpec is one --streams entry.
@@ -157,19 +154,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-chan o
 			return usage("--streams: %v", err)
 		}
 	}
-	fmt.Fprintf(stdout, "ready %s\n", srv.URL)
-
-	stdinClosed := make(chan struct{})
-	if *exitOnStdin {
-		go func() {
-			_, _ = io.Copy(io.Discard, stdin)
-			close(stdinClosed)
-		}()
-	}
-	select {
-	case <-stop:
-	case <-stdinClosed:
-	}
+	_ = childserver.Ready(stdout, srv.URL)
+	childserver.WaitForStop(stdin, *exitOnStdin, stop)
 	srv.Close()
 
 	stats, err := json.MarshalIndent(srv.Stats(), "", "  ")

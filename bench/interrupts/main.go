@@ -22,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/ingest"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -190,7 +191,7 @@ func Run(cfg Config) (Result, error) {
 				early++
 				continue
 			}
-			var sum struct{ Sent, Failed, Skipped int64 }
+			var sum ingest.Summary
 			if (code == 0 || code == 130) && strings.TrimSpace(stdout) != "" { // none when interrupted before sending anything
 				if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
 					return res, fmt.Errorf("run %d attempt %d: summary: %v: %q", run, attempts, err, stdout)

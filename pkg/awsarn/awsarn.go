@@ -29,22 +29,22 @@ var (
 // Partition returns the ARN partition a region belongs to: aws-cn for cn-*,
 // aws-us-gov for us-gov-*, and aws otherwise.
 func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "eu-isoe-"):
-		return "aws-iso-e"
-	case strings.HasPrefix(region, "us-isof-"):
-		return "aws-iso-f"
-	default:
-		return "aws"
+	for _, p := range partitions {
+		if strings.HasPrefix(region, p.regionPrefix) {
+			return p.partition
+		}
 	}
+	return "aws"
+}
+
+// partitions are the ARN partitions other than aws, by region prefix.
+var partitions = []struct{ regionPrefix, partition string }{
+	{"cn-", "aws-cn"},
+	{"us-gov-", "aws-us-gov"},
+	{"us-iso-", "aws-iso"},
+	{"us-isob-", "aws-iso-b"},
+	{"eu-isoe-", "aws-iso-e"},
+	{"us-isof-", "aws-iso-f"},
 }
 
 // ValidateRegion checks that region looks like an AWS region (us-east-1,
@@ -99,10 +99,10 @@ func (r RoleARN) RoleName() string {
 	return r.Name
 }
 
-// ValidateKMSKeyARN checks a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<id>.
+// validateKMSKeyARN checks a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<id>.
 // An alias ARN is refused: IAM matches kms:GenerateDataKey against the key
 // ARN, never an alias, so a policy naming an alias grants nothing.
-func ValidateKMSKeyARN(s string) error {
+func validateKMSKeyARN(s string) error {
 	if kmsAliasRe.MatchString(s) {
 		return fmt.Errorf("KMS key ARN %s is an alias: IAM policies need the key ARN itself (arn:aws:kms:<region>:<account>:key/<key-id>; `aws kms describe-key --key-id alias/NAME` shows it)", quote.Input(s))
 	}
@@ -115,7 +115,7 @@ func ValidateKMSKeyARN(s string) error {
 // ValidateKMSKeyFor checks a KMS key ARN for a stream in region: a key of
 // another partition or region can never encrypt the stream.
 func ValidateKMSKeyFor(arn, region string) error {
-	if err := ValidateKMSKeyARN(arn); err != nil {
+	if err := validateKMSKeyARN(arn); err != nil {
 		return err
 	}
 	m := kmsKeyRe.FindStringSubmatch(arn)

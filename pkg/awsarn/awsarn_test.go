@@ -39,7 +39,7 @@ func TestValidators(t *testing.T) {
 		{"stream", ValidateStreamName,
 			[]string{"ld-events", "a", "A_b.c-1", strings.Repeat("s", 128)},
 			[]string{"", "has space", "a/b", "a:b", strings.Repeat("s", 129)}},
-		{"kms", ValidateKMSKeyARN,
+		{"kms", validateKMSKeyARN,
 			[]string{"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"},
 			[]string{"", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:12345:key/x", "arn:aws:kinesis:us-east-1:123456789012:stream/s", "arn:aws:kms:us-east-1:123456789012:key/"}},
 		{"external ID", ValidateExternalID,
@@ -88,7 +88,7 @@ func FuzzValidators(f *testing.F) {
 		_ = ValidateRegion(s)
 		_ = ValidateAccountID(s)
 		_ = ValidateStreamName(s)
-		_ = ValidateKMSKeyARN(s)
+		_ = validateKMSKeyARN(s)
 		_ = ValidateExternalID(s)
 		_ = ValidateKMSKeyFor(s, "us-east-1")
 		// An endpoint error never repeats the password it was given.

@@ -122,77 +122,76 @@ func (o Op) Head() string {
 	return b.String()
 }
 
+// explanations say what each kind of failure is (the error's own words
+// follow in parentheses) and how to fix it; message fits some to the call.
+var explanations = map[Kind]struct{ what, fix string }{
+	NotFound:       {"not found", "check the name and the region (--region), or create it"},
+	AccessDenied:   {"access denied", "use other credentials (--profile)"},
+	KMS:            {"its KMS key cannot be used", "enable the key and allow the caller kms:GenerateDataKey on it"},
+	Credentials:    {"AWS rejected the credentials", "check --profile / AWS_PROFILE and the credentials it uses, or log in again (aws sso login)"},
+	Invalid:        {"the request was refused", ""},
+	Unsupported:    {"the endpoint does not implement this call", "use an endpoint (or emulator) that does"},
+	Throttled:      {"throttled", "retry later"},
+	ServerError:    {"the service failed", "retry later"},
+	BadResponse:    {"the answer is not an AWS one", "check the endpoint URL and any proxy (HTTPS_PROXY) between you and AWS"},
+	Refused:        {"connection refused", "check the network and any proxy"},
+	Unreachable:    {"cannot connect", "check the endpoint URL, the region and the network"},
+	ConnectionLost: {"the connection broke before the answer came", "retry; check the network and any proxy"},
+}
+
 func message(e *Error) string {
 	op := e.Op
-	what, fix := "", ""
 	detail := ""
 	if e.Err != nil {
 		detail = Short(e.Err)
 	}
-	switch e.Kind {
-	case Canceled:
+	var what, fix string
+	ex, explained := explanations[e.Kind]
+	switch {
+	case e.Kind == Canceled:
 		return "interrupted during " + op.Head()
-	case Timeout:
+	case e.Kind == Timeout:
 		what, fix = timeoutText(e.Err, op)
+	case !explained:
+		what = detail
+	default:
+		what, fix = ex.what+" ("+detail+")", ex.fix
+	}
+	// Fit the explanation to the call.
+	switch e.Kind {
 	case NotFound:
-		what = "not found (" + detail + ")"
-		fix = "check the name and the region (--region), or create it"
 		if op.Endpoint != "" {
 			fix = "check the name and the endpoint, or create it there"
 		}
 	case AccessDenied:
-		what = "access denied (" + detail + ")"
 		perm := op.Permission
 		if perm == "" && op.Service != "" && op.Call != "" {
 			perm = strings.ToLower(op.Service) + ":" + op.Call
 		}
-		fix = "grant the caller " + or(perm, "permission for "+op.Call) + " on it, or use other credentials (--profile)"
-	case KMS:
-		what = "its KMS key cannot be used (" + detail + ")"
-		fix = "enable the key and allow the caller kms:GenerateDataKey on it"
+		fix = "grant the caller " + or(perm, "permission for "+op.Call) + " on it, or " + fix
 	case Credentials:
-		what = "AWS rejected the credentials (" + detail + ")"
-		fix = "check --profile / AWS_PROFILE and the credentials it uses, or log in again (aws sso login)"
 		if Code(e.Err) == "" {
 			what = "no usable AWS credentials (" + detail + ")"
 			fix = "set --profile or AWS_PROFILE, run `aws configure`, or log in (aws sso login)"
 		}
-	case Invalid:
-		what = "the request was refused (" + detail + ")"
 	case Unsupported:
-		what = "the endpoint does not implement " + or(op.Call, "this call") + " (" + detail + ")"
-		fix = "use an endpoint (or emulator) that does"
+		if op.Call != "" {
+			what = "the endpoint does not implement " + op.Call + " (" + detail + ")"
+		}
 	case Throttled:
-		what = "throttled (" + detail + ")"
-		fix = "retry later"
 		if op.Service == "Kinesis" {
 			fix = "retry later, or give the stream more shards (ldexport shards)"
 		}
-	case ServerError:
-		what = "the service failed (" + detail + ")"
-		fix = "retry later"
 	case BadResponse:
-		what = "the answer is not an AWS one (" + detail + ")"
 		if st := statusCode(e.Err); st == 401 || st == 403 {
 			// A proxy's or firewall's refusal, or an emulator's denial in
 			// the wrong format (moto's Kinesis answers XML).
 			what = "access denied or credentials rejected: " + what
 		}
-		fix = "check the endpoint URL and any proxy (HTTPS_PROXY) between you and AWS"
 	case Refused:
-		what = "connection refused (" + detail + ")"
-		fix = "check the network and any proxy"
 		if op.Endpoint != "" {
 			fix = "start the endpoint, or correct the endpoint URL (--endpoint-url)"
 		}
-	case Unreachable:
-		what = "cannot connect (" + detail + ")"
-		fix = "check the endpoint URL, the region and the network"
-	case ConnectionLost:
-		what = "the connection broke before the answer came (" + detail + ")"
-		fix = "retry; check the network and any proxy"
-	default:
-		what = detail
 	}
 	s := op.Head() + ": " + what
 	if fix != "" {

@@ -62,19 +62,10 @@ func (s *Server) Calls() []url.Values {
 	return append([]url.Values(nil), s.calls...)
 }
 
-// Actions returns the Action of each request received so far.
-func (s *Server) Actions() []string {
-	var out []string
-	for _, c := range s.Calls() {
-		out = append(out, c.Get("Action"))
-	}
-	return out
-}
-
 // Error returns a query-protocol error answer: status and
 // <ErrorResponse><Error><Type>Sender</Type><Code>code</Code><Message>...</Message></Error>...
 func Error(status int, code, message string) (int, string) {
-	return status, fmt.Sprintf(`<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fake-request</RequestId></ErrorResponse>`, code, XMLEscape(message))
+	return status, fmt.Sprintf(`<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fake-request</RequestId></ErrorResponse>`, code, xmlEscape(message))
 }
 
 // AccessDenied is the 403 IAM and STS answer to a caller without permission.
@@ -87,8 +78,8 @@ func OK(body string) Handler {
 	return func(url.Values) (int, string) { return http.StatusOK, body }
 }
 
-// XMLEscape escapes text for an XML element.
-func XMLEscape(s string) string {
+// xmlEscape escapes text for an XML element.
+func xmlEscape(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s)) // a strings.Builder never fails
 	return b.String()

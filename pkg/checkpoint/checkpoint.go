@@ -29,11 +29,11 @@ import (
 	"github.com/ldexport/ldexport/pkg/fileguard"
 )
 
-// Version is the format version written by Save.
-const Version = 1
+// formatVersion is the format version written by Save.
+const formatVersion = 1
 
-// HeadSize is how much of each input's beginning is hashed into its Binding.
-const HeadSize = 1 << 20
+// headSize is how much of each input's beginning is hashed into its Binding.
+const headSize = 1 << 20
 
 // Binding identifies one input file.
 type Binding struct {
@@ -43,7 +43,7 @@ type Binding struct {
 	Size int64 `json:"size"`
 	// ModTime is the modification time.
 	ModTime time.Time `json:"modTime"`
-	// Head is the SHA-256 in hex of the first HeadSize bytes.
+	// Head is the SHA-256 in hex of the first headSize bytes.
 	Head string `json:"sha256First1MiB"`
 }
 
@@ -66,7 +66,7 @@ func Bind(path string) (Binding, error) {
 		return Binding{}, fmt.Errorf("%s: not a regular file: a checkpoint needs files it can read again", path)
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, io.LimitReader(f, HeadSize)); err != nil {
+	if _, err := io.Copy(h, io.LimitReader(f, headSize)); err != nil {
 		return Binding{}, err
 	}
 	return Binding{Path: abs, Size: st.Size(), ModTime: st.ModTime().UTC(), Head: hex.EncodeToString(h.Sum(nil))}, nil
@@ -110,8 +110,8 @@ func Parse(data []byte) (*State, error) {
 	if dec.More() {
 		return nil, errors.New("not a checkpoint: data after the JSON object")
 	}
-	if s.Version != Version {
-		return nil, fmt.Errorf("checkpoint format version %d, this ldexport reads version %d", s.Version, Version)
+	if s.Version != formatVersion {
+		return nil, fmt.Errorf("checkpoint format version %d, this ldexport reads version %d", s.Version, formatVersion)
 	}
 	if len(s.Files) == 0 {
 		return nil, errors.New("checkpoint names no input file")
@@ -363,7 +363,7 @@ func (c *Checkpoint) Records() int64 {
 func (c *Checkpoint) State() *State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := &State{Version: Version, Stream: c.stream, Complete: c.complete, Updated: time.Now().UTC()}
+	s := &State{Version: formatVersion, Stream: c.stream, Complete: c.complete, Updated: time.Now().UTC()}
 	for _, f := range c.files {
 		fs := FileState{Binding: f.Binding, Low: f.lines.low, Records: f.records, Complete: f.complete()}
 		if f.end {

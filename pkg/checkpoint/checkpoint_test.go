@@ -277,7 +277,7 @@ func TestBindRefusesNonRegular(t *testing.T) {
 func TestBindHashesOnlyTheHead(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	head := strings.Repeat("x", HeadSize)
+	head := strings.Repeat("x", headSize)
 	writeFile(t, a, head+"1")
 	writeFile(t, b, head+"2")
 	ba, bb := bind(t, a, b)[0], bind(t, a, b)[1]

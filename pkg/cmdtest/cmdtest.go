@@ -65,3 +65,29 @@ func (e *Env) Reset() {
 	e.Out.Reset()
 	e.ErrOut.Reset()
 }
+
+// EmulatorCredentials sets placeholder credentials (access key accessKeyID)
+// for runs against a local emulator, and keeps the SDK from probing the EC2
+// metadata service.
+func EmulatorCredentials(t testing.TB, accessKeyID string) {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", accessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// Execute runs the whole command tree (execute is root.Execute) with args
+// on a production Factory with buffer streams, after setup (when not nil)
+// has replaced what the test fakes; the run may take a minute. It returns
+// stdout, stderr and the exit code.
+func Execute(execute func(context.Context, *cmdutil.Factory, []string) int, setup func(*cmdutil.Factory), args ...string) (stdout, stderr string, code int) {
+	ios, _, out, errOut := iostreams.Test()
+	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{})
+	if setup != nil {
+		setup(f)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code = execute(ctx, f, args)
+	return out.String(), errOut.String(), code
+}

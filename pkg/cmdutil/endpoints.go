@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/ldexport/ldexport/pkg/awsarn"
 )
 
 // ServiceEndpoint says where one AWS service's calls go: URL is the base
@@ -30,6 +31,30 @@ func (e ServiceEndpoint) String() string {
 
 // RealAWS reports whether the calls go to AWS itself.
 func (e ServiceEndpoint) RealAWS() bool { return e.URL == "" }
+
+// checkSetting checks an endpoint the SDK's settings gave a client (read
+// with getenv): a malformed one is invalid input (exit 2) that names the
+// setting, not a call that fails (exit 1) against a URL no one meant.
+func (e ServiceEndpoint) checkSetting(getenv func(string) string) error {
+	if e.URL == "" {
+		return nil
+	}
+	if err := awsarn.ValidateEndpointURL(e.URL); err != nil {
+		return UsageErrorf("%s: %v", endpointSetting(e.Service, getenv), err)
+	}
+	return nil
+}
+
+// endpointSetting names where the SDK took service's endpoint from, in the
+// SDK's order: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile.
+func endpointSetting(service string, getenv func(string) string) string {
+	for _, k := range []string{"AWS_ENDPOINT_URL_" + strings.ToUpper(service), "AWS_ENDPOINT_URL"} {
+		if getenv(k) != "" {
+			return k
+		}
+	}
+	return "the AWS profile's endpoint_url"
+}
 
 // IsLoopback reports whether endpoint is a URL on this machine (localhost or
 // a loopback address): a local emulator.

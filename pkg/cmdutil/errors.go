@@ -29,12 +29,23 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// Is makes errors.Is(err, ErrUsage) true for an exit-2 ExitError.
+func (e *ExitError) Is(target error) bool { return target == ErrUsage && e.Code == ExitUsage }
+
+// ErrUsage matches, with errors.Is, every usage error the project makes
+// (FlagError, UsageErrorf, Usage): invalid input, exit 2. Cobra's own
+// argument errors are plain strings; ExitCode recognises those.
+var ErrUsage = errors.New("usage error")
+
 // FlagError is a usage error: bad flags or arguments. The program prints one
 // line, "Error: <message> (see '<command> --help')", and exits 2.
 type FlagError struct{ Err error }
 
 func (e *FlagError) Error() string { return e.Err.Error() }
 func (e *FlagError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUsage) true for every FlagError.
+func (e *FlagError) Is(target error) bool { return target == ErrUsage }
 
 // FlagErrorf returns a FlagError with a formatted message.
 func FlagErrorf(format string, args ...any) error {

@@ -97,9 +97,7 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		return LoadAWSConfig(ctx, f.Globals, region, "")
 	}
 	f.Kinesis = func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error) {
-		if f.Globals.EndpointURL != "" {
-			endpointURL = f.Globals.EndpointURL
-		}
+		endpointURL = KinesisEndpointURL(f.Globals.EndpointURL, endpointURL)
 		cfg, err := LoadAWSConfig(ctx, f.Globals, region, endpointURL)
 		if err != nil {
 			return nil, err
@@ -111,7 +109,7 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 				}
 			})
 		}
-		return forEmulator(ctx, f.Globals, cfg, build, func(c *kinesis.Client) string { return KinesisEndpoint(c).URL })
+		return forEmulator(ctx, f.Globals, cfg, build, KinesisEndpoint)
 	}
 	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
 		cfg, err := f.AWSConfig(ctx, region)
@@ -122,7 +120,7 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		if err != nil {
 			return nil, err
 		}
-		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }, func(c *iam.Client) string { return IAMEndpoint(c).URL })
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }, IAMEndpoint)
 	}
 	f.LaunchDarkly = func() (*launchdarkly.Client, error) {
 		return NewLaunchDarklyClient(f.Globals, os.Getenv, "ldexport/"+build.Version)
@@ -132,7 +130,7 @@ func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 		if err != nil {
 			return nil, err
 		}
-		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *sts.Client { return sts.NewFromConfig(cfg) }, func(c *sts.Client) string { return STSEndpoint(c).URL })
+		return forEmulator(ctx, f.Globals, cfg, func(cfg aws.Config) *sts.Client { return sts.NewFromConfig(cfg) }, STSEndpoint)
 	}
 	return f
 }
@@ -164,16 +162,19 @@ var ErrNoRegion = errors.New("no AWS region: pass --region, set AWS_REGION, or s
 // (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the services section) send
 // it to a local emulator, the configuration is loaded again as for
 // --endpoint-url: no EC2 metadata lookups, placeholder credentials when the
-// chain has none.
-func forEmulator[C any](ctx context.Context, g *GlobalOptions, cfg aws.Config, build func(aws.Config) C, endpoint func(C) string) (C, error) {
+// chain has none. A malformed endpoint setting is invalid input (exit 2).
+func forEmulator[C any](ctx context.Context, g *GlobalOptions, cfg aws.Config, build func(aws.Config) C, endpoint func(C) ServiceEndpoint) (C, error) {
+	var zero C
 	c := build(cfg)
 	ep := endpoint(c)
-	if !IsLoopback(ep) {
+	if err := ep.checkSetting(os.Getenv); err != nil {
+		return zero, err
+	}
+	if !IsLoopback(ep.URL) {
 		return c, nil
 	}
-	local, err := LoadAWSConfig(ctx, g, cfg.Region, ep)
+	local, err := LoadAWSConfig(ctx, g, cfg.Region, ep.URL)
 	if err != nil {
-		var zero C
 		return zero, err
 	}
 	return build(local), nil

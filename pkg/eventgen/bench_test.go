@@ -16,7 +16,7 @@ func BenchmarkAppend(b *testing.B) {
 	var total int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		buf = g.Append(buf)
+		buf = g.appendEvent(buf)
 		if len(buf) >= 192<<10 {
 			total += int64(len(buf))
 			buf = buf[:0]
@@ -86,7 +86,7 @@ func BenchmarkAppendFeature(b *testing.B) {
 	buf := make([]byte, 0, 4096)
 	var total int64
 	for b.Loop() {
-		buf = g.Append(buf[:0])
+		buf = g.appendEvent(buf[:0])
 		total += int64(len(buf))
 	}
 	b.SetBytes(total / int64(b.N))

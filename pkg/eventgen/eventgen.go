@@ -163,27 +163,21 @@ func New(cfg Config) (*Generator, error) {
 	return g, nil
 }
 
-// Append appends one event line, ending in '\n', to dst and returns it.
-func (g *Generator) Append(dst []byte) []byte {
+// appendEvent appends one event line, ending in '\n', to dst and returns it.
+func (g *Generator) appendEvent(dst []byte) []byte {
 	g.nowMS += int64(g.r.intn(25))
 	dst = append(dst, g.prefix...)
-	switch g.kinds[g.r.intn(len(g.kinds))] {
-	case Feature:
-		dst = g.appendFeature(dst, "feature")
-	case Debug:
-		dst = g.appendFeature(dst, "debug")
+	switch k := g.kinds[g.r.intn(len(g.kinds))]; k {
+	case Feature, Debug:
+		dst = g.appendFeature(dst, string(k))
 	case Custom:
 		dst = g.appendCustom(dst)
-	case Identify:
-		dst = g.appendContextEvent(dst, "identify")
-	case Index:
-		dst = g.appendContextEvent(dst, "index")
+	case Identify, Index:
+		dst = g.appendContextEvent(dst, string(k))
 	case Summary:
 		dst = g.appendSummary(dst)
-	case Click:
-		dst = g.appendPage(dst, "click")
-	case Pageview:
-		dst = g.appendPage(dst, "pageview")
+	case Click, Pageview:
+		dst = g.appendPage(dst, string(k))
 	}
 	return append(dst, `,"version":1}`+"\n"...)
 }
@@ -196,7 +190,7 @@ func (g *Generator) WriteN(ctx context.Context, w io.Writer, n int64) (int64, er
 	buf := make([]byte, 0, 256<<10)
 	var written int64
 	for i := int64(0); i < n; i++ {
-		buf = g.Append(buf)
+		buf = g.appendEvent(buf)
 		if len(buf) >= flushAt {
 			if err := ctx.Err(); err != nil {
 				return written, err

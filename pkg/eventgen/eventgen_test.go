@@ -353,29 +353,29 @@ func TestNewRejectsUnknownKind(t *testing.T) {
 // kind with seed 42. Rewrite with `go test ./pkg/eventgen -update`.
 func TestSampleGolden(t *testing.T) {
 	// `ldexport gen` writes IDs derived from its default keys.
-	project, _ := ProjectID("default")
-	env, _ := EnvironmentID("default", "production")
+	project, _ := projectIDFor("default")
+	env, _ := environmentIDFor("default", "production")
 	golden.Assert(t, "testdata/events/sample.ndjson", generate(t, Config{Seed: 42, Kinds: AllKinds, Project: project, Environment: env}, 20))
 }
 
 func TestExportIDs(t *testing.T) {
 	const given = "5744c96707c9900708000004"
-	if id, derived := ProjectID(given); id != given || derived {
-		t.Fatalf("ProjectID(ID) = %q, %v: want it as is", id, derived)
+	if id, derived := projectIDFor(given); id != given || derived {
+		t.Fatalf("projectIDFor(ID) = %q, %v: want it as is", id, derived)
 	}
-	p1, d1 := ProjectID("default")
-	p2, _ := ProjectID("default")
-	if !d1 || p1 != p2 || !IsID(p1) {
-		t.Fatalf("ProjectID(key) = %q, %v: want a stable derived 24-hex ID", p1, d1)
+	p1, d1 := projectIDFor("default")
+	p2, _ := projectIDFor("default")
+	if !d1 || p1 != p2 || !isID(p1) {
+		t.Fatalf("projectIDFor(key) = %q, %v: want a stable derived 24-hex ID", p1, d1)
 	}
-	e1, _ := EnvironmentID("default", "production")
-	e2, _ := EnvironmentID("mobile", "production")
-	if !IsID(e1) || e1 == e2 || e1 == p1 {
+	e1, _ := environmentIDFor("default", "production")
+	e2, _ := environmentIDFor("mobile", "production")
+	if !isID(e1) || e1 == e2 || e1 == p1 {
 		t.Fatalf("environment IDs %q %q should differ by project and from the project's", e1, e2)
 	}
 	for _, s := range []string{"", "5744C96707C9900708000004", "5744c96707c990070800000", "zz44c96707c9900708000004"} {
-		if IsID(s) {
-			t.Errorf("IsID(%q) = true", s)
+		if isID(s) {
+			t.Errorf("isID(%q) = true", s)
 		}
 	}
 }

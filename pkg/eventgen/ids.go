@@ -10,26 +10,26 @@ import (
 
 var idRe = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// IsID reports whether s looks like a LaunchDarkly resource ID: 24 lowercase
+// isID reports whether s looks like a LaunchDarkly resource ID: 24 lowercase
 // hex digits, such as 5744c96707c9900708000004.
-func IsID(s string) bool { return idRe.MatchString(s) }
+func isID(s string) bool { return idRe.MatchString(s) }
 
-// ProjectID returns project when it already is an ID; otherwise an ID derived
+// projectIDFor returns project when it already is an ID; otherwise an ID derived
 // from the project key (the same key always gives the same ID) and derived
 // true. LaunchDarkly's export wrapper carries project and environment IDs,
 // not keys.
-func ProjectID(project string) (id string, derived bool) {
+func projectIDFor(project string) (id string, derived bool) {
 	return deriveID(project, "project")
 }
 
-// EnvironmentID is ProjectID for an environment; its ID depends on the
+// environmentIDFor is projectIDFor for an environment; its ID depends on the
 // project's key (or ID) too, as environment keys repeat across projects.
-func EnvironmentID(project, env string) (id string, derived bool) {
+func environmentIDFor(project, env string) (id string, derived bool) {
 	return deriveID(env, "environment", project)
 }
 
 func deriveID(s string, scope ...string) (string, bool) {
-	if IsID(s) {
+	if isID(s) {
 		return s, false
 	}
 	sum := sha256.Sum256([]byte("ldexport:" + strings.Join(append(scope, s), ":")))
@@ -40,8 +40,8 @@ func deriveID(s string, scope ...string) (string, bool) {
 // carries for the given keys or IDs, and, when any was derived from a key, a
 // note saying so for the user (empty otherwise).
 func ExportIDs(project, env string) (projectID, envID, note string) {
-	projectID, pDerived := ProjectID(project)
-	envID, eDerived := EnvironmentID(project, env)
+	projectID, pDerived := projectIDFor(project)
+	envID, eDerived := environmentIDFor(project, env)
 	if pDerived || eDerived {
 		note = fmt.Sprintf("Note: LaunchDarkly's export carries project and environment IDs, not keys; writing project %s and environment %s, derived from the keys %q and %q (give the 24-hex IDs to use the real ones).", projectID, envID, project, env)
 	}

@@ -16,14 +16,14 @@ import (
 	"github.com/natefinch/atomic"
 )
 
-// maxLinks bounds how many symbolic links Resolve follows (Linux's own limit).
+// maxLinks bounds how many symbolic links resolve follows (Linux's own limit).
 const maxLinks = 40
 
-// Resolve returns the absolute path of the file path names once every
+// resolve returns the absolute path of the file path names once every
 // symbolic link is followed, also when that file does not exist yet: a
 // dangling link resolves to the path it points to, and a new file in a
 // linked folder to its place in the folder's target.
-func Resolve(path string) (string, error) {
+func resolve(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", err
@@ -37,7 +37,7 @@ func Resolve(path string) (string, error) {
 			if dir == abs || base == "" {
 				return abs, nil
 			}
-			rdir, err := Resolve(filepath.Clean(dir))
+			rdir, err := resolve(filepath.Clean(dir))
 			if err != nil {
 				return "", err
 			}
@@ -65,7 +65,7 @@ func Resolve(path string) (string, error) {
 // When path is a symbolic link the file it points to is replaced and the link
 // is kept. An existing file's mode is kept. A failed write leaves the old file whole.
 func WriteFile(path string, data []byte) error {
-	target, err := Resolve(path)
+	target, err := resolve(path)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func Distinct(reads, writes []Named) error {
 		}
 		k := key{n: n, write: i >= len(reads), info: n.Info}
 		if k.info == nil {
-			r, err := Resolve(n.Path)
+			r, err := resolve(n.Path)
 			if err != nil {
 				if r, err = filepath.Abs(n.Path); err != nil {
 					r = n.Path

@@ -47,13 +47,13 @@ func TestResolve(t *testing.T) {
 		{"new", "new"},
 	}
 	for _, tt := range tests {
-		got, err := Resolve(filepath.Join(dir, tt.path))
+		got, err := resolve(filepath.Join(dir, tt.path))
 		if err != nil || got != filepath.Join(dir, tt.want) {
-			t.Errorf("Resolve(%s) = %q, %v; want %q", tt.path, got, err, filepath.Join(dir, tt.want))
+			t.Errorf("resolve(%s) = %q, %v; want %q", tt.path, got, err, filepath.Join(dir, tt.want))
 		}
 	}
-	if _, err := Resolve(filepath.Join(dir, "loop")); err == nil || !strings.Contains(err.Error(), "too many levels") {
-		t.Errorf("Resolve(loop) = %v, want too many levels", err)
+	if _, err := resolve(filepath.Join(dir, "loop")); err == nil || !strings.Contains(err.Error(), "too many levels") {
+		t.Errorf("resolve(loop) = %v, want too many levels", err)
 	}
 }
 

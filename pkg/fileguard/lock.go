@@ -49,7 +49,7 @@ func (e *LockedError) Error() string {
 
 // LockPath returns the lock file that guards the file at path.
 func LockPath(path string) (string, error) {
-	target, err := Resolve(path)
+	target, err := resolve(path)
 	if err != nil {
 		return "", err
 	}

@@ -25,7 +25,7 @@ type IOStreams struct {
 }
 
 // System returns the process's own streams, with terminal detection and the
-// colour rules of ColorFromEnv, decided for stdout and stderr apiece.
+// colour rules of colorFromEnv, decided for stdout and stderr apiece.
 func System() *IOStreams {
 	s := &IOStreams{
 		In:        os.Stdin,
@@ -35,18 +35,18 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
-	s.colorEnabled = ColorFromEnv(s.stdoutTTY, os.Getenv)
-	s.errColor = ColorFromEnv(s.stderrTTY, os.Getenv)
+	s.colorEnabled = colorFromEnv(s.stdoutTTY, os.Getenv)
+	s.errColor = colorFromEnv(s.stderrTTY, os.Getenv)
 	return s
 }
 
-// ColorFromEnv decides whether colour is on for a stream, in this order:
+// colorFromEnv decides whether colour is on for a stream, in this order:
 // NO_COLOR (any non-empty value, https://no-color.org) turns it off;
 // CLICOLOR_FORCE (non-empty, not "0") turns it on, even when piped;
 // TERM=dumb turns it off; otherwise colour follows whether the stream is a
 // terminal. The --no-color flag, applied later with SetColorEnabled, wins
 // over all of them.
-func ColorFromEnv(isTTY bool, getenv func(string) string) bool {
+func colorFromEnv(isTTY bool, getenv func(string) string) bool {
 	if getenv("NO_COLOR") != "" {
 		return false
 	}
@@ -68,9 +68,6 @@ func Test() (ios *IOStreams, in *bytes.Buffer, out *bytes.Buffer, errOut *bytes.
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
 	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
 }
-
-// IsStdinTTY reports whether standard input is a terminal.
-func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 
 // IsStdoutTTY reports whether standard output is a terminal.
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }

@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/testtools"
 )
 
 // Emulator is one running kinesalite.
@@ -34,52 +34,22 @@ type Emulator struct {
 	stdin    io.WriteCloser
 }
 
-// ToolsDir returns tools/kinesalite in the module that contains the working directory.
-func ToolsDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "tools", "kinesalite"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // Start launches an emulator with the given streams pre-created and ACTIVE
 // (each "name:shards", e.g. "ld-events:2") and stops it when t ends.
 func Start(t testing.TB, streams ...string) *Emulator {
 	t.Helper()
 	e, err := start(streams)
 	if err != nil {
-		if os.Getenv("CI") == "true" || !errors.Is(err, errNotInstalled) {
-			t.Fatalf("kinesalite: %v", err)
-		}
-		t.Skipf("kinesalite: %v", err)
+		testtools.Unavailable(t, "kinesalite", err)
 	}
 	t.Cleanup(e.Stop)
 	return e
 }
 
-var errNotInstalled = errors.New("not installed")
-
 func start(streams []string) (*Emulator, error) {
-	tools, err := ToolsDir()
+	node, tools, err := testtools.Node("kinesalite", "kinesalite")
 	if err != nil {
 		return nil, err
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, fmt.Errorf("%w: node is not on PATH (install Node.js 18+, then `make tools`)", errNotInstalled)
-	}
-	if _, err := os.Stat(filepath.Join(tools, "node_modules", "kinesalite")); err != nil {
-		return nil, fmt.Errorf("%w: run `make tools` (npm ci in %s)", errNotInstalled, tools)
 	}
 	args := []string{filepath.Join(tools, "launcher.js"), "--port", "0"}
 	if len(streams) > 0 {

@@ -17,7 +17,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/testtools"
 )
 
 // namespaceEnv names the namespace a re-executed test runs in.
@@ -39,10 +39,7 @@ const namespaceEnv = "LDEXPORT_TEST_NETNS"
 // skipOrFail skips the test, or fails it under CI=true.
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("kinesis-mock: "+format, args...)
-	}
-	t.Skipf("kinesis-mock: "+format, args...)
+	testtools.Missing(t, "kinesis-mock: "+format, args...)
 }
 
 // InNamespace reports whether the test runs inside its network namespace.
@@ -59,7 +56,7 @@ func InNamespace(t *testing.T) bool {
 	if ns := os.Getenv(namespaceEnv); ns != "" {
 		return true
 	}
-	if _, err := tools(); err != nil {
+	if _, _, err := tools(); err != nil {
 		skipOrFail(t, "%v", err)
 	}
 	ip, err := exec.LookPath("ip")
@@ -136,13 +133,9 @@ func Start(t testing.TB, streams ...string) *Emulator {
 	if ns == "" {
 		t.Fatal("kinesismock.Start outside a network namespace: kinesis-mock listens on every interface (use InNamespace)")
 	}
-	dir, err := tools()
+	node, dir, err := tools()
 	if err != nil {
 		t.Fatalf("kinesis-mock: %v", err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("kinesis-mock: node is not on PATH")
 	}
 	const port = 4568 // the namespace is the test's own: no one else listens
 	cmd := exec.Command(node, filepath.Join(dir, "launcher.js"))
@@ -217,21 +210,10 @@ func (e *Emulator) waitActive(t testing.TB, name string, limit time.Duration) {
 	t.Fatalf("kinesis-mock: stream %s not ACTIVE after %s (last error: %v)", name, limit, last)
 }
 
-// tools returns tools/kinesis-mock beside tools/kinesalite, checking that
-// `make tools` installed it.
-func tools() (string, error) {
-	kinesaliteDir, err := kinesalite.ToolsDir()
-	if err != nil {
-		return "", err
-	}
-	tools := filepath.Join(filepath.Dir(kinesaliteDir), "kinesis-mock")
-	if _, err := os.Stat(filepath.Join(tools, "node_modules", "kinesis-local", "main.js")); err != nil {
-		return "", fmt.Errorf("not installed: run `make tools` (npm ci in %s)", tools)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		return "", errors.New("node is not on PATH (install Node.js 18+, then `make tools`)")
-	}
-	return tools, nil
+// tools returns node and tools/kinesis-mock, checking that `make tools`
+// installed it.
+func tools() (node, dir string, err error) {
+	return testtools.Node("kinesis-mock", filepath.Join("kinesis-local", "main.js"))
 }
 
 func randomHex(n int) string {

@@ -2,6 +2,8 @@ package kinesistest
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -89,6 +91,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		err = s.getShardIterator(c)
 	case "GetRecords":
 		err = s.getRecords(c)
+	case "SplitShard":
+		err = s.splitShard(c)
 	}
 	if err != nil {
 		s.writeError(w, err)
@@ -285,7 +289,7 @@ func (s *Server) describeStreamSummary(c *call) *apiError {
 		StreamCreationTimestamp: epochSeconds(st.created),
 		EnhancedMonitoring:      []metrics{{ShardLevelMetrics: []string{}}},
 		EncryptionType:          "NONE",
-		OpenShardCount:          len(st.shards),
+		OpenShardCount:          len(st.layout.Load().open),
 		MaxRecordSizeInKiB:      st.maxRecordSize.Load(),
 	}
 	return c.respondJSON(struct{ StreamDescriptionSummary any }{summary}, false)
@@ -328,9 +332,10 @@ func (s *Server) listShards(c *call) *apiError {
 	if err != nil {
 		return err
 	}
+	shards := st.layout.Load().shards
 	if in.ExclusiveStartShardId != "" {
-		start = len(st.shards)
-		for i, sh := range st.shards {
+		start = len(shards)
+		for i, sh := range shards {
 			if sh.id > in.ExclusiveStartShardId {
 				start = i
 				break
@@ -338,9 +343,13 @@ func (s *Server) listShards(c *call) *apiError {
 		}
 	}
 	type hashKeyRange struct{ StartingHashKey, EndingHashKey string }
-	type seqRange struct{ StartingSequenceNumber string }
+	type seqRange struct {
+		StartingSequenceNumber string
+		EndingSequenceNumber   string `json:",omitempty"` // a closed shard's
+	}
 	type shardOut struct {
 		ShardId             string
+		ParentShardId       string `json:",omitempty"`
 		HashKeyRange        hashKeyRange
 		SequenceNumberRange seqRange
 	}
@@ -348,15 +357,23 @@ func (s *Server) listShards(c *call) *apiError {
 		Shards    []shardOut
 		NextToken string `json:",omitempty"`
 	}{Shards: []shardOut{}}
-	end := min(start+limit, len(st.shards))
-	for _, sh := range st.shards[start:end] {
+	end := min(start+limit, len(shards))
+	for _, sh := range shards[start:end] {
+		seq := seqRange{StartingSequenceNumber: string(appendSequenceNumber(nil, sh.index, 0))}
+		sh.mu.Lock()
+		if sh.closed {
+			// Past its last record: no record of the shard is at or after it.
+			seq.EndingSequenceNumber = string(appendSequenceNumber(nil, sh.index, len(sh.records)))
+		}
+		sh.mu.Unlock()
 		out.Shards = append(out.Shards, shardOut{
 			ShardId:             sh.id,
+			ParentShardId:       sh.parent,
 			HashKeyRange:        hashKeyRange{sh.start.String(), sh.end.String()},
-			SequenceNumberRange: seqRange{string(appendSequenceNumber(nil, sh.index, 0))},
+			SequenceNumberRange: seq,
 		})
 	}
-	if end < len(st.shards) {
+	if end < len(shards) {
 		out.NextToken = encodeToken("list", st.name, end)
 	}
 	return c.respondJSON(out, false)
@@ -397,7 +414,6 @@ func checkEntry(e *putEntry, field string, maxSize int) (uint128, *apiError) {
 // store puts one validated record into its shard, or reports the shard that
 // throttled it.
 func (s *Server) store(st *stream, e *putEntry, h uint128, now time.Time) (sh *shard, pos int, ok bool) {
-	sh = st.shards[shardFor(st.starts, h)]
 	size := len(e.Data) + len(e.PartitionKey)
 	r := storedRecord{dataLen: len(e.Data), at: now.UnixNano()}
 	if s.opts.DiscardData {
@@ -408,7 +424,16 @@ func (s *Server) store(st *stream, e *putEntry, h uint128, now time.Time) (sh *s
 			r.explicitKey = *e.ExplicitHashKey
 		}
 	}
-	sh.mu.Lock()
+	for {
+		l := st.layout.Load()
+		sh = l.open[shardFor(l.starts, h)]
+		sh.mu.Lock()
+		if !sh.closed {
+			break
+		}
+		// Split after this request looked: the new layout has its children.
+		sh.mu.Unlock()
+	}
 	if !sh.bucket.take(now, size) {
 		sh.mu.Unlock()
 		return sh, 0, false
@@ -498,11 +523,19 @@ func (s *Server) putRecords(c *call) *apiError {
 		return invalidArgument("Records size %d bytes exceeds the %d byte (5 MiB) limit of a PutRecords request.", total, maxRequestBytes)
 	}
 	s.stats.received.Add(int64(n))
-	proceed, lose := c.injectFaults(n)
-	if !proceed {
+	reply, scripted := c.runScript(st.name, in.Records)
+	if scripted && c.answerScripted(&reply) {
 		return nil
 	}
-	failures := s.drawRecordFailures(n)
+	lose := reply.LoseResponse
+	var failures []bool
+	if !scripted {
+		var proceed bool
+		if proceed, lose = c.injectFaults(n); !proceed {
+			return nil
+		}
+		failures = s.drawRecordFailures(n)
+	}
 	now := s.now()
 
 	out := respPool.Get().(*[]byte)
@@ -517,6 +550,11 @@ func (s *Server) putRecords(c *call) *apiError {
 			failed++
 			s.stats.recordFailures.Add(1)
 			b = append(b, `{"ErrorCode":"InternalFailure","ErrorMessage":"Internal service failure."}`...)
+			continue
+		}
+		if code, ok := reply.RecordErrors[i]; ok {
+			failed++
+			b = appendRecordError(b, code)
 			continue
 		}
 		sh, pos, ok := s.store(st, &in.Records[i], hashes[i], now)
@@ -546,6 +584,69 @@ func (s *Server) putRecords(c *call) *apiError {
 	c.respond(b, lose)
 	*out = b // keep the grown buffer for the next request
 	return nil
+}
+
+// runScript calls the Options.Script, if any, for a PutRecords request and
+// reports whether it answered with a Reply other than the zero one.
+func (c *call) runScript(stream string, records []putEntry) (Reply, bool) {
+	if c.s.opts.Script == nil {
+		return Reply{}, false
+	}
+	ctx, cancel := context.WithCancel(c.r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sc := &Call{Context: ctx, N: int(c.s.stats.scriptCalls.Add(1) - 1), Stream: stream, Records: make([]Entry, len(records))}
+	for i, e := range records {
+		sc.Records[i] = Entry{Data: e.Data, PartitionKey: e.PartitionKey}
+		if e.ExplicitHashKey != nil {
+			sc.Records[i].ExplicitHashKey = *e.ExplicitHashKey
+		}
+	}
+	reply := c.s.opts.Script(sc)
+	if reply.isZero() {
+		return reply, false
+	}
+	c.s.stats.scripted.Add(1)
+	return reply, true
+}
+
+// answerScripted answers a request as a Script's reply says when the reply
+// stores nothing (Hang, Body, ErrorCode), and reports whether it did.
+func (c *call) answerScripted(reply *Reply) bool {
+	switch {
+	case reply.Hang:
+		select {
+		case <-c.r.Context().Done():
+		case <-c.s.closing:
+		}
+		dropConnection(c.w, false)
+	case reply.Body != nil:
+		ct, status := cmp.Or(reply.ContentType, contentType), cmp.Or(reply.Status, http.StatusOK)
+		h := c.w.Header()
+		h.Set("Content-Type", ct)
+		h.Set("Content-Length", strconv.Itoa(len(reply.Body)))
+		c.w.WriteHeader(status)
+		_, _ = c.w.Write(reply.Body)
+	case reply.ErrorCode != "":
+		c.s.writeError(c.w, &apiError{status: cmp.Or(reply.Status, http.StatusBadRequest), code: reply.ErrorCode, msg: reply.Message})
+	default:
+		return false
+	}
+	return true
+}
+
+// appendRecordError appends a PutRecords result entry failed with code.
+func appendRecordError(b []byte, code string) []byte {
+	q, _ := json.Marshal(code)
+	b = append(b, `{"ErrorCode":`...)
+	b = append(b, q...)
+	return append(b, `,"ErrorMessage":"Injected by a Script."}`...)
 }
 
 // appendSequenceNumber appends the sequence number of the record at pos in
@@ -632,7 +733,7 @@ func (s *Server) getShardIterator(c *call) *apiError {
 		return err
 	}
 	var sh *shard
-	for _, x := range st.shards {
+	for _, x := range st.layout.Load().shards {
 		if x.id == in.ShardId {
 			sh = x
 		}
@@ -706,7 +807,11 @@ func (s *Server) getRecords(c *call) *apiError {
 		return invalidArgument("Invalid ShardIterator.")
 	}
 	st := s.stream(name)
-	if st == nil || idx >= len(st.shards) {
+	var l *layout
+	if st != nil {
+		l = st.layout.Load()
+	}
+	if l == nil || idx >= len(l.shards) {
 		return &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException",
 			msg: fmt.Sprintf("Shard iterator refers to stream %s, which does not exist.", name)}
 	}
@@ -724,11 +829,17 @@ func (s *Server) getRecords(c *call) *apiError {
 		PartitionKey                string
 		EncryptionType              string
 	}
-	sh := st.shards[idx]
+	type childShard struct {
+		ShardId      string
+		ParentShards []string
+		HashKeyRange struct{ StartingHashKey, EndingHashKey string }
+	}
+	sh := l.shards[idx]
 	out := struct {
 		Records            []recordOut
-		NextShardIterator  string
+		NextShardIterator  *string `json:",omitempty"`
 		MillisBehindLatest int64
+		ChildShards        []childShard `json:",omitempty"`
 	}{Records: []recordOut{}}
 	sh.mu.Lock()
 	bytesOut := 0
@@ -750,7 +861,94 @@ func (s *Server) getRecords(c *call) *apiError {
 		behind := s.now().Sub(time.Unix(0, sh.records[pos].at)).Milliseconds()
 		out.MillisBehindLatest = max(behind, 0)
 	}
+	atEnd := sh.closed && pos >= len(sh.records)
 	sh.mu.Unlock()
-	out.NextShardIterator = encodeIterator(st.name, idx, pos)
+	if !atEnd {
+		next := encodeIterator(st.name, idx, pos)
+		out.NextShardIterator = &next
+		return c.respondJSON(out, lose)
+	}
+	// The end of a closed shard: no next iterator, and the shards to read on.
+	for _, child := range l.shards {
+		if child.parent == sh.id {
+			cs := childShard{ShardId: child.id, ParentShards: []string{sh.id}}
+			cs.HashKeyRange.StartingHashKey, cs.HashKeyRange.EndingHashKey = child.start.String(), child.end.String()
+			out.ChildShards = append(out.ChildShards, cs)
+		}
+	}
 	return c.respondJSON(out, lose)
+}
+
+func (s *Server) splitShard(c *call) *apiError {
+	var in struct{ StreamName, StreamARN, ShardToSplit, NewStartingHashKey string }
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	st, err := s.findStream(in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	if in.ShardToSplit == "" {
+		return validationError("1 validation error detected: Value null at 'shardToSplit' failed to satisfy constraint: Member must not be null")
+	}
+	key, perr := parseHashKey(in.NewStartingHashKey)
+	switch {
+	case in.NewStartingHashKey == "":
+		return validationError("1 validation error detected: Value null at 'newStartingHashKey' failed to satisfy constraint: Member must not be null")
+	case errors.Is(perr, errHashKeyPattern):
+		return validationError("1 validation error detected: Value '%s' at 'newStartingHashKey' failed to satisfy constraint: Member %s", in.NewStartingHashKey, perr)
+	case perr != nil:
+		return invalidArgument("Invalid NewStartingHashKey. NewStartingHashKey %s. Specified value was %s.", perr, in.NewStartingHashKey)
+	}
+	if err := s.split(st, in.ShardToSplit, key); err != nil {
+		return err
+	}
+	c.respond([]byte("{}"), false)
+	return nil
+}
+
+// split closes an open shard and opens two children that share its hash key
+// range at key, as SplitShard does.
+func (s *Server) split(st *stream, shardID string, key uint128) *apiError {
+	st.reshard.Lock()
+	defer st.reshard.Unlock()
+	old := st.layout.Load()
+	at := -1 // the parent's place among the open shards
+	for i, sh := range old.open {
+		if sh.id == shardID {
+			at = i
+		}
+	}
+	if at < 0 {
+		for _, sh := range old.shards {
+			if sh.id == shardID {
+				return &apiError{status: http.StatusBadRequest, code: "ResourceInUseException",
+					msg: fmt.Sprintf("Shard %s in stream %s under account %s is not open: it was split before.", shardID, st.name, s.opts.AccountID)}
+			}
+		}
+		return &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException",
+			msg: fmt.Sprintf("Could not find shard %s in stream %s under account %s.", shardID, st.name, s.opts.AccountID)}
+	}
+	parent := old.open[at]
+	// Each child needs at least two hash keys, as Kinesis demands.
+	if key == (uint128{}) || !parent.start.less(key.prev()) || !key.less(parent.end) {
+		return invalidArgument("NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
+			key, parent.id, st.name, s.opts.AccountID, parent.start, parent.end)
+	}
+	now := s.now()
+	n := len(old.shards)
+	low := s.newShard(n, parent.start, key.prev(), parent.id, now)
+	high := s.newShard(n+1, key, parent.end, parent.id, now)
+	l := &layout{shards: append(old.shards[:n:n], low, high)}
+	l.open = append(append(append([]*shard{}, old.open[:at]...), low, high), old.open[at+1:]...)
+	for _, sh := range l.open {
+		l.starts = append(l.starts, sh.start)
+	}
+	// Writes routed by the old layout that reach the parent after it closed
+	// route again (see store), and find the children.
+	st.layout.Store(l)
+	parent.mu.Lock()
+	parent.closed = true
+	parent.mu.Unlock()
+	return nil
 }

@@ -5,11 +5,13 @@
 // protocol the AWS SDK for Go v2 uses (Content-Type
 // application/x-amz-json-1.1, X-Amz-Target Kinesis_20131202.<Op>). It
 // implements CreateStream, DescribeStreamSummary, ListShards, PutRecord,
-// PutRecords, GetShardIterator and GetRecords with Kinesis's hash-key routing,
-// validation and, optionally, per-shard write limits. It can inject faults
+// PutRecords, GetShardIterator, GetRecords and SplitShard with Kinesis's
+// hash-key routing, validation and, optionally, per-shard write limits. A
+// split takes effect at once: the stream is never seen UPDATING. It can inject faults
 // (HTTP 500, per-record InternalFailure, responses lost after storing,
-// connections reset before storing, latency) with a seeded random source, and
-// it keeps what it accepted so a test can count lost and duplicated records.
+// connections reset before storing, latency) with a seeded random source, or
+// answer each PutRecords request as a test's [Script] says, and it keeps
+// what it accepted so a test can count lost and duplicated records.
 //
 // Example:
 //
@@ -66,6 +68,10 @@ type Options struct {
 	// Faults to inject, drawn from a random source seeded with Seed.
 	Faults Faults
 	Seed   uint64
+
+	// Script, when set, decides the answer to each PutRecords request
+	// before any random fault; see [Script].
+	Script Script
 
 	// DiscardData keeps only the FNV-64a hash and length of each accepted
 	// record's data, not the data or the partition key, for long benchmarks.
@@ -129,14 +135,27 @@ type storedRecord struct {
 }
 
 type shard struct {
-	id    string
-	index int
-	start uint128
-	end   uint128
+	id     string
+	index  int
+	start  uint128
+	end    uint128
+	parent string // ParentShardId: the shard it was split from, if any
 
 	mu      sync.Mutex
 	records []storedRecord
 	bucket  bucket
+	// closed: split; it takes no more records, and a reader that reaches
+	// its end gets no next iterator.
+	closed bool
+}
+
+// layout is a stream's shards: every one it ever had, by index (the number
+// in the ID), and the open ones that writes are routed to. A reshard
+// replaces it whole, so a request sees one layout throughout.
+type layout struct {
+	shards []*shard
+	open   []*shard  // ascending hash key ranges that cover 0..2^128-1
+	starts []uint128 // open[i].start
 }
 
 type stream struct {
@@ -145,8 +164,8 @@ type stream struct {
 	onDemand      bool
 	created       time.Time
 	maxRecordSize atomic.Int64 // KiB
-	starts        []uint128
-	shards        []*shard
+	layout        atomic.Pointer[layout]
+	reshard       sync.Mutex // one SplitShard at a time
 	arrivals      atomic.Int64
 }
 
@@ -251,19 +270,18 @@ func (s *Server) createStream(name string, shards int, onDemand bool) error {
 	if shards < 1 || shards > 10000 {
 		return fmt.Errorf("invalid shard count %d for stream %q: want 1..10000", shards, name)
 	}
-	st := &stream{name: name, arn: s.StreamARN(name), onDemand: onDemand, created: s.now(), starts: splitHashKeySpace(shards)}
+	st := &stream{name: name, arn: s.StreamARN(name), onDemand: onDemand, created: s.now()}
 	st.maxRecordSize.Store(DefaultMaxRecordSizeKiB)
-	for i, start := range st.starts {
+	l := &layout{starts: splitHashKeySpace(shards)}
+	for i, start := range l.starts {
 		end := maxHashKey
 		if i+1 < shards {
-			end = st.starts[i+1].prev()
+			end = l.starts[i+1].prev()
 		}
-		sh := &shard{id: fmt.Sprintf("shardId-%012d", i), index: i, start: start, end: end}
-		if s.opts.Limits != nil {
-			sh.bucket = newBucket(*s.opts.Limits, st.created)
-		}
-		st.shards = append(st.shards, sh)
+		l.shards = append(l.shards, s.newShard(i, start, end, "", st.created))
 	}
+	l.open = l.shards
+	st.layout.Store(l)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.streams[name]; ok {
@@ -272,6 +290,14 @@ func (s *Server) createStream(name string, shards int, onDemand bool) error {
 	}
 	s.streams[name] = st
 	return nil
+}
+
+func (s *Server) newShard(index int, start, end uint128, parent string, now time.Time) *shard {
+	sh := &shard{id: fmt.Sprintf("shardId-%012d", index), index: index, start: start, end: end, parent: parent}
+	if s.opts.Limits != nil {
+		sh.bucket = newBucket(*s.opts.Limits, now)
+	}
+	return sh
 }
 
 // SetMaxRecordSize sets a stream's record size limit (data plus partition
@@ -303,7 +329,7 @@ func (s *Server) Records(streamName string) []Record {
 		return nil
 	}
 	var out []Record
-	for _, sh := range st.shards {
+	for _, sh := range st.layout.Load().shards {
 		sh.mu.Lock()
 		for pos, r := range sh.records {
 			out = append(out, Record{

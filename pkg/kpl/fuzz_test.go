@@ -11,10 +11,10 @@ import (
 func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte("k\x00{\"a\":1}\nj\x00x\nk\x00"))
 	f.Add(Aggregate([]UserRecord{{PartitionKey: "k", ExplicitHashKey: "5", Data: []byte("v")}}))
-	f.Add(append(bytes.Clone(Magic), bytes.Repeat([]byte{0xff}, 20)...))
+	f.Add(append(bytes.Clone(aggregateMagic), bytes.Repeat([]byte{0xff}, 20)...))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		_, _ = Deaggregate(in)
-		_, _ = Deaggregate(append(bytes.Clone(Magic), in...))
+		_, _ = Deaggregate(append(bytes.Clone(aggregateMagic), in...))
 		var recs []UserRecord
 		for i, line := range bytes.Split(in, []byte("\n")) {
 			key, data, _ := bytes.Cut(line, []byte{0})

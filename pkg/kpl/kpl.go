@@ -31,8 +31,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Magic is the prefix of every aggregated record.
-var Magic = []byte{0xF3, 0x89, 0x9A, 0xC2}
+// aggregateMagic is the prefix of every aggregated record.
+var aggregateMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
 
 // Overhead is what an aggregated record adds around its protobuf message:
 // the magic prefix and the MD5 trailer.
@@ -61,7 +61,7 @@ type UserRecord struct {
 // IsAggregated reports whether data starts with the aggregated record magic.
 // A record that does is either an aggregate or corrupt; see [Deaggregate].
 func IsAggregated(data []byte) bool {
-	return len(data) >= len(Magic) && bytes.Equal(data[:len(Magic)], Magic)
+	return len(data) >= len(aggregateMagic) && bytes.Equal(data[:len(aggregateMagic)], aggregateMagic)
 }
 
 // ErrCorrupt is wrapped by every error Deaggregate returns for a record that
@@ -80,7 +80,7 @@ func Deaggregate(data []byte) ([]UserRecord, error) {
 	if len(data) < Overhead {
 		return nil, fmt.Errorf("%w: %d bytes, shorter than the magic and the MD5", ErrCorrupt, len(data))
 	}
-	msg := data[len(Magic) : len(data)-md5.Size]
+	msg := data[len(aggregateMagic) : len(data)-md5.Size]
 	sum := md5.Sum(msg)
 	if !bytes.Equal(sum[:], data[len(data)-md5.Size:]) {
 		return nil, fmt.Errorf("%w: MD5 checksum does not match", ErrCorrupt)
@@ -270,7 +270,7 @@ func (b *Builder) Add(r UserRecord) {
 
 // AppendEncoded appends the aggregated record (magic, message, MD5) to dst.
 func (b *Builder) AppendEncoded(dst []byte) []byte {
-	dst = append(dst, Magic...)
+	dst = append(dst, aggregateMagic...)
 	start := len(dst)
 	dst = append(dst, b.tables...)
 	dst = append(dst, b.records...)
@@ -282,7 +282,7 @@ func (b *Builder) AppendEncoded(dst []byte) []byte {
 // DataOffset is where the data of record i starts in the aggregated record
 // Encode returns (its length is the record's own), so a caller can point at
 // each record's bytes inside the aggregate instead of keeping a copy.
-func (b *Builder) DataOffset(i int) int { return len(Magic) + len(b.tables) + b.dataAt[i] }
+func (b *Builder) DataOffset(i int) int { return len(aggregateMagic) + len(b.tables) + b.dataAt[i] }
 
 // Reset empties b, keeping its buffers.
 func (b *Builder) Reset() {

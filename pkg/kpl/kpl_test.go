@@ -107,7 +107,7 @@ func TestDeaggregatePassesPlainRecords(t *testing.T) {
 // reseal puts a valid MD5 on a modified message, so the protobuf checks are reached.
 func reseal(msg []byte) []byte {
 	sum := md5.Sum(msg)
-	return append(append(append([]byte{}, Magic...), msg...), sum[:]...)
+	return append(append(append([]byte{}, aggregateMagic...), msg...), sum[:]...)
 }
 
 func TestDeaggregateReportsCorruptAggregates(t *testing.T) {
@@ -122,7 +122,7 @@ func TestDeaggregateReportsCorruptAggregates(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"too short", append(bytes.Clone(Magic), 1, 2, 3), "shorter than the magic and the MD5"},
+		{"too short", append(bytes.Clone(aggregateMagic), 1, 2, 3), "shorter than the magic and the MD5"},
 		{"flipped bit", flipped, "MD5 checksum does not match"},
 		{"truncated", good[:len(good)-1], "MD5 checksum does not match"},
 		{"bad protobuf", reseal([]byte{0x0A, 0x09, 'a'}), "AggregatedRecord"},

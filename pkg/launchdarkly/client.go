@@ -2,8 +2,8 @@
 // destinations. It wraps the client generated from the spec (package ldapi)
 // with what every call needs: the access token in the Authorization header
 // (as is, no "Bearer"), the LD-API-Version header, a deadline per request,
-// bounded waits on 429, and errors that fit on one line and never contain
-// the token.
+// bounded waits on 429, answers read to 4 MiB at most, and errors that fit
+// on one line and never contain the token.
 package launchdarkly
 
 import (
@@ -19,12 +19,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ldexport/ldexport/pkg/ctxtime"
 	"github.com/ldexport/ldexport/pkg/ldapi"
 	"github.com/ldexport/ldexport/pkg/quote"
 )
 
-// APIVersion is the LD-API-Version header every request carries.
-const APIVersion = "20240415"
+// apiVersion is the LD-API-Version header every request carries.
+const apiVersion = "20240415"
 
 // DefaultHost is LaunchDarkly's commercial instance; FederalHost is the
 // separate Federal one.
@@ -35,17 +36,14 @@ const (
 
 // Environment variables the token is read from, in order (the first is
 // Terraform's name).
-var TokenEnv = []string{"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN"}
-
-// HostEnv names the environment variable that overrides DefaultHost.
-const HostEnv = "LAUNCHDARKLY_API_HOST"
+var tokenEnv = []string{"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN"}
 
 // ErrNoToken is returned when neither token variable is set.
 var ErrNoToken = errors.New("no LaunchDarkly access token: set LAUNCHDARKLY_ACCESS_TOKEN (or LD_ACCESS_TOKEN) to an API access token with the Writer role or destination permissions")
 
 // TokenFromEnv returns the first non-empty token variable, read with getenv.
 func TokenFromEnv(getenv func(string) string) (string, error) {
-	for _, k := range TokenEnv {
+	for _, k := range tokenEnv {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 				// Not sendable as a header; the value itself is never shown.
@@ -147,7 +145,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxRateLimitRetries = 5
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = ctxtime.Sleep
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -162,6 +160,11 @@ func New(cfg Config) (*Client, error) {
 	// token elsewhere, even to plain http (Go keeps Authorization for the
 	// same host name).
 	noRedirect := *hc
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	noRedirect.Transport = transport{base: base}
 	noRedirect.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
 		return fmt.Errorf("LaunchDarkly answered with a redirect to %s, not followed (the token goes only to the API host)", req.URL.Redacted())
 	}
@@ -182,30 +185,23 @@ func (c *Client) Host() string { return c.cfg.Host }
 
 func (c *Client) authorize(_ context.Context, req *http.Request) error {
 	req.Header.Set("Authorization", c.cfg.Token)
-	req.Header.Set("LD-API-Version", APIVersion)
+	req.Header.Set("LD-API-Version", apiVersion)
 	if c.cfg.UserAgent != "" {
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 	}
 	return nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
+// redact removes the token from any error text (see redactToken).
+func (c *Client) redact(err error) error {
+	if err == nil {
 		return nil
 	}
-}
-
-// redact removes the token from any error text.
-func (c *Client) redact(err error) error {
-	if err == nil || c.cfg.Token == "" || !strings.Contains(err.Error(), c.cfg.Token) {
+	msg := redactToken(err.Error(), c.cfg.Token)
+	if msg == err.Error() {
 		return err
 	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), c.cfg.Token, "[redacted]"), err: err}
+	return &redactedError{msg: msg, err: err}
 }
 
 type redactedError struct {
@@ -231,7 +227,8 @@ type response interface {
 func do[R response](ctx context.Context, c *Client, op, perm string, call func(context.Context) (R, error)) (R, error) {
 	var zero R
 	for attempt := 0; ; attempt++ {
-		rctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		var header http.Header
+		rctx, cancel := context.WithTimeout(withHeaderSink(ctx, &header), c.cfg.RequestTimeout)
 		r, err := call(rctx)
 		cancel()
 		if err != nil {
@@ -240,6 +237,9 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: no answer within %s", op, c.cfg.Host, c.cfg.RequestTimeout))
+			}
+			if isBodyTooLarge(err) {
+				return zero, c.redact(fmt.Errorf("LaunchDarkly %s at %s: %w", op, c.cfg.Host, err))
 			}
 			// The URL is said once, as the host; the rest is what went wrong.
 			var ue *url.Error
@@ -255,7 +255,7 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 			}
 			return r, nil
 		}
-		wait := c.rateLimitWait(headerOf(r))
+		wait := c.rateLimitWait(header)
 		if attempt >= c.cfg.MaxRateLimitRetries {
 			return zero, &APIError{Op: op, Status: status, Code: "rate_limited", Message: fmt.Sprintf("still rate limited after %d retries; try again later", attempt)}
 		}
@@ -269,25 +269,6 @@ func do[R response](ctx context.Context, c *Client, op, perm string, call func(c
 			return zero, err
 		}
 	}
-}
-
-// headerOf digs the HTTP headers out of a generated response.
-func headerOf(r any) http.Header {
-	switch v := r.(type) {
-	case *ldapi.GetDestinationsResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.GetDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.PostDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.PatchDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.DeleteDestinationResponse:
-		return v.HTTPResponse.Header
-	case *ldapi.PostGenerateTrustPolicyResponse:
-		return v.HTTPResponse.Header
-	}
-	return http.Header{}
 }
 
 // rateLimitWait is how long a 429 asks to wait: Retry-After seconds (IP

@@ -3,9 +3,11 @@ package launchdarkly_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -431,5 +433,72 @@ func TestHostileStoredIDNeverLeavesTheDestinationPath(t *testing.T) {
 	}
 	if len(paths) != 0 {
 		t.Fatalf("requests sent: %v", paths)
+	}
+}
+
+// TestHostileEndlessBodyIsCut: an answer is read to 4 MiB at most; a longer
+// one (a broken proxy, a hostile host) is an error that names the limit, not
+// memory filled without end. An answer under the limit is read whole.
+func TestHostileEndlessBodyIsCut(t *testing.T) {
+	var served atomic.Int64
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"items":[],"pad":"`)
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for served.Load() < 256<<20 { // stops when the client hangs up
+			n, err := w.Write(chunk)
+			served.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer endless.Close()
+	_, err := newClient(t, endless.URL, nil).List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "larger than 4 MiB") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error %v: want one line naming the 4 MiB limit", err)
+	}
+	if n := served.Load(); n >= 256<<20 {
+		t.Errorf("the server wrote all its %d bytes: the client read on", n)
+	}
+
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"items":[],"pad":"`+strings.Repeat("x", 3<<20)+`"}`)
+	}))
+	defer big.Close()
+	if _, err := newClient(t, big.URL, nil).List(context.Background()); err != nil {
+		t.Fatalf("a 3 MiB answer: %v", err)
+	}
+}
+
+// TestShortTokenIsRedactedOnlyAsAWord: a token too short to be secret-like
+// (no LaunchDarkly token is) replaced wherever it stands would garble the
+// message ("d[redacted]stination"); it is redacted only as a whole word. A
+// long token is redacted wherever it stands, inside a word too.
+func TestShortTokenIsRedactedOnlyAsAWord(t *testing.T) {
+	tests := []struct {
+		token, message, want string
+	}{
+		{"e", "the destination was not found", "the destination was not found"},
+		{"api", "bad token api in this rapid api-key request", "bad token [redacted] in this rapid api-key request"},
+		{"abc", "abc", "[redacted]"},
+		{token, "seen x" + token + "y", "seen x[redacted]y"},
+	}
+	for _, tt := range tests {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]string{"code": "not_found", "message": tt.message})
+		}))
+		c, err := launchdarkly.New(launchdarkly.Config{Host: srv.URL, Token: tt.token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.List(context.Background())
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), ": "+tt.want+" (HTTP 404)") {
+			t.Errorf("token %q, message %q: error %v, want the message %q", tt.token, tt.message, err, tt.want)
+		}
 	}
 }

@@ -43,14 +43,14 @@ type Spec struct {
 	On     bool
 }
 
-// PostBody is the create request body for spec.
-func PostBody(s Spec) ldapi.DestinationPost {
+// postBody is the create request body for spec.
+func postBody(s Spec) ldapi.DestinationPost {
 	kind := ldapi.DestinationPostKind(KindKinesis)
 	return ldapi.DestinationPost{Name: &s.Name, Kind: &kind, Config: s.Config, On: &s.On}
 }
 
 // CreateRequest is the create body in the order LaunchDarkly documents its
-// keys, for printing; PostBody is what is sent (the same JSON, keys sorted).
+// keys, for printing; postBody is what is sent (the same JSON, keys sorted).
 type CreateRequest struct {
 	Name   string  `json:"name"`
 	Kind   string  `json:"kind"`
@@ -132,7 +132,7 @@ func (c *Client) Get(ctx context.Context, project, env, id string) (Destination,
 func (c *Client) Create(ctx context.Context, project, env string, s Spec) (Destination, error) {
 	op := fmt.Sprintf("create destination in %s/%s", project, env)
 	r, err := do(ctx, c, op, fmt.Sprintf(permCreate, project, env), func(ctx context.Context) (*ldapi.PostDestinationResponse, error) {
-		return c.api.PostDestinationWithResponse(ctx, project, env, PostBody(s))
+		return c.api.PostDestinationWithResponse(ctx, project, env, postBody(s))
 	})
 	if err != nil {
 		return Destination{}, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -47,9 +48,7 @@ func (c *Client) apiError(op, perm string, status int, body []byte) error {
 		rep.Message = strings.TrimSpace(string(body))
 		// Redacted before the cut, which could otherwise leave a prefix
 		// of the token that no longer matches it.
-		if c.cfg.Token != "" {
-			rep.Message = strings.ReplaceAll(rep.Message, c.cfg.Token, "[redacted]")
-		}
+		rep.Message = redactToken(rep.Message, c.cfg.Token)
 		if len(rep.Message) > 200 {
 			cut := 200
 			for cut > 0 && !utf8.RuneStart(rep.Message[cut]) {
@@ -61,9 +60,46 @@ func (c *Client) apiError(op, perm string, status int, body []byte) error {
 			rep.Message = http.StatusText(status)
 		}
 	}
-	msg := strings.Join(strings.Fields(rep.Message), " ")
-	if c.cfg.Token != "" {
-		msg = strings.ReplaceAll(msg, c.cfg.Token, "[redacted]")
-	}
+	msg := redactToken(strings.Join(strings.Fields(rep.Message), " "), c.cfg.Token)
 	return &APIError{Op: op, Status: status, Code: rep.Code, Message: msg, Permission: perm}
+}
+
+// minSecretLen is the length from which a token is redacted wherever it
+// stands. A shorter one (no LaunchDarkly access token is) is redacted only as
+// a whole word: replacing every "e" would garble the message and hide nothing.
+const minSecretLen = 8
+
+// redactToken replaces token in s with "[redacted]".
+func redactToken(s, token string) string {
+	if token == "" {
+		return s
+	}
+	if len(token) >= minSecretLen {
+		return strings.ReplaceAll(s, token, "[redacted]")
+	}
+	var b strings.Builder
+	done := 0 // s[:done] is written
+	for from := 0; ; {
+		i := strings.Index(s[from:], token)
+		if i < 0 {
+			break
+		}
+		start, end := from+i, from+i+len(token)
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if !isTokenRune(before) && !isTokenRune(after) {
+			b.WriteString(s[done:start])
+			b.WriteString("[redacted]")
+			done = end
+		}
+		from = start + 1
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// isTokenRune reports whether r can be part of a word-like token (letters,
+// digits, '-', '_'); utf8.RuneError, for the start or end of s, cannot.
+func isTokenRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_')
 }

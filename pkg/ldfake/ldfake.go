@@ -129,16 +129,6 @@ func (s *Server) Put(d Destination) Destination {
 	return d
 }
 
-// Change changes a stored destination as if edited in LaunchDarkly's UI.
-func (s *Server) Change(id string, fn func(*Destination)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if d := s.dests[id]; d != nil {
-		fn(d)
-		d.Version++
-	}
-}
-
 // Destinations returns the stored destinations, sorted by ID.
 func (s *Server) Destinations() []Destination {
 	s.mu.Lock()

@@ -10,7 +10,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/quote"
 )
 
-// MaxLen is the longest key accepted.
+// maxLen is the longest key accepted.
 //
 // Sources: LaunchDarkly's Terraform provider (launchdarkly/terraform-provider-launchdarkly,
 // launchdarkly/validation_helper.go) checks every project and environment key
@@ -20,7 +20,7 @@ import (
 // OpenAPI document (launchdarkly-destinations-openapi.yaml) gives no pattern.
 // LaunchDarkly publishes no length for environment keys; the project key's
 // limit is used for both.
-const MaxLen = 100
+const maxLen = 100
 
 var keyRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
@@ -36,8 +36,8 @@ func validate(what, key string) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("empty %s key: want a LaunchDarkly %s key such as %s", what, what, example[what])
-	case len(key) > MaxLen:
-		return fmt.Errorf("invalid %s key %s: longer than %d characters (LaunchDarkly's limit)", what, quote.Input(key), MaxLen)
+	case len(key) > maxLen:
+		return fmt.Errorf("invalid %s key %s: longer than %d characters (LaunchDarkly's limit)", what, quote.Input(key), maxLen)
 	case !keyRe.MatchString(key):
 		return fmt.Errorf("invalid %s key %s: want letters, digits, '.', '_' and '-', starting with a letter or digit (LaunchDarkly's key rule)", what, quote.Input(key))
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 func TestHostileKeys(t *testing.T) {
-	good := []string{"default", "production", "a", "A1", "my-project_2.0", "0", strings.Repeat("k", MaxLen)}
+	good := []string{"default", "production", "a", "A1", "my-project_2.0", "0", strings.Repeat("k", maxLen)}
 	bad := []struct{ key, want string }{
 		{"", "empty"},
 		{"prod\nx", `"prod\nx"`},
@@ -16,7 +16,7 @@ func TestHostileKeys(t *testing.T) {
 		{".lead", "starting with a letter or digit"},
 		{"a/b", "letters, digits"},
 		{"ключ", "letters, digits"},
-		{strings.Repeat("k", MaxLen+1), "longer than 100"},
+		{strings.Repeat("k", maxLen+1), "longer than 100"},
 		{strings.Repeat("a", 100000), "(100000 characters)"},
 	}
 	for _, check := range []func(string) error{ValidateProjectKey, ValidateEnvironmentKey} {
@@ -44,7 +44,7 @@ func FuzzKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		err := ValidateEnvironmentKey(s)
-		if err == nil && (len(s) == 0 || len(s) > MaxLen || strings.ContainsAny(s, " \n\r\t/\\\"'")) {
+		if err == nil && (len(s) == 0 || len(s) > maxLen || strings.ContainsAny(s, " \n\r\t/\\\"'")) {
 			t.Errorf("accepted %q", s)
 		}
 		if err != nil && strings.ContainsAny(err.Error(), "\n\r\x1b") {

@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/ldexport/ldexport/pkg/testtools"
 )
 
 // Account is the account ID moto gives every caller.
@@ -76,10 +77,7 @@ func Start(t testing.TB) *Server {
 	s, err := shared, startErr
 	mu.Unlock()
 	if err != nil {
-		if os.Getenv("CI") == "true" || !errors.Is(err, errNotInstalled) {
-			t.Fatalf("moto: %v", err)
-		}
-		t.Skipf("moto: %v", err)
+		testtools.Unavailable(t, "moto", err)
 	}
 	if err := s.post("/moto-api/reset", ""); err != nil {
 		t.Fatalf("moto: reset: %v", err)
@@ -89,8 +87,6 @@ func Start(t testing.TB) *Server {
 	}
 	return s
 }
-
-var errNotInstalled = errors.New("not installed")
 
 // launcher runs moto.server and exits when its stdin closes, so a test binary
 // that dies (a panic, a -timeout) never leaves a server behind.
@@ -106,11 +102,11 @@ main(sys.argv[1:])
 func start() (*Server, error) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		return nil, fmt.Errorf("%w: python3 is not on PATH (moto 5 needs Python 3 with moto[server])", errNotInstalled)
+		return nil, fmt.Errorf("%w: python3 is not on PATH (moto 5 needs Python 3 with moto[server])", testtools.ErrNotInstalled)
 	}
 	probe := exec.Command(py, "-c", "import moto.server")
 	if out, err := probe.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("%w: python3 cannot import moto.server (pip install 'moto[server]'): %s", errNotInstalled, strings.TrimSpace(lastLine(string(out))))
+		return nil, fmt.Errorf("%w: python3 cannot import moto.server (pip install 'moto[server]'): %s", testtools.ErrNotInstalled, strings.TrimSpace(lastLine(string(out))))
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {

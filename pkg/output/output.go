@@ -33,8 +33,8 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("invalid value %q for -o/--output: want table, json or yaml", s)
 }
 
-// WriteJSON writes v as 2-space indented JSON and a newline, without HTML escaping.
-func WriteJSON(w io.Writer, v any) error {
+// writeJSON writes v as 2-space indented JSON and a newline, without HTML escaping.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -65,7 +65,7 @@ func WriteYAML(w io.Writer, v any) error {
 func Write(ios *iostreams.IOStreams, f Format, v any, table func() error) error {
 	switch f {
 	case JSON:
-		return WriteJSON(ios.Out, v)
+		return writeJSON(ios.Out, v)
 	case YAML:
 		return WriteYAML(ios.Out, v)
 	default:

@@ -14,18 +14,18 @@ import (
 	"github.com/buger/jsonparser"
 )
 
-// MaxChars is the longest partition key Kinesis accepts, in Unicode characters.
-const MaxChars = 256
+// maxChars is the longest partition key Kinesis accepts, in Unicode characters.
+const maxChars = 256
 
-// RandomLen is the length of a random key: 32 hexadecimal characters (128 bits).
-const RandomLen = 32
+// randomLen is the length of a random key: 32 hexadecimal characters (128 bits).
+const randomLen = 32
 
 // Chooser returns the partition key of each record. It is not safe for
 // concurrent use: each goroutine needs its own.
 type Chooser struct {
 	path []string // nil: always random
 	rng  *rand.Rand
-	buf  [RandomLen]byte
+	buf  [randomLen]byte
 }
 
 // New returns a Chooser for spec: "" or "random" for random keys, or a
@@ -50,7 +50,7 @@ func (c *Chooser) Random() bool { return c.path == nil }
 
 // Key returns the partition key for a JSON record. A record without the
 // field, or whose value is not a non-empty string or a number, gets a random
-// key. A value longer than MaxChars characters is replaced by the hex
+// key. A value longer than maxChars characters is replaced by the hex
 // SHA-256 of the value (64 characters), so equal values still share a shard.
 func (c *Chooser) Key(data []byte) string {
 	if c.path == nil {
@@ -76,7 +76,7 @@ func (c *Chooser) Key(data []byte) string {
 	if s == "" {
 		return c.random()
 	}
-	if len(s) > MaxChars && utf8.RuneCountInString(s) > MaxChars {
+	if len(s) > maxChars && utf8.RuneCountInString(s) > maxChars {
 		sum := sha256.Sum256([]byte(s))
 		return hex.EncodeToString(sum[:])
 	}

@@ -41,8 +41,8 @@ func TestKey(t *testing.T) {
 			got := c.Key([]byte(tt.data))
 			switch {
 			case tt.want == "":
-				if len(got) != RandomLen || strings.Trim(got, "0123456789abcdef") != "" {
-					t.Fatalf("got %q, want %d random hex chars", got, RandomLen)
+				if len(got) != randomLen || strings.Trim(got, "0123456789abcdef") != "" {
+					t.Fatalf("got %q, want %d random hex chars", got, randomLen)
 				}
 				if again := c.Key([]byte(tt.data)); again == got {
 					t.Fatalf("two random keys equal: %q", got)

@@ -93,12 +93,12 @@ func PermissionsPolicy(region, accountID, stream, kmsKeyARN string) PermissionsD
 // non-empty externalID adds an sts:ExternalId condition, which AWS recommends
 // against the confused-deputy problem.
 func TrustPolicy(restricted bool, externalID string) TrustDocument {
-	return TrustPolicyFor(LaunchDarklyPrincipal("aws", LaunchDarklyAccountID, restricted), externalID)
+	return trustPolicyFor(launchDarklyPrincipal("aws", LaunchDarklyAccountID, restricted), externalID)
 }
 
-// LaunchDarklyPrincipal is the principal ARN of a LaunchDarkly AWS account
+// launchDarklyPrincipal is the principal ARN of a LaunchDarkly AWS account
 // in a partition: its root, or with restricted its Data Export role.
-func LaunchDarklyPrincipal(partition, account string, restricted bool) string {
+func launchDarklyPrincipal(partition, account string, restricted bool) string {
 	if restricted {
 		return "arn:" + partition + ":iam::" + account + ":role/LaunchDarkly-data-export"
 	}
@@ -120,12 +120,12 @@ func TrustPolicyForPartition(partition, ldAccount string, restricted bool, exter
 		}
 		ldAccount = LaunchDarklyAccountID
 	}
-	return TrustPolicyFor(LaunchDarklyPrincipal(partition, ldAccount, restricted), externalID), nil
+	return trustPolicyFor(launchDarklyPrincipal(partition, ldAccount, restricted), externalID), nil
 }
 
-// TrustPolicyFor is the trust policy that lets principal assume the role,
+// trustPolicyFor is the trust policy that lets principal assume the role,
 // with an sts:ExternalId condition when externalID is not empty.
-func TrustPolicyFor(principal, externalID string) TrustDocument {
+func trustPolicyFor(principal, externalID string) TrustDocument {
 	st := TrustStatement{
 		Effect:    "Allow",
 		Principal: Principal{AWS: principal},

@@ -425,12 +425,12 @@ func (r *run) trust() {
 	}
 	d := r.d
 	fix := fmt.Sprintf("; fix: ldexport iam apply --dest %s (or ldexport iam trust --dest %s > trust.json && aws iam update-assume-role-policy --role-name %s --policy-document file://trust.json)", d.Name, d.Name, aws.ToString(r.role.RoleName))
-	p, err := ParseTrustPolicy(aws.ToString(r.role.AssumeRolePolicyDocument))
+	p, err := parseTrustPolicy(aws.ToString(r.role.AssumeRolePolicyDocument))
 	if err != nil {
 		r.add(CheckTrust, Fail, "%v%s", err, fix)
 		return
 	}
-	status, detail := EvaluateTrust(p, d.ExternalID)
+	status, detail := evaluateTrust(p, d.ExternalID)
 	if status == Fail {
 		detail += fix
 	}

@@ -37,13 +37,13 @@ func TestEvaluateTrust(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// GetRole returns the document URL-encoded; parse that form.
-			p, err := ParseTrustPolicy(url.QueryEscape(tt.policy))
+			p, err := parseTrustPolicy(url.QueryEscape(tt.policy))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, detail := EvaluateTrust(p, tt.externalID)
+			got, detail := evaluateTrust(p, tt.externalID)
 			if got != tt.want || !strings.Contains(detail, tt.detail) {
-				t.Errorf("EvaluateTrust = %s %q, want %s containing %q", got, detail, tt.want, tt.detail)
+				t.Errorf("evaluateTrust = %s %q, want %s containing %q", got, detail, tt.want, tt.detail)
 			}
 		})
 	}
@@ -51,8 +51,8 @@ func TestEvaluateTrust(t *testing.T) {
 
 func TestParseTrustPolicyErrors(t *testing.T) {
 	for _, doc := range []string{"%zz", "not json", `{"Statement":[{"Principal":"someone"}]}`, `{"Statement":[{"Action":5}]}`} {
-		if _, err := ParseTrustPolicy(doc); err == nil {
-			t.Errorf("ParseTrustPolicy(%q) = nil error", doc)
+		if _, err := parseTrustPolicy(doc); err == nil {
+			t.Errorf("parseTrustPolicy(%q) = nil error", doc)
 		}
 	}
 }

@@ -7,13 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-)
 
-// LaunchDarkly's principals, from its Kinesis destination page.
-const (
-	LaunchDarklyAccount = "554582317989"
-	LaunchDarklyRoot    = "arn:aws:iam::554582317989:root"
-	LaunchDarklyRole    = "arn:aws:iam::554582317989:role/LaunchDarkly-data-export"
+	"github.com/ldexport/ldexport/pkg/policy"
 )
 
 // stringList is an IAM policy value that is either one string or a list.
@@ -84,24 +79,24 @@ func (s *statements) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// TrustPolicy is the part of a role's trust policy that says who may assume it.
-type TrustPolicy struct {
+// trustPolicy is the part of a role's trust policy that says who may assume it.
+type trustPolicy struct {
 	Statement statements
 }
 
-// ParseTrustPolicy reads a trust policy as IAM's GetRole returns it
+// parseTrustPolicy reads a trust policy as IAM's GetRole returns it
 // (URL-encoded JSON), or plain JSON.
-func ParseTrustPolicy(doc string) (TrustPolicy, error) {
+func parseTrustPolicy(doc string) (trustPolicy, error) {
 	if !strings.HasPrefix(strings.TrimSpace(doc), "{") {
 		dec, err := url.QueryUnescape(doc)
 		if err != nil {
-			return TrustPolicy{}, fmt.Errorf("cannot URL-decode the trust policy: %w", err)
+			return trustPolicy{}, fmt.Errorf("cannot URL-decode the trust policy: %w", err)
 		}
 		doc = dec
 	}
-	var p TrustPolicy
+	var p trustPolicy
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return TrustPolicy{}, fmt.Errorf("cannot parse the trust policy: %w", err)
+		return trustPolicy{}, fmt.Errorf("cannot parse the trust policy: %w", err)
 	}
 	return p, nil
 }
@@ -126,7 +121,7 @@ func (st statement) launchDarklyPrincipal() string {
 	}
 	for _, p := range st.Principal.AWS {
 		switch p {
-		case LaunchDarklyRoot, LaunchDarklyAccount, LaunchDarklyRole:
+		case policy.LaunchDarklyRootPrincipal, policy.LaunchDarklyAccountID, policy.LaunchDarklyRestrictedPrincipal:
 			return p
 		}
 	}
@@ -153,9 +148,9 @@ func (st statement) externalIDs() ([]string, bool) {
 	return ids, found
 }
 
-// EvaluateTrust says whether the policy lets LaunchDarkly assume the role
+// evaluateTrust says whether the policy lets LaunchDarkly assume the role
 // with externalID (empty: the destination has none), as a check result.
-func EvaluateTrust(p TrustPolicy, externalID string) (Status, string) {
+func evaluateTrust(p trustPolicy, externalID string) (Status, string) {
 	var trusted []string
 	var denied bool
 	var allowStmts []statement
@@ -185,7 +180,7 @@ func EvaluateTrust(p TrustPolicy, externalID string) (Status, string) {
 		if len(trusted) > 0 {
 			names = strings.Join(trusted, ", ")
 		}
-		return Fail, fmt.Sprintf("the trust policy does not let LaunchDarkly (%s) assume the role with sts:AssumeRole; it trusts %s", LaunchDarklyRoot, names)
+		return Fail, fmt.Sprintf("the trust policy does not let LaunchDarkly (%s) assume the role with sts:AssumeRole; it trusts %s", policy.LaunchDarklyRootPrincipal, names)
 	}
 	var problems []string
 	for _, st := range allowStmts {

@@ -9,19 +9,19 @@ import (
 	"unicode/utf8"
 )
 
-// MaxRunes is how much of a value Input shows before cutting it short.
-const MaxRunes = 80
+// maxRunes is how much of a value Input shows before cutting it short.
+const maxRunes = 80
 
 // Input returns s as a quoted Go string literal. A value longer than
-// MaxRunes runes shows its first MaxRunes runes, then how long it was.
+// maxRunes runes shows its first maxRunes runes, then how long it was.
 func Input(s string) string {
 	n := utf8.RuneCountInString(s)
-	if n <= MaxRunes {
+	if n <= maxRunes {
 		return strconv.Quote(s)
 	}
 	cut, i := 0, 0
 	for i = range s {
-		if cut == MaxRunes {
+		if cut == maxRunes {
 			break
 		}
 		cut++

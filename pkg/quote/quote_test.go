@@ -12,9 +12,9 @@ func TestHostileInputQuoted(t *testing.T) {
 		{"prod\nx", `"prod\nx"`},
 		{"\x1b[31mred", `"\x1b[31mred"`},
 		{"\xff", `"\xff"`},
-		{strings.Repeat("a", MaxRunes), `"` + strings.Repeat("a", MaxRunes) + `"`},
-		{strings.Repeat("a", 100000), `"` + strings.Repeat("a", MaxRunes) + `"… (100000 characters)`},
-		{strings.Repeat("é", MaxRunes+1), `"` + strings.Repeat("é", MaxRunes) + `"… (81 characters)`},
+		{strings.Repeat("a", maxRunes), `"` + strings.Repeat("a", maxRunes) + `"`},
+		{strings.Repeat("a", 100000), `"` + strings.Repeat("a", maxRunes) + `"… (100000 characters)`},
+		{strings.Repeat("é", maxRunes+1), `"` + strings.Repeat("é", maxRunes) + `"… (81 characters)`},
 	}
 	for _, tt := range tests {
 		got := Input(tt.in)

@@ -20,8 +20,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// FormatVersion is the version of the file format this build writes.
-const FormatVersion = 1
+// formatVersion is the version of the file format this build writes.
+const formatVersion = 1
 
 // Destination is one LaunchDarkly Data Export destination: where the events of
 // one project environment go. JSON and YAML keys are the CLI contract's.
@@ -112,7 +112,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Load() (*File, error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return &File{Version: FormatVersion}, nil
+		return &File{Version: formatVersion}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
@@ -123,7 +123,7 @@ func (s *Store) Load() (*File, error) {
 func (s *Store) parse(data []byte) (*File, error) {
 	var f File
 	if len(bytes.TrimSpace(data)) == 0 {
-		return &File{Version: FormatVersion}, nil
+		return &File{Version: formatVersion}, nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -133,8 +133,8 @@ func (s *Store) parse(data []byte) (*File, error) {
 	if f.Version == 0 {
 		return nil, &ParseError{Path: s.path, Err: errors.New("no format version field")}
 	}
-	if f.Version > FormatVersion {
-		return nil, &ParseError{Path: s.path, Err: fmt.Errorf("format version %d is newer than this ldexport understands (%d); upgrade ldexport", f.Version, FormatVersion)}
+	if f.Version > formatVersion {
+		return nil, &ParseError{Path: s.path, Err: fmt.Errorf("format version %d is newer than this ldexport understands (%d); upgrade ldexport", f.Version, formatVersion)}
 	}
 	if i, field, err := f.validate(); err != nil {
 		return nil, &ParseError{Path: s.path, Line: line(data, i, field), Err: err}
@@ -195,7 +195,7 @@ func (s *Store) Update(fn func(*File) error) error {
 
 // encode renders the store file at the current format version.
 func encode(f *File) ([]byte, error) {
-	f.Version = FormatVersion
+	f.Version = formatVersion
 	var buf bytes.Buffer
 	buf.WriteString("# ldexport destination store. Edit with `ldexport dest`; nothing secret is kept here.\n")
 	enc := yaml.NewEncoder(&buf)

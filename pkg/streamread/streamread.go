@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/ctxtime"
 )
 
 // Client is the part of the Kinesis API a reader uses; *kinesis.Client
@@ -111,27 +112,12 @@ func (o *Options) defaults() {
 		o.Limit = 10000
 	}
 	if o.Sleep == nil {
-		o.Sleep = SleepContext
+		o.Sleep = ctxtime.Sleep
 	}
 }
 
-// SleepContext waits for d, or returns ctx's error if ctx ends first.
-func SleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// ListAllShards lists every shard of a stream, following NextToken pages.
-func ListAllShards(ctx context.Context, c Client, stream string) ([]types.Shard, error) {
+// listAllShards lists every shard of a stream, following NextToken pages.
+func listAllShards(ctx context.Context, c Client, stream string) ([]types.Shard, error) {
 	var out []types.Shard
 	in := &kinesis.ListShardsInput{StreamName: aws.String(stream)}
 	for {
@@ -228,7 +214,7 @@ func (r *reader) run(ctx context.Context) error {
 	}
 	closed := make(chan struct{}, 1) // a shard ended: list again to find its children
 	start := func(first bool) error {
-		shards, err := ListAllShards(r.req, r.c, r.opts.Stream)
+		shards, err := listAllShards(r.req, r.c, r.opts.Stream)
 		if err != nil {
 			return err
 		}
@@ -441,7 +427,7 @@ var ErrNotFound = errors.New("record not found")
 // shard has moved past that sequence number without it.
 func Find(ctx context.Context, c Client, stream, shardID, sequenceNumber string, sleep func(context.Context, time.Duration) error) (Record, error) {
 	if sleep == nil {
-		sleep = SleepContext
+		sleep = ctxtime.Sleep
 	}
 	req, release := requestContext(ctx)
 	defer release()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/ctxtime"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/streamread"
 )
 
@@ -41,6 +44,45 @@ func TestParsePosition(t *testing.T) {
 		if got.Type != tt.want.Type || !got.Timestamp.Equal(tt.want.Timestamp) {
 			t.Errorf("ParsePosition(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// startFunc starts a Kinesis with streams ("name:shards") for one test and
+// returns a client of it.
+type startFunc func(t *testing.T, streams ...string) *kinesis.Client
+
+type backend struct {
+	name  string
+	start startFunc
+}
+
+// backends are the in-process fake, which always runs, and kinesalite, an
+// independent implementation, which skips where it is not installed.
+var backends = []backend{
+	{"kinesistest", func(t *testing.T, streams ...string) *kinesis.Client {
+		srv := kinesistest.NewServer(kinesistest.Options{})
+		t.Cleanup(srv.Close)
+		for _, s := range streams {
+			name, n, _ := strings.Cut(s, ":")
+			shards, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatalf("stream %q: want name:shards", s)
+			}
+			if err := srv.CreateStream(name, shards); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return srv.NewClient()
+	}},
+	{"kinesalite", func(t *testing.T, streams ...string) *kinesis.Client {
+		return kinesalite.Start(t, streams...).Client()
+	}},
+}
+
+// onEachBackend runs test as a subtest against each backend.
+func onEachBackend(t *testing.T, test func(t *testing.T, start startFunc)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { test(t, b.start) })
 	}
 }
 
@@ -75,73 +117,76 @@ func readAll(t *testing.T, c streamread.Client, o streamread.Options) []streamre
 }
 
 func TestReadMultiShardReturnsExactlyWhatWasPut(t *testing.T) {
-	e := kinesalite.Start(t, "four:4")
-	c := e.Client()
-	sent := put(t, c, "four", 200, 0)
-	got := readAll(t, c, streamread.Options{Stream: "four"})
-	var data []string
-	shards := map[string]bool{}
-	for _, r := range got {
-		data = append(data, string(r.Data))
-		shards[r.ShardID] = true
-	}
-	sort.Strings(sent)
-	sort.Strings(data)
-	if fmt.Sprint(data) != fmt.Sprint(sent) {
-		t.Fatalf("read %d records, put %d; multisets differ", len(data), len(sent))
-	}
-	if len(shards) != 4 {
-		t.Errorf("records came from %d shards, want 4", len(shards))
-	}
+	onEachBackend(t, func(t *testing.T, start startFunc) {
+		c := start(t, "four:4")
+		sent := put(t, c, "four", 200, 0)
+		got := readAll(t, c, streamread.Options{Stream: "four"})
+		var data []string
+		shards := map[string]bool{}
+		for _, r := range got {
+			data = append(data, string(r.Data))
+			shards[r.ShardID] = true
+		}
+		sort.Strings(sent)
+		sort.Strings(data)
+		if fmt.Sprint(data) != fmt.Sprint(sent) {
+			t.Fatalf("read %d records, put %d; multisets differ", len(data), len(sent))
+		}
+		if len(shards) != 4 {
+			t.Errorf("records came from %d shards, want 4", len(shards))
+		}
+	})
 }
 
 func TestReadLatestSkipsOldRecords(t *testing.T) {
-	e := kinesalite.Start(t, "s:2")
-	c := e.Client()
-	put(t, c, "s", 20, 0)
-	got := readAll(t, c, streamread.Options{Stream: "s", From: streamread.Position{Type: types.ShardIteratorTypeLatest}})
-	if len(got) != 0 {
-		t.Fatalf("from latest read %d old records, want 0", len(got))
-	}
+	onEachBackend(t, func(t *testing.T, start startFunc) {
+		c := start(t, "s:2")
+		put(t, c, "s", 20, 0)
+		got := readAll(t, c, streamread.Options{Stream: "s", From: streamread.Position{Type: types.ShardIteratorTypeLatest}})
+		if len(got) != 0 {
+			t.Fatalf("from latest read %d old records, want 0", len(got))
+		}
+	})
 }
 
 func TestReadFollowSeesNewRecordsAndStops(t *testing.T) {
-	e := kinesalite.Start(t, "s:2")
-	c := e.Client()
-	put(t, c, "s", 5, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var mu sync.Mutex
-	var got []string
-	done := make(chan error, 1)
-	ic := &iteratorCounter{Client: c, taken: make(chan struct{}, 2)}
-	go func() {
-		done <- streamread.Read(ctx, ic, fast(streamread.Options{Stream: "s", Follow: true, From: streamread.Position{Type: types.ShardIteratorTypeLatest}}), func(r streamread.Record) error {
-			mu.Lock()
-			defer mu.Unlock()
-			got = append(got, string(r.Data))
-			if len(got) == 3 {
-				return streamread.ErrStop
+	onEachBackend(t, func(t *testing.T, start startFunc) {
+		c := start(t, "s:2")
+		put(t, c, "s", 5, 0)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var mu sync.Mutex
+		var got []string
+		done := make(chan error, 1)
+		ic := &iteratorCounter{Client: c, taken: make(chan struct{}, 2)}
+		go func() {
+			done <- streamread.Read(ctx, ic, fast(streamread.Options{Stream: "s", Follow: true, From: streamread.Position{Type: types.ShardIteratorTypeLatest}}), func(r streamread.Record) error {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, string(r.Data))
+				if len(got) == 3 {
+					return streamread.ErrStop
+				}
+				return nil
+			})
+		}()
+		// Put only once both shards have their LATEST iterator.
+		for range 2 {
+			select {
+			case <-ic.taken:
+			case <-ctx.Done():
+				t.Fatal("no shard iterators taken")
 			}
-			return nil
-		})
-	}()
-	// Put only once both shards have their LATEST iterator.
-	for range 2 {
-		select {
-		case <-ic.taken:
-		case <-ctx.Done():
-			t.Fatal("no shard iterators taken")
 		}
-	}
-	put(t, c, "s", 3, 100)
-	if err := <-done; err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	sort.Strings(got)
-	if want := `[{"n":100} {"n":101} {"n":102}]`; fmt.Sprint(got) != want {
-		t.Errorf("followed %v, want %v", got, want)
-	}
+		put(t, c, "s", 3, 100)
+		if err := <-done; err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		sort.Strings(got)
+		if want := `[{"n":100} {"n":101} {"n":102}]`; fmt.Sprint(got) != want {
+			t.Errorf("followed %v, want %v", got, want)
+		}
+	})
 }
 
 // iteratorCounter signals each GetShardIterator answered.
@@ -160,80 +205,95 @@ func (c *iteratorCounter) GetShardIterator(ctx context.Context, in *kinesis.GetS
 }
 
 func TestReadReadsParentBeforeChildrenAfterSplit(t *testing.T) {
-	e := kinesalite.Start(t, "split:1")
-	c := e.Client()
-	ctx := context.Background()
-	before := put(t, c, "split", 30, 0)
-	// Split the only shard at the middle of the hash key range.
-	if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("split"), ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
-		t.Fatalf("SplitShard: %v", err)
-	}
-	w := kinesis.NewStreamExistsWaiter(c, func(o *kinesis.StreamExistsWaiterOptions) {
-		o.MinDelay = 50 * time.Millisecond
-		o.MaxDelay = 200 * time.Millisecond
-	})
-	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("split")}, 30*time.Second); err != nil {
-		t.Fatalf("waiting for split: %v", err)
-	}
-	after := put(t, c, "split", 30, 1000)
-
-	got := readAll(t, c, streamread.Options{Stream: "split"})
-	if len(got) != 60 {
-		t.Fatalf("read %d records, want 60", len(got))
-	}
-	childShards := map[string]bool{}
-	for i, r := range got {
-		if i < 30 {
-			if r.ShardID != "shardId-000000000000" {
-				t.Fatalf("record %d came from %s before the parent was drained", i, r.ShardID)
-			}
-			if string(r.Data) != before[i] {
-				t.Errorf("parent record %d = %s, want %s (in order)", i, r.Data, before[i])
-			}
-			continue
+	onEachBackend(t, func(t *testing.T, start startFunc) {
+		c := start(t, "split:1")
+		ctx := context.Background()
+		before := put(t, c, "split", 30, 0)
+		// Split the only shard at the middle of the hash key range.
+		if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("split"), ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+			t.Fatalf("SplitShard: %v", err)
 		}
-		childShards[r.ShardID] = true
-	}
-	var childData []string
-	for _, r := range got[30:] {
-		childData = append(childData, string(r.Data))
-	}
-	sort.Strings(childData)
-	sort.Strings(after)
-	if fmt.Sprint(childData) != fmt.Sprint(after) {
-		t.Errorf("child records differ from those put after the split")
-	}
-	if len(childShards) != 2 {
-		t.Errorf("child records came from %d shards, want 2: %v", len(childShards), childShards)
+		waitActive(t, c, "split")
+		after := put(t, c, "split", 30, 1000)
+
+		got := readAll(t, c, streamread.Options{Stream: "split"})
+		if len(got) != 60 {
+			t.Fatalf("read %d records, want 60", len(got))
+		}
+		childShards := map[string]bool{}
+		for i, r := range got {
+			if i < 30 {
+				if r.ShardID != "shardId-000000000000" {
+					t.Fatalf("record %d came from %s before the parent was drained", i, r.ShardID)
+				}
+				if string(r.Data) != before[i] {
+					t.Errorf("parent record %d = %s, want %s (in order)", i, r.Data, before[i])
+				}
+				continue
+			}
+			childShards[r.ShardID] = true
+		}
+		var childData []string
+		for _, r := range got[30:] {
+			childData = append(childData, string(r.Data))
+		}
+		sort.Strings(childData)
+		sort.Strings(after)
+		if fmt.Sprint(childData) != fmt.Sprint(after) {
+			t.Errorf("child records differ from those put after the split")
+		}
+		if len(childShards) != 2 {
+			t.Errorf("child records came from %d shards, want 2: %v", len(childShards), childShards)
+		}
+	})
+}
+
+// waitActive waits until a stream is ACTIVE again after a reshard.
+func waitActive(t *testing.T, c *kinesis.Client, stream string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
+		if err != nil {
+			t.Fatalf("waiting for stream %s to be ACTIVE: %v", stream, err)
+		}
+		if out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
+			return
+		}
+		if err := ctxtime.Sleep(ctx, 50*time.Millisecond); err != nil {
+			t.Fatalf("stream %s not ACTIVE after 30s", stream)
+		}
 	}
 }
 
 func TestFind(t *testing.T) {
-	e := kinesalite.Start(t, "s:2")
-	c := e.Client()
-	ctx := context.Background()
-	put(t, c, "s", 10, 0)
-	res, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("pk"), Data: []byte("needle")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, c, "s", 10, 100)
-	rec, err := streamread.Find(ctx, c, "s", aws.ToString(res.ShardId), aws.ToString(res.SequenceNumber), nil)
-	if err != nil {
-		t.Fatalf("Find: %v", err)
-	}
-	if string(rec.Data) != "needle" || rec.PartitionKey != "pk" {
-		t.Errorf("Find returned %q (key %q), want needle (key pk)", rec.Data, rec.PartitionKey)
-	}
+	onEachBackend(t, func(t *testing.T, start startFunc) {
+		c := start(t, "s:2")
+		ctx := context.Background()
+		put(t, c, "s", 10, 0)
+		res, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("pk"), Data: []byte("needle")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(t, c, "s", 10, 100)
+		rec, err := streamread.Find(ctx, c, "s", aws.ToString(res.ShardId), aws.ToString(res.SequenceNumber), nil)
+		if err != nil {
+			t.Fatalf("Find: %v", err)
+		}
+		if string(rec.Data) != "needle" || rec.PartitionKey != "pk" {
+			t.Errorf("Find returned %q (key %q), want needle (key pk)", rec.Data, rec.PartitionKey)
+		}
 
-	// A sequence number of another shard: Kinesis rejects it.
-	other := "shardId-000000000000"
-	if aws.ToString(res.ShardId) == other {
-		other = "shardId-000000000001"
-	}
-	if _, err = streamread.Find(ctx, c, "s", other, aws.ToString(res.SequenceNumber), nil); err == nil || !strings.Contains(err.Error(), "InvalidArgumentException") {
-		t.Errorf("Find of a sequence number from another shard: error %v, want InvalidArgumentException", err)
-	}
+		// A sequence number of another shard: Kinesis rejects it.
+		other := "shardId-000000000000"
+		if aws.ToString(res.ShardId) == other {
+			other = "shardId-000000000001"
+		}
+		if _, err = streamread.Find(ctx, c, "s", other, aws.ToString(res.SequenceNumber), nil); err == nil || !strings.Contains(err.Error(), "InvalidArgumentException") {
+			t.Errorf("Find of a sequence number from another shard: error %v, want InvalidArgumentException", err)
+		}
+	})
 }
 
 // emptyShardClient has an iterator but never a record.
@@ -276,28 +336,30 @@ func (c *throttlingClient) GetRecords(ctx context.Context, in *kinesis.GetRecord
 }
 
 func TestReadBacksOffWhenThrottled(t *testing.T) {
-	e := kinesalite.Start(t, "s:1")
-	sent := put(t, e.Client(), "s", 3, 0)
-	c := &throttlingClient{Client: e.Client(), throttles: 3}
-	var pauses []time.Duration
-	opts := streamread.Options{Stream: "s", CallInterval: time.Nanosecond, Sleep: func(ctx context.Context, d time.Duration) error {
-		pauses = append(pauses, d)
-		return nil
-	}}
-	var got []string
-	if err := streamread.Read(context.Background(), c, opts, func(r streamread.Record) error { got = append(got, string(r.Data)); return nil }); err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	if fmt.Sprint(got) != fmt.Sprint(sent) {
-		t.Errorf("read %v, want %v", got, sent)
-	}
-	var backoffs []time.Duration
-	for _, p := range pauses {
-		if p >= 500*time.Millisecond {
-			backoffs = append(backoffs, p)
+	onEachBackend(t, func(t *testing.T, start startFunc) {
+		kc := start(t, "s:1")
+		sent := put(t, kc, "s", 3, 0)
+		c := &throttlingClient{Client: kc, throttles: 3}
+		var pauses []time.Duration
+		opts := streamread.Options{Stream: "s", CallInterval: time.Nanosecond, Sleep: func(ctx context.Context, d time.Duration) error {
+			pauses = append(pauses, d)
+			return nil
+		}}
+		var got []string
+		if err := streamread.Read(context.Background(), c, opts, func(r streamread.Record) error { got = append(got, string(r.Data)); return nil }); err != nil {
+			t.Fatalf("Read: %v", err)
 		}
-	}
-	if want := "[500ms 1s 2s]"; fmt.Sprint(backoffs) != want {
-		t.Errorf("backoffs %v, want %v", backoffs, want)
-	}
+		if fmt.Sprint(got) != fmt.Sprint(sent) {
+			t.Errorf("read %v, want %v", got, sent)
+		}
+		var backoffs []time.Duration
+		for _, p := range pauses {
+			if p >= 500*time.Millisecond {
+				backoffs = append(backoffs, p)
+			}
+		}
+		if want := "[500ms 1s 2s]"; fmt.Sprint(backoffs) != want {
+			t.Errorf("backoffs %v, want %v", backoffs, want)
+		}
+	})
 }

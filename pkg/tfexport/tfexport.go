@@ -6,6 +6,8 @@
 package tfexport
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -29,13 +31,22 @@ type Options struct {
 
 var notIdent = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
-// Label turns a destination name into a Terraform resource name.
-func Label(name string) string {
+// resourceLabel turns a destination name into a Terraform resource name. A name that
+// is already an identifier is its own label. Any other is made one ('.'
+// becomes '_', a leading digit gets "dest_") and given the first 8 hex digits
+// of the name's SHA-256, so that names such as a.b and a_b, or 1st and
+// dest_1st, whose files may share one Terraform configuration, never share a
+// label.
+func resourceLabel(name string) string {
 	l := notIdent.ReplaceAllString(name, "_")
 	if l == "" || !(l[0] == '_' || (l[0] >= 'A' && l[0] <= 'Z') || (l[0] >= 'a' && l[0] <= 'z')) {
 		l = "dest_" + l
 	}
-	return l
+	if l == name {
+		return l
+	}
+	sum := sha256.Sum256([]byte(name))
+	return l + "_" + hex.EncodeToString(sum[:4])
 }
 
 // Render returns the Terraform configuration for d.
@@ -59,7 +70,7 @@ func Render(d store.Destination, o Options) ([]byte, error) {
 	if i := strings.LastIndex(role.Name, "/"); i >= 0 {
 		path = "/" + role.Name[:i+1]
 	}
-	label := Label(d.Name)
+	label := resourceLabel(d.Name)
 	q := strconv.Quote
 	var b strings.Builder
 	fmt.Fprintf(&b, "# LaunchDarkly Data Export of %s/%s into Kinesis stream %s (%s), from ldexport.\n", d.Project, d.Environment, d.StreamName, d.Region)

@@ -66,9 +66,27 @@ func TestRenderIsTerraformFmtClean(t *testing.T) {
 }
 
 func TestLabel(t *testing.T) {
-	for in, want := range map[string]string{"prod": "prod", "eu.staging": "eu_staging", "1st": "dest_1st", "a-b_c": "a-b_c"} {
-		if got := Label(in); got != want {
-			t.Errorf("Label(%q) = %q, want %q", in, got, want)
+	for in, want := range map[string]string{"prod": "prod", "a-b_c": "a-b_c", "a_b": "a_b", "dest_1st": "dest_1st",
+		"eu.staging": "eu_staging_d5651b5e", "1st": "dest_1st_e01ddf65", "a.b": "a_b_2e7336dc"} {
+		if got := resourceLabel(in); got != want {
+			t.Errorf("resourceLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Destinations whose names differ only in what a label cannot hold get
+// different labels, so their exports can share one Terraform configuration.
+func TestLabelsOfDistinctNamesDiffer(t *testing.T) {
+	names := []string{"a.b", "a_b", "a..b", "a._b", "a_.b", "a__b", "1st", "dest_1st", "1.st", "1_st", "dest_1_st", "x.y.z", "x_y.z", "x.y_z", "x_y_z"}
+	seen := map[string]string{}
+	for _, n := range names {
+		l := resourceLabel(n)
+		if other, ok := seen[l]; ok {
+			t.Errorf("resourceLabel(%q) = resourceLabel(%q) = %q", n, other, l)
+		}
+		seen[l] = n
+		if resourceLabel(n) != l {
+			t.Errorf("resourceLabel(%q) is not deterministic", n)
 		}
 	}
 }

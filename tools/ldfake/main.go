@@ -15,16 +15,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/ldexport/ldexport/pkg/childserver"
 	"github.com/ldexport/ldexport/pkg/ldfake"
 )
 
 func main() {
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, stop))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, childserver.StopSignals()))
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-chan os.Signal) int {
@@ -45,19 +42,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-chan o
 		return 1
 	}
 	defer srv.Close()
-	fmt.Fprintf(stdout, "ready %s\n", srv.URL)
-
-	stdinClosed := make(chan struct{})
-	if *exitOnStdin {
-		go func() {
-			_, _ = io.Copy(io.Discard, stdin)
-			close(stdinClosed)
-		}()
-	}
-	select {
-	case <-stop:
-	case <-stdinClosed:
-	}
+	_ = childserver.Ready(stdout, srv.URL)
+	childserver.WaitForStop(stdin, *exitOnStdin, stop)
 	violations := srv.Violations()
 	for _, v := range violations {
 		fmt.Fprintln(stderr, "off the spec:", v)

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/ldexport/ldexport/pkg/ingest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,7 +75,7 @@ func Check(err error) {
 // placeholder credentials and a config file in dir. It decodes the JSON
 // summary send prints on stdout into summary and returns the exit code,
 // standard error and, when timed, the peak RSS in KiB.
-func Run(bin, dir, stdin string, timed bool, summary any, args ...string) (code int, stderr string, rssKiB int64) {
+func Run(bin, dir, stdin string, timed bool, summary *ingest.Summary, args ...string) (code int, stderr string, rssKiB int64) {
 	name := bin
 	if timed {
 		args, name = append([]string{"-v", bin}, args...), "/usr/bin/time"
@@ -107,20 +108,6 @@ func Run(bin, dir, stdin string, timed bool, summary any, args ...string) (code 
 }
 
 var rssLine = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
-
-// Summary is send's JSON summary (the contract's keys the benchmarks read).
-type Summary struct {
-	Records            int64   `json:"records"`
-	Sent               int64   `json:"sent"`
-	Failed             int64   `json:"failed"`
-	Requests           int64   `json:"requests"`
-	Retries            int64   `json:"retries"`
-	Throttled          int64   `json:"throttled"`
-	PossibleDuplicates int64   `json:"possibleDuplicates"`
-	DurationSeconds    float64 `json:"durationSeconds"`
-	RecordsPerSecond   float64 `json:"recordsPerSecond"`
-	KinesisRecords     *int64  `json:"kinesisRecords"` // with --aggregate
-}
 
 // Setup makes a temporary folder for a benchmark program (the caller
 // removes it), builds ./cmd/ldexport into it unless bin names a binary, and

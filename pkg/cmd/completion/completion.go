@@ -2,9 +2,12 @@
 package completion
 
 import (
+	"context"
 	"io"
+	"slices"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/spf13/cobra"
 )
 
@@ -12,8 +15,19 @@ import (
 // scripts under completions/ are named.
 var Shells = []string{"bash", "zsh", "fish", "powershell"}
 
-// NewCmdCompletion returns `ldexport completion SHELL`.
-func NewCmdCompletion(f *cmdutil.Factory) *cobra.Command {
+// CompletionOptions are the dependencies and argument of `completion`.
+type CompletionOptions struct {
+	IO *iostreams.IOStreams
+	// Root is the command tree the script completes.
+	Root *cobra.Command
+
+	Shell string
+}
+
+// NewCmdCompletion returns `ldexport completion SHELL`; runF replaces
+// completionRun in tests.
+func NewCmdCompletion(f *cmdutil.Factory, runF func(context.Context, *CompletionOptions) error) *cobra.Command {
+	opts := &CompletionOptions{}
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print a shell completion script",
@@ -24,10 +38,31 @@ func NewCmdCompletion(f *cmdutil.Factory) *cobra.Command {
   ldexport completion powershell | Out-String | Invoke-Expression`,
 		ValidArgs: Shells,
 		Args:      cmdutil.ExactArgs(1, "name a shell: bash, zsh, fish or powershell"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return Generate(cmd.Root(), args[0], f.IOStreams.Out)
-		},
+		RunE:      cmdutil.RunE(f, opts, runF, completionRun),
 	}
+}
+
+// Complete takes the shell, the command tree and the streams.
+func (o *CompletionOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []string) error {
+	o.IO, o.Root, o.Shell = f.IOStreams, cmd.Root(), args[0]
+	return nil
+}
+
+// Validate checks that the shell is one of Shells.
+func (o *CompletionOptions) Validate() error {
+	if !slices.Contains(Shells, o.Shell) {
+		return unsupported(o.Shell)
+	}
+	return nil
+}
+
+func completionRun(_ context.Context, opts *CompletionOptions) error {
+	return Generate(opts.Root, opts.Shell, opts.IO.Out)
+}
+
+// unsupported is the usage error for a shell not in Shells.
+func unsupported(shell string) error {
+	return cmdutil.FlagErrorf("unsupported shell %q: want bash, zsh, fish or powershell", shell)
 }
 
 // Generate writes root's completion script for shell to w.
@@ -42,5 +77,5 @@ func Generate(root *cobra.Command, shell string, w io.Writer) error {
 	case "powershell":
 		return root.GenPowerShellCompletionWithDesc(w)
 	}
-	return cmdutil.FlagErrorf("unsupported shell %q: want bash, zsh, fish or powershell", shell)
+	return unsupported(shell)
 }

@@ -33,12 +33,14 @@ type GenOptions struct {
 	Project     string
 	Environment string
 	Start       time.Time // zero: eventgen.DefaultStart
+
+	count, kinds, start string // the flags as given, read by Validate
+	kindsSet            bool
 }
 
 // NewCmdGen returns `gen`; runF replaces genRun in tests.
 func NewCmdGen(f *cmdutil.Factory, runF func(context.Context, *GenOptions) error) *cobra.Command {
-	opts := &GenOptions{IO: f.IOStreams}
-	var count, kinds, start string
+	opts := &GenOptions{}
 	cmd := &cobra.Command{
 		Use:   "gen [--count N] [--seed S] [--kinds K,...]",
 		Short: "Write realistic LaunchDarkly Data Export events as NDJSON",
@@ -59,41 +61,15 @@ Valid kinds: ` + kindNames() + `.`,
   ldexport gen --count 1M --kinds feature,custom,identify,summary | ldexport send --dest prod
   ldexport gen --count 100k --project mobile --environment staging > events.ndjson`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := quantity.ParseCount(count)
-			if err != nil {
-				return cmdutil.FlagErrorf("--count: %v", err)
-			}
-			opts.Count = n
-			if cmd.Flags().Changed("kinds") {
-				if opts.Kinds, err = eventgen.ParseKinds(kinds); err != nil {
-					return cmdutil.FlagErrorf("--kinds: %v", err)
-				}
-			}
-			if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
-				return cmdutil.FlagErrorf("--project: %v", err)
-			}
-			if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
-				return cmdutil.FlagErrorf("--environment: %v", err)
-			}
-			if start != "" {
-				if opts.Start, err = time.Parse(time.RFC3339, start); err != nil {
-					return cmdutil.FlagErrorf("--start: %q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", start)
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return genRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, genRun),
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&count, "count", "n", strconv.Itoa(DefaultCount), "number of events, 0 or more: 100000, 100_000, 100k, 1M")
+	fl.StringVarP(&opts.count, "count", "n", strconv.Itoa(DefaultCount), "number of events, 0 or more: 100000, 100_000, 100k, 1M")
 	fl.Uint64Var(&opts.Seed, "seed", eventgen.DefaultSeed, "random seed, 0 to 2^64-1; the same seed gives the same events")
-	fl.StringVar(&kinds, "kinds", "", "comma-separated event kinds (default: a realistic mix)")
+	fl.StringVar(&opts.kinds, "kinds", "", "comma-separated event kinds (default: a realistic mix)")
 	fl.StringVar(&opts.Project, "project", "default", "LaunchDarkly project ID (24 hex digits), or a key to derive one from")
 	fl.StringVar(&opts.Environment, "environment", "production", "LaunchDarkly environment ID (24 hex digits), or a key to derive one from")
-	fl.StringVar(&start, "start", "", "creationDate of the first event, RFC 3339 (default 2026-01-01T00:00:00Z)")
+	fl.StringVar(&opts.start, "start", "", "creationDate of the first event, RFC 3339 (default 2026-01-01T00:00:00Z)")
 	_ = cmd.RegisterFlagCompletionFunc("kinds", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		var names []cobra.Completion
 		for _, k := range eventgen.AllKinds {
@@ -102,6 +78,39 @@ Valid kinds: ` + kindNames() + `.`,
 		return names, cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
+}
+
+// Complete takes the streams from f and whether --kinds was given.
+func (o *GenOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, _ []string) error {
+	o.IO = f.IOStreams
+	o.kindsSet = cmd.Flags().Changed("kinds")
+	return nil
+}
+
+// Validate reads --count, --kinds and --start and checks the keys.
+func (o *GenOptions) Validate() error {
+	n, err := quantity.ParseCount(o.count)
+	if err != nil {
+		return cmdutil.FlagErrorf("--count: %v", err)
+	}
+	o.Count = n
+	if o.kindsSet {
+		if o.Kinds, err = eventgen.ParseKinds(o.kinds); err != nil {
+			return cmdutil.FlagErrorf("--kinds: %v", err)
+		}
+	}
+	if err := ldkey.ValidateProjectKey(o.Project); err != nil {
+		return cmdutil.FlagErrorf("--project: %v", err)
+	}
+	if err := ldkey.ValidateEnvironmentKey(o.Environment); err != nil {
+		return cmdutil.FlagErrorf("--environment: %v", err)
+	}
+	if o.start != "" {
+		if o.Start, err = time.Parse(time.RFC3339, o.start); err != nil {
+			return cmdutil.FlagErrorf("--start: %q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", o.start)
+		}
+	}
+	return nil
 }
 
 func kindNames() string {

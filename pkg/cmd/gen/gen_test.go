@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/iostreams"
-	"github.com/spf13/cobra"
 )
 
 func TestNewCmdGenFlags(t *testing.T) {
@@ -43,15 +42,7 @@ func TestNewCmdGenFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
-			var got *GenOptions
-			cmd := NewCmdGen(f, func(_ context.Context, o *GenOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tt.args))
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
-			err := cmd.Execute()
+			got, err := cmdtest.ParseFlags(NewCmdGen, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
@@ -67,7 +58,6 @@ func TestNewCmdGenFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.IO = nil
 			if got.Count != tt.want.Count || got.Seed != tt.want.Seed || got.Project != tt.want.Project ||
 				got.Environment != tt.want.Environment || !got.Start.Equal(tt.want.Start) || !equalKinds(got.Kinds, tt.want.Kinds) {
 				t.Errorf("got %+v, want %+v", *got, tt.want)

@@ -111,8 +111,8 @@ sends and verifies the test event, and pushes NDJSON event files into the stream
 	cmd.AddCommand(shards.NewCmdShards(f, nil))
 	cmd.AddCommand(tail.NewCmdTail(f, nil))
 	cmd.AddCommand(send.NewCmdSend(f, nil))
-	cmd.AddCommand(version.NewCmdVersion(f))
-	cmd.AddCommand(completion.NewCmdCompletion(f))
+	cmd.AddCommand(version.NewCmdVersion(f, nil))
+	cmd.AddCommand(completion.NewCmdCompletion(f, nil))
 	cmdutil.SetPlaceholders(cmd)
 	return cmd
 }

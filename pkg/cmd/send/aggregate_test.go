@@ -123,3 +123,16 @@ func TestSendAggregateWithoutShardMap(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 }
+
+// sendTo runs send with n events on stdin against endpoint and returns the
+// result and the payloads.
+func sendTo(t *testing.T, n int, endpoint, stream string, args ...string) (cli, [][]byte) {
+	t.Helper()
+	ev := events(n)
+	payloads := make([][]byte, n)
+	for i, e := range ev {
+		payloads[i] = []byte(e)
+	}
+	args = append([]string{"send", "--stream", stream, "--endpoint-url", endpoint, "-o", "json"}, args...)
+	return ldexport(t, []byte(strings.Join(ev, "\n")), args...), payloads
+}

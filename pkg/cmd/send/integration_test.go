@@ -5,15 +5,15 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ldexport/ldexport/pkg/cmd/root"
-	"github.com/ldexport/ldexport/pkg/cmd/send"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 )
@@ -42,14 +42,7 @@ func setup(t *testing.T) {
 }
 
 // events returns n distinct ~400-byte exported events.
-func events(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf(`{"project":"p","environment":"production","event":{"kind":"feature","creationDate":%d,"contextKeys":{"user":"user-%d"},"key":"flag-%d","value":true,"variation":1,"version":7,"reason":{"kind":"FALLTHROUGH"},"pad":"%s"},"version":1}`,
-			1764150000000+int64(i), i%97, i%13, strings.Repeat("z", 190))
-	}
-	return out
-}
+var events = ingesttest.Events
 
 // assertStored checks the stream holds exactly the lines: same multiset, bytes intact.
 func assertStored(t *testing.T, e *kinesalite.Emulator, stream string, lines []string) {
@@ -63,9 +56,9 @@ func assertStored(t *testing.T, e *kinesalite.Emulator, stream string, lines []s
 	assertSameRecords(t, recs, lines)
 }
 
-func summary(t *testing.T, c cli) send.Summary {
+func summary(t *testing.T, c cli) ingest.Summary {
 	t.Helper()
-	var s send.Summary
+	var s ingest.Summary
 	if err := json.Unmarshal([]byte(c.stdout), &s); err != nil {
 		t.Fatalf("stdout is not the summary JSON: %v\n%s\nstderr: %s", err, c.stdout, c.stderr)
 	}

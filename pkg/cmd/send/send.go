@@ -1,31 +1,39 @@
 // Package send implements `ldexport send`: push NDJSON event files (or
-// standard input) into a Kinesis stream with PutRecords.
+// standard input) into a Kinesis stream with PutRecords. The sending itself
+// is pkg/ingest's; this package parses and checks the flags, builds the
+// ingest.Job, draws its progress and prints its summary.
 package send
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"runtime/debug"
-	"sync/atomic"
+	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/ldexport/ldexport/pkg/awsarn"
-	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/ndjson"
+	"github.com/ldexport/ldexport/pkg/fileguard"
+	"github.com/ldexport/ldexport/pkg/ingest"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/partitionkey"
+	"github.com/ldexport/ldexport/pkg/progress"
 	"github.com/ldexport/ldexport/pkg/sender"
+	"github.com/ldexport/ldexport/pkg/shardcalc"
+	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
 )
 
 // SendOptions are the dependencies and flag values of `send`.
 type SendOptions struct {
-	Factory *cmdutil.Factory
+	IO      *iostreams.IOStreams
+	Globals *cmdutil.GlobalOptions
+	// Kinesis returns a client for a region and an endpoint (empty:
+	// --endpoint-url, then AWS's own).
+	Kinesis func(ctx context.Context, region, endpoint string) (ingest.Kinesis, error)
+	// Store opens the destination store, which the run must never write.
+	Store func() (*store.Store, error)
+	Now   func() time.Time
 
 	Files        []string // "-" is standard input; none means standard input
 	Dest         string
@@ -46,20 +54,20 @@ type SendOptions struct {
 	Aggregate         bool
 	AggregateMaxBytes int
 
-	rate rateControl // the stream's shards, learnt before sending (ratecontrol.go)
-
-	// Set by checkFiles before Kinesis is asked anything, so a refused file
-	// or a checkpoint in use ends the command at once.
-	filesChecked bool
-	ck           *runCheckpoint // locked; released by run
+	keys          *partitionkey.Chooser // from --partition-key, by Validate
+	emptyPath     string                // --checkpoint or --reject-file given as "", by Complete
+	maxBytesGiven bool                  // --aggregate-max-bytes given, by Complete
 
 	shutdownTimeout time.Duration // tests shorten the wait for requests in flight after an interrupt
 	progressDelay   time.Duration // how long a send runs before its progress bar shows
 }
 
+// progressDelay: a send shorter than this shows no progress bar.
+const progressDelay = time.Second
+
 // NewCmdSend returns `send`; runF replaces sendRun in tests.
 func NewCmdSend(f *cmdutil.Factory, runF func(context.Context, *SendOptions) error) *cobra.Command {
-	opts := &SendOptions{Factory: f, progressDelay: progressDelay}
+	opts := &SendOptions{progressDelay: progressDelay}
 	cmd := &cobra.Command{
 		Use:   "send [FILE...] (--dest NAME | --stream S)",
 		Short: "Send NDJSON events into a Kinesis stream",
@@ -80,53 +88,7 @@ deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
   ldexport send a.ndjson b.ndjson.gz --dest prod --partition-key event.contextKeys.user -o json
   ldexport send events.ndjson --dest prod --on-invalid skip --reject-file bad.ndjson
   ldexport send events.ndjson --stream ld-events --dry-run`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Files = args
-			if (opts.Dest == "") == (opts.Stream == "") {
-				return cmdutil.FlagErrorf("name the target: exactly one of --dest NAME or --stream S")
-			}
-			if opts.Stream != "" {
-				if err := awsarn.ValidateStreamName(opts.Stream); err != nil {
-					return cmdutil.FlagErrorf("--stream: %v", err)
-				}
-			}
-			if opts.OnInvalid != "fail" && opts.OnInvalid != "skip" {
-				return cmdutil.FlagErrorf("--on-invalid: %q is not fail or skip", opts.OnInvalid)
-			}
-			if opts.RetryTimeout <= 0 {
-				return cmdutil.FlagErrorf("--retry-timeout: must be positive, got %s", opts.RetryTimeout)
-			}
-			if opts.Concurrency < 1 || opts.Concurrency > 64 {
-				return cmdutil.FlagErrorf("--concurrency: must be 1..64, got %d", opts.Concurrency)
-			}
-			for _, name := range []string{"checkpoint", "reject-file"} {
-				// An empty variable ("--checkpoint $CK") must not quietly mean "none".
-				if f := cmd.Flags().Lookup(name); f.Changed && f.Value.String() == "" {
-					return cmdutil.FlagErrorf("--%s: empty path: name a file, or leave the flag out", name)
-				}
-			}
-			if opts.Checkpoint != "" {
-				if err := checkCheckpointFlags(opts); err != nil {
-					return err
-				}
-			}
-			if opts.NoPace && opts.Balance {
-				return cmdutil.FlagErrorf("--balance needs the shard map that --no-pace does without: use one or the other")
-			}
-			if opts.Balance && opts.PartitionKey != "random" && opts.PartitionKey != "" {
-				return cmdutil.FlagErrorf("--balance spreads records over the shards whatever their key: it cannot be used with --partition-key %s", opts.PartitionKey)
-			}
-			if err := checkAggregateFlags(cmd, opts); err != nil {
-				return err
-			}
-			if opts.Raw && opts.PartitionKey != "random" && opts.PartitionKey != "" {
-				return cmdutil.FlagErrorf("--partition-key %s needs JSON records: it cannot be used with --raw", opts.PartitionKey)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return sendRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, sendRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Dest, "dest", "", "stored destination to send to (stream, region and endpoint)")
@@ -149,212 +111,131 @@ deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
 	return cmd
 }
 
-// target is where records go.
-type target struct {
-	stream   string
-	region   string
-	endpoint string
+// Complete takes the files, the globals and what send uses from f.
+func (o *SendOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []string) error {
+	o.IO, o.Globals, o.Store, o.Now, o.Files = f.IOStreams, f.Globals, f.Store, f.Now, args
+	o.Kinesis = func(ctx context.Context, region, endpoint string) (ingest.Kinesis, error) {
+		c, err := f.Kinesis(ctx, region, endpoint)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	for _, name := range []string{"checkpoint", "reject-file"} {
+		if fl := cmd.Flags().Lookup(name); fl.Changed && fl.Value.String() == "" && o.emptyPath == "" {
+			o.emptyPath = name
+		}
+	}
+	o.maxBytesGiven = cmd.Flags().Changed("aggregate-max-bytes")
+	return nil
+}
+
+// Validate checks the flags together, before anything is opened or asked:
+// every mistake in them is a usage error (exit 2).
+func (o *SendOptions) Validate() error {
+	stdin := len(o.Files) == 0 || slices.Contains(o.Files, "-")
+	fieldKey := o.PartitionKey != "random" && o.PartitionKey != ""
+	var streamErr, aggErr error
+	if o.Stream != "" {
+		streamErr = awsarn.ValidateStreamName(o.Stream)
+	}
+	if o.Aggregate {
+		aggErr = shardcalc.ValidateAggregateMaxBytes(int64(o.AggregateMaxBytes))
+	}
+	// In order: the first that applies is the one reported.
+	for _, rule := range []struct {
+		broken bool
+		msg    string
+	}{
+		{(o.Dest == "") == (o.Stream == ""), "name the target: exactly one of --dest NAME or --stream S"},
+		{streamErr != nil, fmt.Sprintf("--stream: %v", streamErr)},
+		{o.OnInvalid != "fail" && o.OnInvalid != "skip", fmt.Sprintf("--on-invalid: %q is not fail or skip", o.OnInvalid)},
+		{o.RetryTimeout <= 0, fmt.Sprintf("--retry-timeout: must be positive, got %s", o.RetryTimeout)},
+		{o.Concurrency < 1 || o.Concurrency > 64, fmt.Sprintf("--concurrency: must be 1..64, got %d", o.Concurrency)},
+		// An empty variable ("--checkpoint $CK") must not quietly mean "none".
+		{o.emptyPath != "", "--" + o.emptyPath + ": empty path: name a file, or leave the flag out"},
+		{o.Checkpoint != "" && stdin, "--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again"},
+		{o.Checkpoint != "" && o.DryRun, "--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record"},
+		{o.NoPace && o.Balance, "--balance needs the shard map that --no-pace does without: use one or the other"},
+		{o.Balance && fieldKey, "--balance spreads records over the shards whatever their key: it cannot be used with --partition-key " + o.PartitionKey},
+		{o.maxBytesGiven && !o.Aggregate, "--aggregate-max-bytes needs --aggregate"},
+		{aggErr != nil, fmt.Sprintf("--aggregate-max-bytes: %v", aggErr)},
+		{o.Aggregate && o.Balance, "--aggregate sends each aggregate to the shard of its records' keys: it cannot be used with --balance"},
+		{o.Raw && fieldKey, fmt.Sprintf("--partition-key %s needs JSON records: it cannot be used with --raw", o.PartitionKey)},
+	} {
+		if rule.broken {
+			return cmdutil.FlagErrorf("%s", rule.msg)
+		}
+	}
+	if i := slices.Index(o.Files, "-"); i >= 0 && slices.Contains(o.Files[i+1:], "-") {
+		return cmdutil.FlagErrorf("standard input (-) named twice")
+	}
+	keys, err := partitionkey.New(o.PartitionKey, uint64(time.Now().UnixNano()))
+	if err != nil {
+		return cmdutil.FlagErrorf("--partition-key: %v", err)
+	}
+	o.keys = keys
+	return nil
 }
 
 func sendRun(ctx context.Context, opts *SendOptions) error {
-	f := opts.Factory
-	t := target{stream: opts.Stream}
-	if opts.Dest != "" {
-		s, err := f.Store()
-		if err != nil {
-			return err
-		}
-		d, err := s.Get(opts.Dest)
-		if err != nil {
-			return shared.StoreError(err)
-		}
-		t = target{stream: d.StreamName, region: d.Region, endpoint: d.EndpointURL}
-	}
-	if f.Globals.EndpointURL != "" {
-		t.endpoint = f.Globals.EndpointURL
-	}
-	inputs, err := openInputs(opts.Files, f.IOStreams.In)
+	t, err := shared.Resolve(opts.Store, opts.Globals.EndpointURL, opts.Dest, opts.Stream)
 	if err != nil {
 		return err
 	}
-	defer inputs.close()
-	if opts.ck, err = checkFiles(opts, t, inputs); err != nil {
-		return err
+	scr := progress.NewScreen(opts.IO.ErrOut) // stderr, shared with the progress bar
+	job := &ingest.Job{
+		Inputs: opts.Files, Stdin: opts.IO.In,
+		Target: ingest.Target{Stream: t.Stream, Region: t.Region, Endpoint: t.Endpoint},
+		Keys:   opts.keys, Raw: opts.Raw, SkipInvalid: opts.OnInvalid == "skip",
+		Rejects: opts.RejectFile, Checkpoint: opts.Checkpoint, Protect: opts.protected(),
+		Limits: ingest.Limits{Concurrency: opts.Concurrency, RetryTimeout: opts.RetryTimeout, ShutdownTimeout: opts.shutdownTimeout},
+		NoPace: opts.NoPace, Balance: opts.Balance, Aggregate: opts.Aggregate, AggregateMaxBytes: opts.AggregateMaxBytes,
+		Notes: scr, Now: opts.Now,
 	}
-	defer opts.ck.release() // run releases it too, as soon as it is done
-	opts.filesChecked = true
-
-	var api sender.PutRecordsAPI
-	limit := ndjson.DefaultMaxLine
 	if !opts.DryRun {
-		client, err := f.Kinesis(ctx, t.region, t.endpoint)
-		if err != nil {
-			return err
-		}
-		t.region = client.Options().Region
-		// Learning the stream is bounded by --retry-timeout too: a silent
-		// endpoint ends the run before anything is read.
-		setup, cancel := awserr.WithDeadline(ctx, opts.RetryTimeout, "--retry-timeout")
-		defer cancel()
-		limit, err = recordSizeLimit(setup, client, t)
-		if err != nil {
-			if ctx.Err() != nil { // interrupted while asking: not a failure to reach Kinesis
-				return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New("interrupted before sending anything")}
-			}
-			return err
-		}
-		if !opts.NoPace {
-			opts.rate = loadRateControl(setup, client, t.stream, opts.Balance, f.IOStreams.ErrOut)
-		}
-		cancel()
-		if opts.Aggregate && opts.rate.shards == nil {
-			fmt.Fprintf(f.IOStreams.ErrOut, "Note: --aggregate without the shard map: one aggregate per partition key, so each lands where its records' key hashes (records with random keys share one key per aggregate)\n")
-		}
-		// The lean PutRecords path: bodies written from the records into reused buffers.
-		api = sender.NewLeanClient(kinesis.New(client.Options(), sender.ClientOptions(opts.Concurrency)), 2*opts.Concurrency)
+		job.Connect = func(ctx context.Context) (ingest.Kinesis, error) { return opts.Kinesis(ctx, t.Region, t.Endpoint) }
 	}
-	defer tuneGC()()
-	return run(ctx, opts, t, inputs, api, limit)
+	if !opts.Quiet && opts.IO.IsStderrTTY() {
+		job.Observer = &bar{scr: scr, delay: opts.progressDelay}
+	}
+	sum, err := job.Run(ctx)
+	if sum == nil {
+		return exitError(err, nil, false)
+	}
+	return report(opts, sum, err)
 }
 
-// tuneGC trades a little memory for CPU while sending: the garbage collector
-// runs at GOGC=400 under a 40 MiB soft memory limit, unless the user set
-// GOGC or GOMEMLIMIT. Measured on 200,000 400-byte records to a local sink:
-// about a quarter less CPU than the default, peak RSS still under 64 MiB
-// (bench/README.md). The returned func restores the previous settings.
-func tuneGC() (restore func()) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
+// protected lists the files a run must never write: the destination store
+// and its lock file.
+func (o *SendOptions) protected() []fileguard.Named {
+	if o.Store == nil {
+		return nil
 	}
-	gc := debug.SetGCPercent(400)
-	limit := debug.SetMemoryLimit(40 << 20)
-	return func() {
-		debug.SetGCPercent(gc)
-		debug.SetMemoryLimit(limit)
-	}
-}
-
-// recordSizeLimit reads the stream's record size limit; 1 MiB when the caller
-// may not ask or the endpoint does not say (kinesalite).
-func recordSizeLimit(ctx context.Context, c *kinesis.Client, t target) (int, error) {
-	out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(t.stream)})
+	s, err := o.Store()
 	if err != nil {
-		if awserr.ContextErr(ctx, t.op("")) == nil {
-			switch awserr.Classify(err) {
-			// DescribeStreamSummary allows 20 calls a second per account: when it
-			// stays throttled after the SDK's retries, or the service fails,
-			// assume the default limit (a longer line is then rejected, never lost).
-			case awserr.AccessDenied, awserr.Unsupported, awserr.Throttled, awserr.ServerError:
-				return ndjson.DefaultMaxLine, nil
-			}
-		}
-		return 0, awserr.Explain(ctx, err, t.op("DescribeStreamSummary"))
+		return nil
 	}
-	if s := out.StreamDescriptionSummary; s != nil && s.MaxRecordSizeInKiB != nil && *s.MaxRecordSizeInKiB > 0 {
-		return int(*s.MaxRecordSizeInKiB) << 10, nil
+	named := []fileguard.Named{{Role: "the destination store (--config)", Path: s.Path()}}
+	if lp, err := fileguard.LockPath(s.Path()); err == nil {
+		named = append(named, fileguard.Named{Role: "the destination store's lock file", Path: lp})
 	}
-	return ndjson.DefaultMaxLine, nil
+	return named
 }
 
-// op names a call on the target stream for awserr's messages.
-func (t target) op(call string) awserr.Op {
-	return awserr.Op{Service: "Kinesis", Call: call, Resource: fmt.Sprintf("stream %q", t.stream), Region: t.region,
-		Endpoint: t.endpoint, Permission: "kinesis:" + call, DeadlineFlag: "--retry-timeout"}
+// bar draws a job's progress on stderr, a terminal.
+type bar struct {
+	scr   *progress.Screen
+	delay time.Duration
+	stop  func()
 }
 
-// describeFatal turns an error that stopped the run into one line that says
-// what is wrong, where, and the fix.
-func describeFatal(fe *sender.FatalError, t target) error {
-	return awserr.Explain(context.Background(), fe.Err, t.op("PutRecords"))
+func (b *bar) Start(p *ingest.Progress) {
+	b.stop = progress.Start(b.scr, b.delay, "records", func() (progress.State, bool) {
+		s := p.Snapshot()
+		counts := fmt.Sprintf("%d sent · %d retries · %d throttled · %d rejected", s.Sent, s.Retries, s.Throttled, s.Rejected)
+		return progress.State{Done: s.Settled, Total: s.Total, Measured: s.Delivered, Items: s.Sent, Counts: counts}, s.Stopping
+	})
 }
 
-// input is one opened input.
-type input struct {
-	name  string
-	r     io.Reader
-	close func() error
-	size  int64 // bytes of its lines; -1 when unknown (standard input, a pipe, gzip)
-	// regular: a regular file, whose reads never wait for a writer.
-	regular bool
-
-	// Written by the reader, read for the summary (unread.go).
-	next      atomic.Int64 // the first line not accounted for; 0 before any
-	done      atomic.Bool  // read to its end, or done by an earlier run
-	gzipped   atomic.Bool
-	invalidAt atomic.Int64 // the invalid line that stopped the run (--on-invalid fail)
-	lastBad   atomic.Bool  // nothing but blank lines follows invalidAt: no line is unread
-}
-
-type inputs struct {
-	list []*input
-}
-
-func (in *inputs) close() {
-	for _, i := range in.list {
-		if i.close != nil {
-			_ = i.close()
-		}
-	}
-}
-
-// openInputs opens every file up front, so a typo fails before anything is sent.
-func openInputs(files []string, stdin io.Reader) (*inputs, error) {
-	if len(files) == 0 {
-		files = []string{"-"}
-	}
-	in := &inputs{}
-	stdinUsed := false
-	for _, name := range files {
-		if name == "-" {
-			if stdinUsed {
-				in.close()
-				return nil, cmdutil.FlagErrorf("standard input (-) named twice")
-			}
-			stdinUsed = true
-			in.list = append(in.list, &input{name: "-", r: stdin, size: -1})
-			continue
-		}
-		fh, err := os.Open(name)
-		if err != nil {
-			in.close()
-			return nil, cmdutil.Usage(err)
-		}
-		st, err := fh.Stat()
-		if err != nil {
-			_ = fh.Close()
-			in.close()
-			return nil, cmdutil.Usage(err)
-		}
-		if st.IsDir() {
-			_ = fh.Close()
-			in.close()
-			return nil, cmdutil.UsageErrorf("%s: is a directory", name)
-		}
-		size := int64(-1)
-		if st.Mode().IsRegular() && !isGzip(fh) {
-			size = st.Size()
-		}
-		in.list = append(in.list, &input{name: name, r: fh, close: fh.Close, size: size, regular: st.Mode().IsRegular()})
-	}
-	return in, nil
-}
-
-// isGzip reports whether f starts with gzip's magic bytes, without moving
-// its offset: a gzip file's size says nothing of the lines in it.
-func isGzip(f *os.File) bool {
-	var magic [2]byte
-	n, _ := f.ReadAt(magic[:], 0)
-	return n == 2 && magic == [2]byte{0x1f, 0x8b}
-}
-
-// totalSize is the sum of the input sizes, or -1 if any is unknown.
-func (in *inputs) totalSize() int64 {
-	var n int64
-	for _, i := range in.list {
-		if i.size < 0 {
-			return -1
-		}
-		n += i.size
-	}
-	return n
-}
+func (b *bar) Stop() { b.stop() }

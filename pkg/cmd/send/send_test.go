@@ -11,17 +11,18 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/ingest"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/partitionkey"
+	"regexp"
 )
 
 func TestNewCmdSendFlags(t *testing.T) {
@@ -64,6 +65,10 @@ func TestNewCmdSendFlags(t *testing.T) {
 		{"aggregate with balance", "--stream s --aggregate --balance", "cannot be used with --balance", nil},
 		{"empty checkpoint path", "a.ndjson --stream s --checkpoint=", "--checkpoint: empty path", nil},
 		{"empty reject-file path", "a.ndjson --stream s --reject-file=", "--reject-file: empty path", nil},
+		{"balance with a field key", "--stream s --balance --partition-key event.contextKeys.user", "--balance spreads records over the shards whatever their key: it cannot be used with --partition-key event.contextKeys.user", nil},
+		{"no-pace with balance", "--stream s --no-pace --balance", "--balance needs the shard map that --no-pace does without", nil},
+		{"bad partition key", "a.ndjson --stream s --partition-key a..b", "--partition-key: ", nil},
+		{"standard input twice", "- a.ndjson - --stream s", "standard input (-) named twice", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,46 +95,13 @@ func TestNewCmdSendFlags(t *testing.T) {
 	}
 }
 
-// fakeKinesis stores records in memory; fail decides a whole-request error.
-type fakeKinesis struct {
-	mu     sync.Mutex
-	stored [][]byte
-	keys   []string
-	fail   func(n int) error
-	calls  int
-}
-
-func (f *fakeKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	if f.fail != nil {
-		if err := f.fail(f.calls); err != nil {
-			return nil, err
-		}
+// runSend runs sendRun as the command does once its flags are checked: on
+// the stream opts names ("s" when none), with what opts leaves out filled
+// in, against k (nil for --dry-run), without pacing.
+func runSend(ctx context.Context, opts *SendOptions, k ingest.Kinesis) error {
+	if opts.Stream == "" && opts.Dest == "" {
+		opts.Stream = "s"
 	}
-	out := &kinesis.PutRecordsOutput{}
-	for _, e := range in.Records {
-		f.stored = append(f.stored, e.Data)
-		f.keys = append(f.keys, aws.ToString(e.PartitionKey))
-		out.Records = append(out.Records, types.PutRecordsResultEntry{SequenceNumber: aws.String("1"), ShardId: aws.String("shardId-000000000000")})
-	}
-	return out, nil
-}
-
-type result struct {
-	err     error
-	stdout  string
-	stderr  string
-	summary Summary
-}
-
-func runWith(t *testing.T, opts *SendOptions, stdin string, api *fakeKinesis, limit int) result {
-	t.Helper()
-	ios, in, out, errOut := iostreams.Test()
-	in.WriteString(stdin)
-	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.JSON}, Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }}
-	opts.Factory = f
 	if opts.OnInvalid == "" {
 		opts.OnInvalid = "fail"
 	}
@@ -139,17 +111,38 @@ func runWith(t *testing.T, opts *SendOptions, stdin string, api *fakeKinesis, li
 	if opts.Concurrency == 0 {
 		opts.Concurrency = 4
 	}
-	inputs, err := openInputs(opts.Files, ios.In)
+	if opts.Globals == nil {
+		opts.Globals = &cmdutil.GlobalOptions{Output: output.JSON}
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }
+	}
+	opts.Kinesis = func(context.Context, string, string) (ingest.Kinesis, error) { return k, nil }
+	opts.DryRun = opts.DryRun || k == nil
+	opts.NoPace = true
+	keys, err := partitionkey.New(opts.PartitionKey, 1)
 	if err != nil {
-		return result{err: err}
+		return err
 	}
-	defer inputs.close()
+	opts.keys = keys
+	return sendRun(ctx, opts)
+}
+
+type result struct {
+	err     error
+	stdout  string
+	stderr  string
+	summary ingest.Summary
+}
+
+// runWith runs send with stdin and -o json against k, and decodes the summary.
+func runWith(t *testing.T, opts *SendOptions, stdin string, k ingest.Kinesis) result {
+	t.Helper()
+	ios, in, out, errOut := iostreams.Test()
+	in.WriteString(stdin)
+	opts.IO = ios
 	var r result
-	if api == nil {
-		r.err = run(context.Background(), opts, target{stream: "s", region: "us-east-1"}, inputs, nil, limit)
-	} else {
-		r.err = run(context.Background(), opts, target{stream: "s", region: "us-east-1"}, inputs, api, limit)
-	}
+	r.err = runSend(context.Background(), opts, k)
 	r.stdout, r.stderr = out.String(), errOut.String()
 	if err := decodeSummary(r.stdout, &r.summary); err != nil {
 		t.Fatalf("summary: %v\n%s", err, r.stdout)
@@ -161,13 +154,7 @@ func runWith(t *testing.T, opts *SendOptions, stdin string, api *fakeKinesis, li
 	return r
 }
 
-func lines(n int) []string {
-	ls := make([]string, n)
-	for i := range ls {
-		ls[i] = fmt.Sprintf(`{"event":{"kind":"custom","contextKeys":{"user":"u%d"}},"n":%d}`, i%7, i)
-	}
-	return ls
-}
+var lines = ingesttest.Lines
 
 func sorted(bs [][]byte) []string {
 	s := make([]string, len(bs))
@@ -179,15 +166,15 @@ func sorted(bs [][]byte) []string {
 }
 
 func TestRunDeliversEverything(t *testing.T) {
-	api := &fakeKinesis{}
+	srv := ingesttest.NewServer(t)
 	ls := lines(1200)
-	r := runWith(t, &SendOptions{}, strings.Join(ls, "\n")+"\n", api, 1<<20)
+	r := runWith(t, &SendOptions{}, strings.Join(ls, "\n")+"\n", srv.NewClient())
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
 	want := append([]string(nil), ls...)
 	sort.Strings(want)
-	if fmt.Sprint(sorted(api.stored)) != fmt.Sprint(want) {
+	if fmt.Sprint(sorted(ingesttest.StoredData(srv))) != fmt.Sprint(want) {
 		t.Fatal("stored records differ from the input")
 	}
 	if r.summary.Sent != 1200 || r.summary.Requests < 3 {
@@ -196,15 +183,15 @@ func TestRunDeliversEverything(t *testing.T) {
 }
 
 func TestRunPartitionKeyField(t *testing.T) {
-	api := &fakeKinesis{}
+	srv := ingesttest.NewServer(t)
 	input := `{"event":{"contextKeys":{"user":"alice"}}}` + "\n" + `{"event":{}}` + "\n" + `{"event":{"contextKeys":{"user":42}}}` + "\n"
-	r := runWith(t, &SendOptions{PartitionKey: "event.contextKeys.user"}, input, api, 1<<20)
+	r := runWith(t, &SendOptions{PartitionKey: "event.contextKeys.user"}, input, srv.NewClient())
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
 	byData := map[string]string{}
-	for i, d := range api.stored {
-		byData[string(d)] = api.keys[i]
+	for _, rec := range srv.Records("s") {
+		byData[string(rec.Data)] = rec.PartitionKey
 	}
 	if k := byData[`{"event":{"contextKeys":{"user":"alice"}}}`]; k != "alice" {
 		t.Errorf("key %q", k)
@@ -218,17 +205,17 @@ func TestRunPartitionKeyField(t *testing.T) {
 }
 
 func TestRunInvalidFail(t *testing.T) {
-	api := &fakeKinesis{}
+	srv := ingesttest.NewServer(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	ls := lines(700)
 	ls[650] = `{"broken":`
-	r := runWith(t, &SendOptions{}, strings.Join(ls, "\n"), api, 1<<20)
+	r := runWith(t, &SendOptions{}, strings.Join(ls, "\n"), srv.NewClient())
 	if cmdutil.ExitCode(r.err) != 2 || r.err.Error() != `-:651: invalid JSON at byte 10: unexpected end of JSON input` {
 		t.Fatalf("err = %v (exit %d)", r.err, cmdutil.ExitCode(r.err))
 	}
-	if len(api.stored) != 650 || r.summary.Sent != 650 || r.summary.Invalid != 1 || r.summary.Records != 651 {
-		t.Fatalf("stored %d, summary %+v", len(api.stored), r.summary)
+	if n := len(ingesttest.StoredData(srv)); n != 650 || r.summary.Sent != 650 || r.summary.Invalid != 1 || r.summary.Records != 651 {
+		t.Fatalf("stored %d, summary %+v", n, r.summary)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("files created: %v", ents)
@@ -236,11 +223,12 @@ func TestRunInvalidFail(t *testing.T) {
 }
 
 func TestRunInvalidSkip(t *testing.T) {
-	api := &fakeKinesis{}
+	srv := ingesttest.NewServer(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	input := "{\"a\":1}\n[1,2]\n{\"b\":2}\r\nnot json\n" + `{"big":"` + strings.Repeat("x", 200) + `"}` + "\n{\"c\":3}"
-	r := runWith(t, &SendOptions{OnInvalid: "skip"}, input, api, 100)
+	big := `{"big":"` + strings.Repeat("x", 1<<20) + `"}`
+	input := "{\"a\":1}\n[1,2]\n{\"b\":2}\r\nnot json\n" + big + "\n{\"c\":3}"
+	r := runWith(t, &SendOptions{OnInvalid: "skip"}, input, srv.NewClient())
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -248,7 +236,7 @@ func TestRunInvalidSkip(t *testing.T) {
 		t.Fatalf("%+v", r.summary)
 	}
 	name := fmt.Sprintf("ldexport-rejects-20261126T100000Z-%d.ndjson", os.Getpid())
-	wantStderr := []string{"-:2: not a JSON object", "-:4: invalid JSON", "-:5: line of 210 bytes exceeds the stream's record size limit of 100 bytes", "Rejected lines written to " + name}
+	wantStderr := []string{"-:2: not a JSON object", "-:4: invalid JSON", "-:5: line of 1048586 bytes exceeds the stream's record size limit of 1048576 bytes", "Rejected lines written to " + name}
 	for _, w := range wantStderr {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
@@ -258,30 +246,30 @@ func TestRunInvalidSkip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != "[1,2]\nnot json\n"+`{"big":"`+strings.Repeat("x", 200)+`"}`+"\n" {
-		t.Fatalf("reject file %q", got)
+	if string(got) != "[1,2]\nnot json\n"+big+"\n" {
+		t.Fatalf("reject file holds %d bytes, want the 3 invalid lines", len(got))
 	}
 }
 
 func TestRunRecordWithKeyOverLimit(t *testing.T) {
-	api := &fakeKinesis{}
+	srv := ingesttest.NewServer(t)
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
-	line := `{"k":"` + strings.Repeat("x", 80) + `"}` // 88 bytes: fits 100, not with a 32-char random key
-	r := runWith(t, &SendOptions{OnInvalid: "skip", RejectFile: rejects}, line+"\n", api, 100)
+	line := `{"k":"` + strings.Repeat("x", 1<<20-20) + `"}` // fits 1 MiB, not with a 32-char random key
+	r := runWith(t, &SendOptions{OnInvalid: "skip", RejectFile: rejects}, line+"\n", srv.NewClient())
 	if r.err != nil || r.summary.Invalid != 1 {
 		t.Fatalf("err %v summary %+v", r.err, r.summary)
 	}
 	got, _ := os.ReadFile(rejects)
 	if string(got) != line+"\n" {
-		t.Fatalf("reject file %q", got)
+		t.Fatalf("reject file holds %d bytes, want the line", len(got))
 	}
-	if !strings.Contains(r.stderr, "-:1: record of 120 bytes with its partition key exceeds") {
+	if !strings.Contains(r.stderr, "-:1: record of 1048596 bytes with its partition key exceeds") {
 		t.Fatalf("stderr %s", r.stderr)
 	}
 }
 
 func TestRunFatalErrorRejectsUndelivered(t *testing.T) {
-	api := &fakeKinesis{fail: func(n int) error {
+	api := &ingesttest.Memory{Fail: func(n int) error {
 		if n >= 2 {
 			return &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Stream s under account 000000000000 not found."}
 		}
@@ -289,17 +277,17 @@ func TestRunFatalErrorRejectsUndelivered(t *testing.T) {
 	}}
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
 	ls := lines(3000)
-	r := runWith(t, &SendOptions{RejectFile: rejects, Concurrency: 1}, strings.Join(ls, "\n"), api, 1<<20)
+	r := runWith(t, &SendOptions{RejectFile: rejects, Concurrency: 1}, strings.Join(ls, "\n"), ingesttest.NewStream(api, 0))
 	if cmdutil.ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), `Kinesis PutRecords on stream "s" in us-east-1: not found (ResourceNotFoundException`) {
 		t.Fatalf("err = %v", r.err)
 	}
 	got, _ := os.ReadFile(rejects)
 	rejected := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
-	if int64(len(rejected)) != r.summary.Failed || r.summary.Sent != int64(len(api.stored)) || r.summary.Sent == 0 {
+	if int64(len(rejected)) != r.summary.Failed || r.summary.Sent != int64(len(api.Stored)) || r.summary.Sent == 0 {
 		t.Fatalf("%d rejected lines, summary %+v", len(rejected), r.summary)
 	}
 	// Sent plus rejected lines are exactly the input lines read.
-	all := append(sorted(api.stored), rejected...)
+	all := append(sorted(api.Stored), rejected...)
 	sort.Strings(all)
 	read := append([]string(nil), ls[:r.summary.Records]...)
 	sort.Strings(read)
@@ -314,20 +302,20 @@ func TestRunFatalErrorRejectsUndelivered(t *testing.T) {
 }
 
 func TestRunDryRun(t *testing.T) {
-	r := runWith(t, &SendOptions{DryRun: true, OnInvalid: "skip", RejectFile: filepath.Join(t.TempDir(), "r")}, "{}\n{\"a\":1}\nx\n", nil, 1<<20)
+	r := runWith(t, &SendOptions{DryRun: true, OnInvalid: "skip", RejectFile: filepath.Join(t.TempDir(), "r")}, "{}\n{\"a\":1}\nx\n", nil)
 	if r.err != nil || r.summary.Sent != 2 || r.summary.Invalid != 1 || r.summary.Requests != 0 {
 		t.Fatalf("err %v summary %+v", r.err, r.summary)
 	}
 }
 
 func TestRunMissingFile(t *testing.T) {
-	r := runWith(t, &SendOptions{Files: []string{filepath.Join(t.TempDir(), "nope.ndjson")}}, "", &fakeKinesis{}, 1<<20)
+	r := runWith(t, &SendOptions{Files: []string{filepath.Join(t.TempDir(), "nope.ndjson")}}, "", ingesttest.NewServer(t).NewClient())
 	if cmdutil.ExitCode(r.err) != 2 || !strings.Contains(r.err.Error(), "nope.ndjson") {
 		t.Fatalf("err = %v", r.err)
 	}
 }
 
-func decodeSummary(s string, v *Summary) error {
+func decodeSummary(s string, v *ingest.Summary) error {
 	if s == "" {
 		return nil
 	}
@@ -337,16 +325,16 @@ func decodeSummary(s string, v *Summary) error {
 // blockingKinesis stores the first request, then cancels the run (an
 // interrupt) and stalls every later request until its context ends.
 type blockingKinesis struct {
-	fakeKinesis
+	ingesttest.Memory
 	cancel context.CancelFunc
 }
 
 func (b *blockingKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	b.mu.Lock()
-	first := b.calls == 0
-	b.mu.Unlock()
+	b.Mu.Lock()
+	first := b.Calls == 0
+	b.Mu.Unlock()
 	if first {
-		return b.fakeKinesis.PutRecords(ctx, in, o...)
+		return b.Memory.PutRecords(ctx, in, o...)
 	}
 	b.cancel()
 	<-ctx.Done()
@@ -361,57 +349,54 @@ func TestRunInterrupted(t *testing.T) {
 	ls := lines(3000)
 	in.WriteString(strings.Join(ls, "\n"))
 	rejects := filepath.Join(t.TempDir(), "rej.ndjson")
-	opts := &SendOptions{
-		Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.JSON}, Now: time.Now},
-		OnInvalid: "fail", RejectFile: rejects, RetryTimeout: time.Minute, Concurrency: 2,
-	}
-	inputs, err := openInputs(nil, ios.In)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = run(ctx, opts, target{stream: "s", region: "us-east-1"}, inputs, api, 1<<20)
+	opts := &SendOptions{IO: ios, RejectFile: rejects, Concurrency: 2, Now: time.Now}
+	err := runSend(ctx, opts, ingesttest.NewStream(api, 0))
 	if cmdutil.ExitCode(err) != 130 || !strings.HasPrefix(err.Error(), "interrupted: ") {
 		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
 	}
-	var s Summary
+	var s ingest.Summary
 	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(rejects)
 	rejected := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
-	if s.Records != s.Sent+s.Failed || s.Failed != int64(len(rejected)) || s.Sent != int64(len(api.stored)) || s.Failed == 0 {
-		t.Fatalf("summary %+v, %d rejected lines, %d stored", s, len(rejected), len(api.stored))
+	if s.Records != s.Sent+s.Failed || s.Failed != int64(len(rejected)) || s.Sent != int64(len(api.Stored)) || s.Failed == 0 {
+		t.Fatalf("summary %+v, %d rejected lines, %d stored", s, len(rejected), len(api.Stored))
 	}
 	if s.Records == int64(len(ls)) && s.Sent == 0 {
 		t.Fatal("nothing was delivered before the interrupt")
 	}
 }
 
+// barFrame is a frame the progress bar draws with standard input (no
+// size): the bytes settled, then its counts, e.g.
+// "\r1.2 MiB · 5000 sent · 0 retries · 0 throttled · 0 rejected".
+var barFrame = regexp.MustCompile(`\r[0-9.]+ (B|KiB|MiB|GiB) · \d+ sent · \d+ retries · \d+ throttled · \d+ rejected`)
+
+// TestRunProgressOnTerminal: on a terminal the bar draws itself (and
+// nothing but the bar starts a line with a carriage return), then the
+// summary follows.
 func TestRunProgressOnTerminal(t *testing.T) {
 	ios, in, _, errOut := iostreams.Test()
 	ios.SetStderrTTY(true)
 	ls := lines(20000)
 	in.WriteString(strings.Join(ls, "\n"))
-	opts := &SendOptions{
-		Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: time.Now},
-		OnInvalid: "fail", RetryTimeout: time.Minute, Concurrency: 2,
-	}
-	inputs, _ := openInputs(nil, ios.In)
+	opts := &SendOptions{IO: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Concurrency: 2, Now: time.Now}
 	api := &slowKinesis{}
-	if err := run(context.Background(), opts, target{stream: "s"}, inputs, api, 1<<20); err != nil {
+	if err := runSend(context.Background(), opts, ingesttest.NewStream(api, 0)); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(errOut.String(), " sent · ") || !strings.Contains(errOut.String(), "Delivered     20000 of 20000 records") {
-		t.Fatalf("stderr:\n%s", errOut.String())
+	if !barFrame.MatchString(errOut.String()) || !strings.Contains(errOut.String(), "Delivered     20000 of 20000 records") {
+		t.Fatalf("stderr:\n%q", errOut.String())
 	}
 }
 
 // slowKinesis takes 10ms a request, so the progress bar gets to draw.
-type slowKinesis struct{ fakeKinesis }
+type slowKinesis struct{ ingesttest.Memory }
 
 func (s *slowKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, o ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
 	time.Sleep(10 * time.Millisecond)
-	return s.fakeKinesis.PutRecords(ctx, in, o...)
+	return s.Memory.PutRecords(ctx, in, o...)
 }
 
 // An idle pipe (say `tail -f events | ldexport send`) must not keep a stopped
@@ -422,11 +407,11 @@ func TestRunEndsWhileStdinIsIdle(t *testing.T) {
 	tests := []struct {
 		name      string
 		interrupt bool
-		api       *fakeKinesis
+		api       *ingesttest.Memory
 		wantCode  int
 	}{
-		{"fatal error", false, &fakeKinesis{fail: func(int) error { return notFound }}, 1},
-		{"interrupt", true, &fakeKinesis{}, 130},
+		{"fatal error", false, &ingesttest.Memory{Fail: func(int) error { return notFound }}, 1},
+		{"interrupt", true, &ingesttest.Memory{}, 130},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,13 +432,11 @@ func TestRunEndsWhileStdinIsIdle(t *testing.T) {
 				// then the pipe stays open and idle
 			}()
 			opts := &SendOptions{
-				Factory:   &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.JSON}, Now: time.Now},
-				OnInvalid: "fail", RejectFile: filepath.Join(t.TempDir(), "rej"), RetryTimeout: time.Minute, Concurrency: 1,
+				IO: ios, RejectFile: filepath.Join(t.TempDir(), "rej"), Concurrency: 1, Now: time.Now,
 				shutdownTimeout: 50 * time.Millisecond,
 			}
-			inputs, _ := openInputs(nil, ios.In)
 			done := make(chan error, 1)
-			go func() { done <- run(ctx, opts, target{stream: "s", region: "us-east-1"}, inputs, tt.api, 1<<20) }()
+			go func() { done <- runSend(ctx, opts, ingesttest.NewStream(tt.api, 0)) }()
 			select {
 			case err := <-done:
 				if cmdutil.ExitCode(err) != tt.wantCode {
@@ -462,7 +445,7 @@ func TestRunEndsWhileStdinIsIdle(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("run did not end while stdin was idle")
 			}
-			var s Summary
+			var s ingest.Summary
 			if err := json.Unmarshal(out.Bytes(), &s); err != nil {
 				t.Fatal(err)
 			}
@@ -470,5 +453,37 @@ func TestRunEndsWhileStdinIsIdle(t *testing.T) {
 				t.Fatalf("%+v", s)
 			}
 		})
+	}
+}
+
+func TestCheckpointFlags(t *testing.T) {
+	tests := []struct {
+		args string
+		want string
+	}{
+		{"--stream s --checkpoint ck.json", "--checkpoint cannot be used with standard input"},
+		{"a.ndjson - --stream s --checkpoint ck.json", "--checkpoint cannot be used with standard input"},
+		{"a.ndjson --stream s --checkpoint ck.json --dry-run", "--checkpoint cannot be used with --dry-run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			ios, _, _, _ := iostreams.Test()
+			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
+			cmd := NewCmdSend(f, func(context.Context, *SendOptions) error { t.Fatal("ran"); return nil })
+			cmd.SetArgs(strings.Fields(tt.args))
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v (exit %d), want exit 2 with %q", err, cmdutil.ExitCode(err), tt.want)
+			}
+		})
+	}
+	ios, _, _, _ := iostreams.Test()
+	var got *SendOptions
+	cmd := NewCmdSend(&cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}, func(_ context.Context, o *SendOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a.ndjson", "--stream", "s", "--checkpoint", "ck.json"})
+	if err := cmd.Execute(); err != nil || got.Checkpoint != "ck.json" {
+		t.Fatalf("%v %+v", err, got)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/shardcalc"
 	"github.com/spf13/cobra"
@@ -21,7 +22,8 @@ import (
 
 // ShardsOptions are the dependencies and flag values of `shards`.
 type ShardsOptions struct {
-	Factory *cmdutil.Factory
+	IO     *iostreams.IOStreams
+	Output output.Format
 
 	EventsPerMonth int64
 	PeakFactor     float64
@@ -33,12 +35,16 @@ type ShardsOptions struct {
 	// records of at most AggregateMaxBytes.
 	Aggregate         bool
 	AggregateMaxBytes int64
+
+	// The flags as given, read by Validate.
+	events, peak, avgBytes, aggMax    string
+	eventsSet, avgBytesSet, sampleSet bool
+	aggMaxSet                         bool
 }
 
 // NewCmdShards returns `shards`; runF replaces shardsRun in tests.
 func NewCmdShards(f *cmdutil.Factory, runF func(context.Context, *ShardsOptions) error) *cobra.Command {
-	opts := &ShardsOptions{Factory: f}
-	var events, peak, avgBytes, aggMax string
+	opts := &ShardsOptions{}
 	cmd := &cobra.Command{
 		Use:   "shards --events-per-month N [--peak-factor F] [--avg-event-bytes B | --sample FILE]",
 		Short: "Recommend a shard count for a stream",
@@ -60,53 +66,80 @@ unaggregated figure.`,
   ldexport shards --events-per-month 5e7 -o json
   ldexport shards --events-per-month 3B --peak-factor 4 --avg-event-bytes 400 --aggregate`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("events-per-month") {
-				return cmdutil.FlagErrorf("--events-per-month is required")
-			}
-			n, err := quantity.ParseCount(events)
-			if err != nil {
-				return cmdutil.FlagErrorf("--events-per-month: %v", err)
-			}
-			opts.EventsPerMonth = n
-			if opts.PeakFactor, err = parsePeakFactor(peak); err != nil {
-				return cmdutil.FlagErrorf("--peak-factor: %v", err)
-			}
-			if cmd.Flags().Changed("avg-event-bytes") && cmd.Flags().Changed("sample") {
-				return cmdutil.FlagErrorf("--avg-event-bytes and --sample cannot be used together")
-			}
-			if opts.AvgEventBytes, err = quantity.ParseCount(avgBytes); err != nil {
-				return cmdutil.FlagErrorf("--avg-event-bytes: %v", err)
-			}
-			if opts.AvgEventBytes < 1 || opts.AvgEventBytes > 10*1024*1024 {
-				return cmdutil.FlagErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", opts.AvgEventBytes)
-			}
-			if cmd.Flags().Changed("aggregate-max-bytes") && !opts.Aggregate {
-				return cmdutil.FlagErrorf("--aggregate-max-bytes needs --aggregate")
-			}
-			if opts.AggregateMaxBytes, err = quantity.ParseCount(aggMax); err != nil {
-				return cmdutil.UsageErrorf("--aggregate-max-bytes: %v", err)
-			}
-			if err := shardcalc.ValidateAggregateMaxBytes(opts.AggregateMaxBytes); err != nil {
-				return cmdutil.UsageErrorf("--aggregate-max-bytes: %v", err)
-			}
-			if cmd.Flags().Changed("sample") && opts.SamplePath == "" {
-				return cmdutil.FlagErrorf("--sample: empty file name")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return shardsRun(opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, shardsRun),
 	}
-	cmd.Flags().StringVar(&events, "events-per-month", "", "events a month: 50000000, 50_000_000, 50M, 1.5B, 2k or 5e7 (required)")
-	cmd.Flags().StringVar(&peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean, 1 or more, e.g. 3 or 2.5")
-	cmd.Flags().StringVar(&avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes, 1 to 10485760 (10 MiB)")
+	cmd.Flags().StringVar(&opts.events, "events-per-month", "", "events a month: 50000000, 50_000_000, 50M, 1.5B, 2k or 5e7 (required)")
+	cmd.Flags().StringVar(&opts.peak, "peak-factor", "1", "busiest second's rate as a multiple of the monthly mean, 1 or more, e.g. 3 or 2.5")
+	cmd.Flags().StringVar(&opts.avgBytes, "avg-event-bytes", strconv.Itoa(shardcalc.DefaultAvgEventBytes), "mean event size in bytes, 1 to 10485760 (10 MiB)")
 	cmd.Flags().StringVar(&opts.SamplePath, "sample", "", "NDJSON file (plain or gzip) whose mean line size is the event size")
 	cmd.Flags().BoolVar(&opts.Aggregate, "aggregate", false, "also size for send --aggregate (KPL aggregated records), side by side")
-	cmd.Flags().StringVar(&aggMax, "aggregate-max-bytes", strconv.Itoa(shardcalc.DefaultAggregateMaxBytes), "with --aggregate: largest aggregated record in bytes")
+	cmd.Flags().StringVar(&opts.aggMax, "aggregate-max-bytes", strconv.Itoa(shardcalc.DefaultAggregateMaxBytes), "with --aggregate: largest aggregated record in bytes")
 	_ = cmd.MarkFlagFilename("sample", "ndjson", "json", "gz")
 	return cmd
+}
+
+// Complete takes what shards uses from f and which flags were given.
+func (o *ShardsOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, _ []string) error {
+	o.IO, o.Output = f.IOStreams, f.Globals.Output
+	fl := cmd.Flags()
+	o.eventsSet, o.avgBytesSet, o.sampleSet, o.aggMaxSet = fl.Changed("events-per-month"), fl.Changed("avg-event-bytes"), fl.Changed("sample"), fl.Changed("aggregate-max-bytes")
+	return nil
+}
+
+// Validate reads the counts and factors given as text and checks them,
+// and, without --sample, that the stream they ask for can be made.
+func (o *ShardsOptions) Validate() error {
+	if !o.eventsSet {
+		return cmdutil.FlagErrorf("--events-per-month is required")
+	}
+	n, err := quantity.ParseCount(o.events)
+	if err != nil {
+		return cmdutil.FlagErrorf("--events-per-month: %v", err)
+	}
+	o.EventsPerMonth = n
+	if o.PeakFactor, err = parsePeakFactor(o.peak); err != nil {
+		return cmdutil.FlagErrorf("--peak-factor: %v", err)
+	}
+	if o.avgBytesSet && o.sampleSet {
+		return cmdutil.FlagErrorf("--avg-event-bytes and --sample cannot be used together")
+	}
+	if o.AvgEventBytes, err = quantity.ParseCount(o.avgBytes); err != nil {
+		return cmdutil.FlagErrorf("--avg-event-bytes: %v", err)
+	}
+	if o.AvgEventBytes < 1 || o.AvgEventBytes > 10*1024*1024 {
+		return cmdutil.FlagErrorf("--avg-event-bytes: %d is out of range: want 1 to 10485760 (10 MiB, the largest record a stream takes)", o.AvgEventBytes)
+	}
+	if o.aggMaxSet && !o.Aggregate {
+		return cmdutil.FlagErrorf("--aggregate-max-bytes needs --aggregate")
+	}
+	if o.AggregateMaxBytes, err = quantity.ParseCount(o.aggMax); err != nil {
+		return cmdutil.UsageErrorf("--aggregate-max-bytes: %v", err)
+	}
+	if err := shardcalc.ValidateAggregateMaxBytes(o.AggregateMaxBytes); err != nil {
+		return cmdutil.UsageErrorf("--aggregate-max-bytes: %v", err)
+	}
+	if o.sampleSet && o.SamplePath == "" {
+		return cmdutil.FlagErrorf("--sample: empty file name")
+	}
+	if o.SamplePath == "" {
+		return validateInput(o.input())
+	}
+	return nil // the event size comes from the sample: shardsRun checks it
+}
+
+// input is what shardcalc sizes.
+func (o *ShardsOptions) input() shardcalc.Input {
+	return shardcalc.Input{EventsPerMonth: o.EventsPerMonth, PeakFactor: o.PeakFactor, AvgEventBytes: o.AvgEventBytes}
+}
+
+// validateInput says, as a usage error, why in cannot be sized.
+func validateInput(in shardcalc.Input) error {
+	if err := in.Validate(); errors.Is(err, shardcalc.ErrTooManyShards) {
+		return cmdutil.FlagErrorf("--events-per-month %s with --peak-factor %s: %v; lower them", commas(in.EventsPerMonth), strconv.FormatFloat(in.PeakFactor, 'g', -1, 64), err)
+	} else if err != nil {
+		return &cmdutil.FlagError{Err: err}
+	}
+	return nil
 }
 
 func parsePeakFactor(s string) (float64, error) {
@@ -120,9 +153,8 @@ func parsePeakFactor(s string) (float64, error) {
 	return f, nil
 }
 
-func shardsRun(opts *ShardsOptions) error {
-	f := opts.Factory
-	in := shardcalc.Input{EventsPerMonth: opts.EventsPerMonth, PeakFactor: opts.PeakFactor, AvgEventBytes: opts.AvgEventBytes}
+func shardsRun(_ context.Context, opts *ShardsOptions) error {
+	in := opts.input()
 	var sample *shardcalc.SampleStats
 	if opts.SamplePath != "" {
 		st, err := measure(opts.SamplePath)
@@ -132,10 +164,8 @@ func shardsRun(opts *ShardsOptions) error {
 		sample = &st
 		in.AvgEventBytes = st.MeanBytes()
 	}
-	if err := in.Validate(); errors.Is(err, shardcalc.ErrTooManyShards) {
-		return cmdutil.FlagErrorf("--events-per-month %s with --peak-factor %s: %v; lower them", commas(in.EventsPerMonth), strconv.FormatFloat(in.PeakFactor, 'g', -1, 64), err)
-	} else if err != nil {
-		return &cmdutil.FlagError{Err: err}
+	if err := validateInput(in); err != nil {
+		return err
 	}
 	r := shardcalc.RecommendShards(in)
 	res := result{Result: r}
@@ -146,11 +176,11 @@ func shardsRun(opts *ShardsOptions) error {
 		}
 		res.Aggregated = &a
 	}
-	return output.Write(f.IOStreams, f.Globals.Output, res, func() error {
-		if err := writeExplanation(f.IOStreams.Out, r, opts.SamplePath, sample); err != nil || res.Aggregated == nil {
+	return output.Write(opts.IO, opts.Output, res, func() error {
+		if err := writeExplanation(opts.IO.Out, r, opts.SamplePath, sample); err != nil || res.Aggregated == nil {
 			return err
 		}
-		return writeAggregated(f.IOStreams.Out, r, *res.Aggregated)
+		return writeAggregated(opts.IO.Out, r, *res.Aggregated)
 	})
 }
 

@@ -3,13 +3,13 @@ package shards
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/iostreams"
@@ -21,70 +21,32 @@ func testFactory(format output.Format) (*cmdutil.Factory, *bytes.Buffer, *bytes.
 	return &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: format}}, out, errOut
 }
 
-func run(f *cmdutil.Factory, runF func(context.Context, *ShardsOptions) error, args ...string) error {
-	cmd := NewCmdShards(f, runF)
-	cmd.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return cmd.ExecuteContext(context.Background())
-}
-
 func TestNewCmdShardsFlags(t *testing.T) {
-	tests := []struct {
-		name     string
-		args     []string
-		want     ShardsOptions
-		wantCode int
-		wantErr  string
-	}{
-		{name: "defaults", args: []string{"--events-per-month", "50M"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, AggregateMaxBytes: 51_200}},
-		{name: "aggregate", args: []string{"--events-per-month", "50M", "--aggregate", "--aggregate-max-bytes", "100k"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, Aggregate: true, AggregateMaxBytes: 100_000}},
-		{name: "aggregate max without aggregate", args: []string{"--events-per-month", "1", "--aggregate-max-bytes", "4096"}, wantCode: 2, wantErr: "--aggregate-max-bytes needs --aggregate"},
-		{name: "aggregate max too small", args: []string{"--events-per-month", "1", "--aggregate", "--aggregate-max-bytes", "100"}, wantCode: 2, wantErr: "--aggregate-max-bytes: aggregate size 100 must be 1024 to"},
-		{name: "aggregate max garbage", args: []string{"--events-per-month", "1", "--aggregate", "--aggregate-max-bytes", "big"}, wantCode: 2, wantErr: "--aggregate-max-bytes: "},
-		{name: "all number forms", args: []string{"--events-per-month", "50_000_000", "--peak-factor", "2.5", "--avg-event-bytes", "2k"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 2.5, AvgEventBytes: 2000, AggregateMaxBytes: 51_200}},
-		{name: "e notation", args: []string{"--events-per-month", "5e7"}, want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, AggregateMaxBytes: 51_200}},
-		{name: "sample", args: []string{"--events-per-month", "1.5B", "--sample", "x.ndjson"}, want: ShardsOptions{EventsPerMonth: 1_500_000_000, PeakFactor: 1, AvgEventBytes: 1024, SamplePath: "x.ndjson", AggregateMaxBytes: 51_200}},
-		{name: "missing events", args: nil, wantCode: 2, wantErr: "--events-per-month is required"},
-		{name: "negative events", args: []string{"--events-per-month", "-1"}, wantCode: 2, wantErr: "--events-per-month: "},
-		{name: "garbage events", args: []string{"--events-per-month", "lots"}, wantCode: 2, wantErr: "--events-per-month: "},
-		{name: "NaN events", args: []string{"--events-per-month", "NaN"}, wantCode: 2, wantErr: "--events-per-month: "},
-		{name: "Inf events", args: []string{"--events-per-month", "Inf"}, wantCode: 2, wantErr: "--events-per-month: "},
-		{name: "overflowing events", args: []string{"--events-per-month", "99999999999999999999"}, wantCode: 2, wantErr: "--events-per-month: "},
-		{name: "peak below one", args: []string{"--events-per-month", "1", "--peak-factor", "0.5"}, wantCode: 2, wantErr: "--peak-factor: "},
-		{name: "negative peak", args: []string{"--events-per-month", "1", "--peak-factor", "-2"}, wantCode: 2, wantErr: "--peak-factor: "},
-		{name: "NaN peak", args: []string{"--events-per-month", "1", "--peak-factor", "NaN"}, wantCode: 2, wantErr: "--peak-factor: "},
-		{name: "infinite peak", args: []string{"--events-per-month", "1", "--peak-factor", "+Inf"}, wantCode: 2, wantErr: "--peak-factor: "},
-		{name: "garbage peak", args: []string{"--events-per-month", "1", "--peak-factor", "x"}, wantCode: 2, wantErr: "--peak-factor: "},
-		{name: "zero bytes", args: []string{"--events-per-month", "1", "--avg-event-bytes", "0"}, wantCode: 2, wantErr: "--avg-event-bytes: "},
-		{name: "huge bytes", args: []string{"--events-per-month", "1", "--avg-event-bytes", "11M"}, wantCode: 2, wantErr: "--avg-event-bytes: "},
-		{name: "bytes and sample", args: []string{"--events-per-month", "1", "--avg-event-bytes", "10", "--sample", "f"}, wantCode: 2, wantErr: "cannot be used together"},
-		{name: "positional argument", args: []string{"50M"}, wantCode: 2, wantErr: "unexpected argument"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, _, _ := testFactory(output.Table)
-			var got *ShardsOptions
-			err := run(f, func(_ context.Context, o *ShardsOptions) error { got = o; return nil }, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), "\n") {
-					t.Errorf("error is not one line: %q", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.RunFlagTests(t, NewCmdShards, []cmdtest.FlagTest[ShardsOptions]{
+		{Name: "defaults", Args: "--events-per-month 50M", Want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, AggregateMaxBytes: 51_200}},
+		{Name: "aggregate", Args: "--events-per-month 50M --aggregate --aggregate-max-bytes 100k", Want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, Aggregate: true, AggregateMaxBytes: 100_000}},
+		{Name: "aggregate max without aggregate", Args: "--events-per-month 1 --aggregate-max-bytes 4096", WantErr: "--aggregate-max-bytes needs --aggregate"},
+		{Name: "aggregate max too small", Args: "--events-per-month 1 --aggregate --aggregate-max-bytes 100", WantErr: "--aggregate-max-bytes: aggregate size 100 must be 1024 to"},
+		{Name: "aggregate max garbage", Args: "--events-per-month 1 --aggregate --aggregate-max-bytes big", WantErr: "--aggregate-max-bytes: "},
+		{Name: "all number forms", Args: "--events-per-month 50_000_000 --peak-factor 2.5 --avg-event-bytes 2k", Want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 2.5, AvgEventBytes: 2000, AggregateMaxBytes: 51_200}},
+		{Name: "e notation", Args: "--events-per-month 5e7", Want: ShardsOptions{EventsPerMonth: 50_000_000, PeakFactor: 1, AvgEventBytes: 1024, AggregateMaxBytes: 51_200}},
+		{Name: "sample", Args: "--events-per-month 1.5B --sample x.ndjson", Want: ShardsOptions{EventsPerMonth: 1_500_000_000, PeakFactor: 1, AvgEventBytes: 1024, SamplePath: "x.ndjson", AggregateMaxBytes: 51_200}},
+		{Name: "missing events", Args: "", WantErr: "--events-per-month is required"},
+		{Name: "negative events", Args: "--events-per-month -1", WantErr: "--events-per-month: "},
+		{Name: "garbage events", Args: "--events-per-month lots", WantErr: "--events-per-month: "},
+		{Name: "NaN events", Args: "--events-per-month NaN", WantErr: "--events-per-month: "},
+		{Name: "Inf events", Args: "--events-per-month Inf", WantErr: "--events-per-month: "},
+		{Name: "overflowing events", Args: "--events-per-month 99999999999999999999", WantErr: "--events-per-month: "},
+		{Name: "peak below one", Args: "--events-per-month 1 --peak-factor 0.5", WantErr: "--peak-factor: "},
+		{Name: "negative peak", Args: "--events-per-month 1 --peak-factor -2", WantErr: "--peak-factor: "},
+		{Name: "NaN peak", Args: "--events-per-month 1 --peak-factor NaN", WantErr: "--peak-factor: "},
+		{Name: "infinite peak", Args: "--events-per-month 1 --peak-factor +Inf", WantErr: "--peak-factor: "},
+		{Name: "garbage peak", Args: "--events-per-month 1 --peak-factor x", WantErr: "--peak-factor: "},
+		{Name: "zero bytes", Args: "--events-per-month 1 --avg-event-bytes 0", WantErr: "--avg-event-bytes: "},
+		{Name: "huge bytes", Args: "--events-per-month 1 --avg-event-bytes 11M", WantErr: "--avg-event-bytes: "},
+		{Name: "bytes and sample", Args: "--events-per-month 1 --avg-event-bytes 10 --sample f", WantErr: "cannot be used together"},
+		{Name: "positional argument", Args: "50M", WantErr: "unexpected argument"},
+	})
 }
 
 func TestShardsGolden(t *testing.T) {
@@ -103,7 +65,7 @@ func TestShardsGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			f, out, _ := testFactory(tt.format)
-			if err := run(f, nil, tt.args...); err != nil {
+			if err := cmdtest.Exec(f, NewCmdShards, tt.args...); err != nil {
 				t.Fatal(err)
 			}
 			golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
@@ -113,7 +75,7 @@ func TestShardsGolden(t *testing.T) {
 
 func TestShardsJSONKeys(t *testing.T) {
 	f, out, _ := testFactory(output.JSON)
-	if err := run(f, nil, "--events-per-month", "50M"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdShards, "--events-per-month", "50M"); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
@@ -161,11 +123,9 @@ func TestShardsSample(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out, _ := testFactory(output.JSON)
-			err := run(f, nil, "--events-per-month", "50M", "--sample", tt.path)
+			err := cmdtest.Exec(f, NewCmdShards, "--events-per-month", "50M", "--sample", tt.path)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-				}
+				cmdtest.WantError(t, err, tt.wantCode, tt.wantErr)
 				return
 			}
 			if err != nil {
@@ -190,7 +150,7 @@ func TestShardsOnDemandNote(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.peak, func(t *testing.T) {
 			f, out, _ := testFactory(output.Table)
-			if err := run(f, nil, "--events-per-month", "50M", "--peak-factor", tt.peak); err != nil {
+			if err := cmdtest.Exec(f, NewCmdShards, "--events-per-month", "50M", "--peak-factor", tt.peak); err != nil {
 				t.Fatal(err)
 			}
 			if got := strings.Contains(out.String(), "on-demand capacity mode"); got != tt.wantNote {

@@ -12,18 +12,26 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
 	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kpl"
+	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/ldexport/ldexport/pkg/streamread"
 	"github.com/spf13/cobra"
 )
 
 // TailOptions are the dependencies and flag values of `tail`.
 type TailOptions struct {
-	Factory *cmdutil.Factory
+	IO      *iostreams.IOStreams
+	Store   func() (*store.Store, error)
+	Kinesis func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error)
+	Now     func() time.Time
+	// EndpointURL is the global --endpoint-url.
+	EndpointURL string
 
 	Dest    string
 	Stream  string
@@ -36,12 +44,13 @@ type TailOptions struct {
 
 	// Read tunes the reader (tests shorten its pauses).
 	Read streamread.Options
+
+	from string // --from as given
 }
 
 // NewCmdTail returns `ldexport tail`; runF replaces tailRun in tests.
 func NewCmdTail(f *cmdutil.Factory, runF func(context.Context, *TailOptions) error) *cobra.Command {
-	opts := &TailOptions{Factory: f}
-	var from string
+	opts := &TailOptions{}
 	cmd := &cobra.Command{
 		Use:   "tail (--dest NAME | --stream S)",
 		Short: "Print the records of a stream, one NDJSON line each",
@@ -64,34 +73,12 @@ Without --follow, tail ends when every shard is drained.`,
   ldexport tail --stream ld-events --from latest --follow
   ldexport tail --stream ld-events --from 2026-11-26T10:00:00Z --timeout 1m`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if (opts.Dest == "") == (opts.Stream == "") {
-				return cmdutil.FlagErrorf("name exactly one of --dest NAME or --stream S")
-			}
-			pos, err := streamread.ParsePosition(from)
-			if err != nil {
-				return cmdutil.FlagErrorf("--from: %v", err)
-			}
-			opts.From = pos
-			if f.Now != nil && pos.Timestamp.After(f.Now()) {
-				return cmdutil.FlagErrorf("--from: %s is in the future", from)
-			}
-			if opts.Max < 0 {
-				return cmdutil.FlagErrorf("--max: must be 0 (no limit) or more, got %d", opts.Max)
-			}
-			if opts.Timeout < 0 {
-				return cmdutil.FlagErrorf("--timeout: must not be negative, got %s", opts.Timeout)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tailRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, tailRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Dest, "dest", "", "read the stream of this destination")
 	fl.StringVar(&opts.Stream, "stream", "", "read this stream (with --region and --endpoint-url)")
-	fl.StringVar(&from, "from", "trim-horizon", "where to start: trim-horizon, latest or an RFC 3339 time")
+	fl.StringVar(&opts.from, "from", "trim-horizon", "where to start: trim-horizon, latest or an RFC 3339 time")
 	fl.StringVar(&opts.Grep, "grep", "", "print only records containing this text")
 	fl.IntVar(&opts.Max, "max", 0, "stop after this many records are printed, 0 or more (0: no limit)")
 	fl.BoolVar(&opts.Follow, "follow", false, "keep waiting for new records")
@@ -102,13 +89,41 @@ Without --follow, tail ends when every shard is drained.`,
 	return cmd
 }
 
+// Complete takes the globals and what tail uses from f.
+func (o *TailOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.IO, o.Store, o.Kinesis, o.Now = f.IOStreams, f.Store, f.Kinesis, f.Now
+	o.EndpointURL = f.Globals.EndpointURL
+	return nil
+}
+
+// Validate checks the target, --from (read into From), --max and --timeout.
+func (o *TailOptions) Validate() error {
+	if (o.Dest == "") == (o.Stream == "") {
+		return cmdutil.FlagErrorf("name exactly one of --dest NAME or --stream S")
+	}
+	pos, err := streamread.ParsePosition(o.from)
+	if err != nil {
+		return cmdutil.FlagErrorf("--from: %v", err)
+	}
+	o.From = pos
+	if o.Now != nil && pos.Timestamp.After(o.Now()) {
+		return cmdutil.FlagErrorf("--from: %s is in the future", o.from)
+	}
+	if o.Max < 0 {
+		return cmdutil.FlagErrorf("--max: must be 0 (no limit) or more, got %d", o.Max)
+	}
+	if o.Timeout < 0 {
+		return cmdutil.FlagErrorf("--timeout: must not be negative, got %s", o.Timeout)
+	}
+	return nil
+}
+
 func tailRun(ctx context.Context, opts *TailOptions) error {
-	f := opts.Factory
-	t, err := shared.ResolveTarget(f, opts.Dest, opts.Stream)
+	t, err := shared.Resolve(opts.Store, opts.EndpointURL, opts.Dest, opts.Stream)
 	if err != nil {
 		return err
 	}
-	client, err := f.Kinesis(ctx, t.Region, t.Endpoint)
+	client, err := opts.Kinesis(ctx, t.Region, t.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -123,7 +138,7 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 	ro.Stream = t.Stream
 	ro.From = opts.From
 	ro.Follow = opts.Follow
-	p := &Printer{Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut, Grep: []byte(opts.Grep), Max: opts.Max, Raw: opts.Raw}
+	p := &Printer{Out: opts.IO.Out, ErrOut: opts.IO.ErrOut, Grep: []byte(opts.Grep), Max: opts.Max, Raw: opts.Raw}
 	err = streamread.Read(ctx, client, ro, p.Print)
 	ce := awserr.ContextErr(ctx, op)
 	followEnded := opts.Follow && ce != nil && ce.Kind != awserr.Canceled && errors.Is(err, context.DeadlineExceeded) && !isCallError(err)

@@ -17,48 +17,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmd/tail"
-	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 	"github.com/ldexport/ldexport/pkg/streamread"
 )
 
 func TestNewCmdTailFlags(t *testing.T) {
 	ts := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	tests := []struct {
-		args    string
-		want    tail.TailOptions
-		wantErr string
-	}{
-		{args: "--stream s", want: tail.TailOptions{Stream: "s", From: streamread.TrimHorizon}},
-		{args: "--dest prod --from latest --grep LaunchDarkly --max 3 --follow --timeout 10s",
-			want: tail.TailOptions{Dest: "prod", From: streamread.Position{Type: types.ShardIteratorTypeLatest}, Grep: "LaunchDarkly", Max: 3, Follow: true, Timeout: 10 * time.Second}},
-		{args: "--stream s --from 2026-11-26T10:00:00Z", want: tail.TailOptions{Stream: "s", From: streamread.Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: ts}}},
-		{args: "--stream s --raw", want: tail.TailOptions{Stream: "s", From: streamread.TrimHorizon, Raw: true}},
-		{args: "", wantErr: "exactly one of --dest NAME or --stream S"},
-		{args: "--dest a --stream b", wantErr: "exactly one of --dest NAME or --stream S"},
-		{args: "--stream s --from yesterday", wantErr: "--from: invalid position"},
-		{args: "--stream s --max -1", wantErr: "--max: must be 0"},
-		{args: "--stream s --timeout -1s", wantErr: "--timeout: must not be negative"},
-		{args: "--stream s extra", wantErr: "unexpected argument"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.args, func(t *testing.T) {
-			got, err := cmdtest.ParseFlags(tail.NewCmdTail, tt.args)
-			if tt.wantErr != "" {
-				cmdtest.WantUsageError(t, err, tt.wantErr)
-				return
-			}
-			if err != nil {
-				t.Fatalf("unexpected error: %v", err)
-			}
-			got.Factory = nil
-			if got.Dest != tt.want.Dest || got.Stream != tt.want.Stream || got.From.Type != tt.want.From.Type || !got.From.Timestamp.Equal(tt.want.From.Timestamp) ||
-				got.Grep != tt.want.Grep || got.Max != tt.want.Max || got.Follow != tt.want.Follow || got.Timeout != tt.want.Timeout || got.Raw != tt.want.Raw {
-				t.Errorf("options %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.RunFlagTests(t, tail.NewCmdTail, []cmdtest.FlagTest[tail.TailOptions]{
+		{Args: "--stream s", Want: tail.TailOptions{Stream: "s", From: streamread.TrimHorizon}},
+		{Args: "--dest prod --from latest --grep LaunchDarkly --max 3 --follow --timeout 10s",
+			Want: tail.TailOptions{Dest: "prod", From: streamread.Position{Type: types.ShardIteratorTypeLatest}, Grep: "LaunchDarkly", Max: 3, Follow: true, Timeout: 10 * time.Second}},
+		{Args: "--stream s --from 2026-11-26T10:00:00Z", Want: tail.TailOptions{Stream: "s", From: streamread.Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: ts}}},
+		{Args: "--stream s --raw", Want: tail.TailOptions{Stream: "s", From: streamread.TrimHorizon, Raw: true}},
+		{Args: "", WantErr: "exactly one of --dest NAME or --stream S"},
+		{Args: "--dest a --stream b", WantErr: "exactly one of --dest NAME or --stream S"},
+		{Args: "--stream s --from yesterday", WantErr: "--from: invalid position"},
+		{Args: "--stream s --max -1", WantErr: "--max: must be 0"},
+		{Args: "--stream s --timeout -1s", WantErr: "--timeout: must not be negative"},
+		{Args: "--stream s extra", WantErr: "unexpected argument"},
+	})
 }
 
 func TestLine(t *testing.T) {
@@ -86,16 +63,8 @@ func TestLine(t *testing.T) {
 // stderr and the exit code.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	// Placeholder credentials: the SDK chain must not probe EC2 metadata.
-	t.Setenv("AWS_ACCESS_KEY_ID", "local")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	ios, _, out, errOut := iostreams.Test()
-	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code := root.Execute(ctx, f, args)
-	return out.String(), errOut.String(), code
+	cmdtest.EmulatorCredentials(t, "local")
+	return cmdtest.Execute(root.Execute, nil, args...)
 }
 
 func putRecords(t *testing.T, e *kinesalite.Emulator, stream string, data []string) {

@@ -2,10 +2,12 @@
 package version
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/spf13/cobra"
 )
@@ -20,8 +22,18 @@ type Info struct {
 	Modified bool `json:"modified,omitempty"`
 }
 
-// NewCmdVersion returns `ldexport version`.
-func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
+// VersionOptions are the dependencies of `version`.
+type VersionOptions struct {
+	IO     *iostreams.IOStreams
+	Output output.Format
+	Build  cmdutil.BuildInfo
+	// ReadBuildInfo is debug.ReadBuildInfo (tests replace it).
+	ReadBuildInfo func() (*debug.BuildInfo, bool)
+}
+
+// NewCmdVersion returns `ldexport version`; runF replaces versionRun in tests.
+func NewCmdVersion(f *cmdutil.Factory, runF func(context.Context, *VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and build date",
@@ -32,18 +44,29 @@ working tree had uncommitted changes).`,
 		Example: `  ldexport version
   ldexport version -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			info := Resolve(f.Build, debug.ReadBuildInfo)
-			return output.Write(f.IOStreams, f.Globals.Output, info, func() error {
-				commit := info.Commit
-				if info.Modified {
-					commit += ", modified"
-				}
-				_, err := fmt.Fprintf(f.IOStreams.Out, "ldexport %s (commit %s, built %s)\n", info.Version, commit, info.Date)
-				return err
-			})
-		},
+		RunE: cmdutil.RunE(f, opts, runF, versionRun),
 	}
+}
+
+// Complete takes the build information, -o and the streams.
+func (o *VersionOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.IO, o.Output, o.Build, o.ReadBuildInfo = f.IOStreams, f.Globals.Output, f.Build, debug.ReadBuildInfo
+	return nil
+}
+
+// Validate has nothing to check: version takes no values.
+func (o *VersionOptions) Validate() error { return nil }
+
+func versionRun(_ context.Context, opts *VersionOptions) error {
+	info := Resolve(opts.Build, opts.ReadBuildInfo)
+	return output.Write(opts.IO, opts.Output, info, func() error {
+		commit := info.Commit
+		if info.Modified {
+			commit += ", modified"
+		}
+		_, err := fmt.Fprintf(opts.IO.Out, "ldexport %s (commit %s, built %s)\n", info.Version, commit, info.Date)
+		return err
+	})
 }
 
 // Resolve fills what -ldflags did not set from the module's build info:

@@ -12,14 +12,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/testtools"
 )
 
 // KinesisRecord is a record as Kinesis stored it.
@@ -44,22 +42,12 @@ type UserRecord struct {
 // Aggregated reports whether u came out of an aggregated record.
 func (u UserRecord) Aggregated() bool { return u.SubSequenceNumber != nil }
 
-// ErrNotInstalled means Node.js or the npm package is missing.
-var ErrNotInstalled = errors.New("not installed")
-
 // script returns tools/kinesis-agg/deagg.js in the module that holds the
 // working directory, checking that it can run.
 func script() (node, path string, err error) {
-	kinesaliteDir, err := kinesalite.ToolsDir()
+	node, tools, err := testtools.Node("kinesis-agg", "aws-kinesis-agg")
 	if err != nil {
 		return "", "", err
-	}
-	tools := filepath.Join(filepath.Dir(kinesaliteDir), "kinesis-agg")
-	if node, err = exec.LookPath("node"); err != nil {
-		return "", "", fmt.Errorf("%w: node is not on PATH (install Node.js 18+, then `make tools`)", ErrNotInstalled)
-	}
-	if _, err := os.Stat(filepath.Join(tools, "node_modules", "aws-kinesis-agg")); err != nil {
-		return "", "", fmt.Errorf("%w: aws-kinesis-agg is not installed in %s (run `make tools`)", ErrNotInstalled, tools)
 	}
 	return node, filepath.Join(tools, "deagg.js"), nil
 }
@@ -113,10 +101,7 @@ func Deaggregate(ctx context.Context, records []KinesisRecord) ([]UserRecord, er
 func Require(t testing.TB) {
 	t.Helper()
 	if _, _, err := script(); err != nil {
-		if os.Getenv("CI") == "true" || !errors.Is(err, ErrNotInstalled) {
-			t.Fatalf("kpltest: %v", err)
-		}
-		t.Skipf("kpltest: %v", err)
+		testtools.Unavailable(t, "kpltest", err)
 	}
 }
 

@@ -8,28 +8,42 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/awserr"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/preflight"
 	"github.com/ldexport/ldexport/pkg/quantity"
+	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
 )
 
 // CheckOptions are the dependencies and flag values of `dest check`.
 type CheckOptions struct {
-	Factory *cmdutil.Factory
+	IO      *iostreams.IOStreams
+	Store   func() (*store.Store, error)
+	Kinesis func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error)
+	STS     func(ctx context.Context, region string) (*sts.Client, error)
+	IAM     func(ctx context.Context, region string) (*iam.Client, error)
+	// Output and EndpointURL are the global -o and --endpoint-url.
+	Output      output.Format
+	EndpointURL string
 
 	Name           string
 	EventsPerMonth int64
 	Timeout        time.Duration
+
+	events    string // --events-per-month as given
+	eventsSet bool
 }
 
 // NewCmdCheck returns `dest check NAME`; runF replaces checkRun in tests.
 func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{Factory: f}
-	var events string
+	opts := &CheckOptions{}
 	cmd := &cobra.Command{
 		Use:   "check NAME [--events-per-month N]",
 		Short: "Check a destination's stream and IAM role before LaunchDarkly's test event",
@@ -60,56 +74,56 @@ that runs out of time fails).`,
   ldexport dest check prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest check NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if opts.Timeout <= 0 {
-				return cmdutil.FlagErrorf("--timeout: must be more than 0, got %s", opts.Timeout)
-			}
-			if cmd.Flags().Changed("events-per-month") {
-				n, err := quantity.ParseCount(events)
-				if err == nil && n == 0 {
-					err = fmt.Errorf("invalid count %q: want a positive number of events", events)
-				}
-				if err != nil {
-					return cmdutil.FlagErrorf("--events-per-month: %v", err)
-				}
-				opts.EventsPerMonth = n
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return checkRun(cmd.Context(), opts)
-		},
+		RunE:              cmdutil.RunE(f, opts, runF, checkRun),
 	}
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Minute, "how long all the checks together may take, e.g. 30s, 2m")
-	cmd.Flags().StringVar(&events, "events-per-month", "", "expected events a month, e.g. 50000000, 50_000_000, 50M, 1.5B (compares the shards with LaunchDarkly's advice)")
+	cmd.Flags().StringVar(&opts.events, "events-per-month", "", "expected events a month, e.g. 50000000, 50_000_000, 50M, 1.5B (compares the shards with LaunchDarkly's advice)")
 	return cmd
 }
 
+// Complete takes the name, the globals and what check uses from f.
+func (o *CheckOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []string) error {
+	o.IO, o.Store, o.Kinesis, o.STS, o.IAM = f.IOStreams, f.Store, f.Kinesis, f.STS, f.IAM
+	o.Output, o.EndpointURL = f.Globals.Output, f.Globals.EndpointURL
+	o.Name = args[0]
+	o.eventsSet = cmd.Flags().Changed("events-per-month")
+	return nil
+}
+
+// Validate checks --timeout and reads --events-per-month.
+func (o *CheckOptions) Validate() error {
+	if err := cmdutil.ValidateTimeout(o.Timeout); err != nil {
+		return err
+	}
+	if o.eventsSet {
+		n, err := quantity.ParseCount(o.events)
+		if err == nil && n == 0 {
+			err = fmt.Errorf("invalid count %q: want a positive number of events", o.events)
+		}
+		if err != nil {
+			return cmdutil.FlagErrorf("--events-per-month: %v", err)
+		}
+		o.EventsPerMonth = n
+	}
+	return nil
+}
+
 func checkRun(ctx context.Context, opts *CheckOptions) error {
-	f := opts.Factory
-	d, err := shared.Load(f, opts.Name)
+	t, err := shared.Resolve(opts.Store, opts.EndpointURL, opts.Name, "")
 	if err != nil {
 		return err
 	}
+	d := t.Destination
 	parent := ctx
 	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
 	defer cancel()
 	in := preflight.Input{Destination: d, EventsPerMonth: opts.EventsPerMonth}
-	kc, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
+	c, err := cmdutil.NewAWSClients(ctx, t.Region, t.Endpoint, opts.Kinesis, opts.STS, opts.IAM)
 	if err != nil {
 		return err
 	}
-	stsClient, err := f.STS(ctx, d.Region)
-	if err != nil {
-		return err
-	}
-	iamClient, err := f.IAM(ctx, d.Region)
-	if err != nil {
-		return err
-	}
-	kinesisAt, stsAt, iamAt := cmdutil.KinesisEndpoint(kc), cmdutil.STSEndpoint(stsClient), cmdutil.IAMEndpoint(iamClient)
-	in.Kinesis, in.STS, in.IAM = kc, stsClient, iamClient
+	kinesisAt, stsAt, iamAt := cmdutil.KinesisEndpoint(c.Kinesis), cmdutil.STSEndpoint(c.STS), cmdutil.IAMEndpoint(c.IAM)
+	in.Kinesis, in.STS, in.IAM = c.Kinesis, c.STS, c.IAM
 	in.Endpoints = preflight.Endpoints{Kinesis: kinesisAt.URL, IAM: iamAt.URL, STS: stsAt.URL}
 	// A destination on a local emulator is not checked against a real
 	// account: STS and IAM are called only where their endpoints are set.
@@ -123,7 +137,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if parent.Err() != nil { // interrupted: the checks left are not made
 		return awserr.ContextErr(parent, awserr.Op{Service: "dest check", Resource: d.Name})
 	}
-	if err := output.Write(f.IOStreams, f.Globals.Output, rep, func() error { return printChecks(f, rep) }); err != nil {
+	if err := printReport(opts.IO, opts.Output, rep); err != nil {
 		return err
 	}
 	if failed := rep.Failed(); len(failed) > 0 {
@@ -132,10 +146,15 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	return nil
 }
 
+// printReport prints rep: JSON or YAML as -o asks, else printChecks.
+func printReport(ios *iostreams.IOStreams, format output.Format, rep preflight.Report) error {
+	return output.Write(ios, format, rep, func() error { return printChecks(ios, rep) })
+}
+
 // printChecks prints one line per check: status, name, detail; the status
 // styled on a terminal, plain when piped.
-func printChecks(f *cmdutil.Factory, rep preflight.Report) error {
-	p := output.NewPalette(f.IOStreams)
+func printChecks(ios *iostreams.IOStreams, rep preflight.Report) error {
+	p := output.NewPalette(ios)
 	width := 0
 	for _, c := range rep.Checks {
 		width = max(width, len(c.Name))
@@ -155,6 +174,6 @@ func printChecks(f *cmdutil.Factory, rep preflight.Report) error {
 		}
 		fmt.Fprintf(&b, "%s  %-*s  %s\n", style.Render(string(c.Status)), width, c.Name, c.Detail)
 	}
-	_, err := fmt.Fprint(f.IOStreams.Out, b.String())
+	_, err := fmt.Fprint(ios.Out, b.String())
 	return err
 }

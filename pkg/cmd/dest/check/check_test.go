@@ -21,40 +21,22 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/check"
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 	"github.com/ldexport/ldexport/pkg/preflight"
 )
 
 func TestNewCmdCheckFlags(t *testing.T) {
-	tests := []struct {
-		args    string
-		want    check.CheckOptions
-		wantErr string
-	}{
-		{args: "prod", want: check.CheckOptions{Name: "prod"}},
-		{args: "prod --events-per-month 120000000", want: check.CheckOptions{Name: "prod", EventsPerMonth: 120_000_000}},
-		{args: "prod --events-per-month 50_000_000", want: check.CheckOptions{Name: "prod", EventsPerMonth: 50_000_000}},
-		{args: "prod --events-per-month 0", wantErr: "--events-per-month: invalid count"},
-		{args: "prod --events-per-month -5", wantErr: "--events-per-month: invalid count"},
-		{args: "prod --events-per-month lots", wantErr: "--events-per-month: invalid count"},
-		{args: "", wantErr: "name the destination"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.args, func(t *testing.T) {
-			got, err := cmdtest.ParseFlags(check.NewCmdCheck, tt.args)
-			if tt.wantErr != "" {
-				cmdtest.WantUsageError(t, err, tt.wantErr)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Name != tt.want.Name || got.EventsPerMonth != tt.want.EventsPerMonth {
-				t.Errorf("options %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.RunFlagTests(t, check.NewCmdCheck, []cmdtest.FlagTest[check.CheckOptions]{
+		{Args: "prod", Want: check.CheckOptions{Name: "prod", Timeout: time.Minute}},
+		{Args: "prod --events-per-month 120000000", Want: check.CheckOptions{Name: "prod", EventsPerMonth: 120_000_000, Timeout: time.Minute}},
+		{Args: "prod --events-per-month 50_000_000", Want: check.CheckOptions{Name: "prod", EventsPerMonth: 50_000_000, Timeout: time.Minute}},
+		{Args: "prod --timeout 5s", Want: check.CheckOptions{Name: "prod", Timeout: 5 * time.Second}},
+		{Args: "prod --events-per-month 0", WantErr: "--events-per-month: invalid count"},
+		{Args: "prod --events-per-month -5", WantErr: "--events-per-month: invalid count"},
+		{Args: "prod --events-per-month lots", WantErr: "--events-per-month: invalid count"},
+		{Args: "prod --timeout 0s", WantErr: "--timeout: must be more than 0"},
+		{Args: "", WantErr: "name the destination"},
+	})
 }
 
 type harness struct {
@@ -67,16 +49,18 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, streams ...string) *harness {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	cmdtest.EmulatorCredentials(t, "AKIDCALLER")
 	return &harness{t: t, config: filepath.Join(t.TempDir(), "config.yaml"), e: kinesalite.Start(t, streams...)}
 }
 
 func (h *harness) run(args ...string) (string, string, int) {
 	h.t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{})
+	return cmdtest.Execute(root.Execute, h.fake, append([]string{"--config", h.config}, args...)...)
+}
+
+// fake sends STS and IAM calls to h.aws and Kinesis calls to kinesalite,
+// when h.aws is set.
+func (h *harness) fake(f *cmdutil.Factory) {
 	if h.aws != nil {
 		creds := credentials.NewStaticCredentialsProvider("AKIDCALLER", "local", "")
 		f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
@@ -89,10 +73,6 @@ func (h *harness) run(args ...string) (string, string, int) {
 			return h.e.Client(), nil
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code := root.Execute(ctx, f, append([]string{"--config", h.config}, args...))
-	return out.String(), errOut.String(), code
 }
 
 func (h *harness) create(args ...string) {

@@ -4,7 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/cmdtest"
+
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/preflight"
 )
@@ -15,7 +16,7 @@ func TestPrintChecksStyledOnATerminal(t *testing.T) {
 		ios, _, out, _ := iostreams.Test()
 		ios.SetStdoutTTY(tty)
 		ios.SetColorEnabled(tty)
-		if err := printChecks(&cmdutil.Factory{IOStreams: ios}, rep); err != nil {
+		if err := printChecks(ios, rep); err != nil {
 			t.Fatal(err)
 		}
 		styled := strings.Contains(out.String(), "\x1b[")
@@ -26,4 +27,22 @@ func TestPrintChecksStyledOnATerminal(t *testing.T) {
 			t.Errorf("plain output %q", out.String())
 		}
 	}
+}
+
+// TestCheckReportGolden: the report of `dest check` in every output, with
+// each status, a local Kinesis endpoint and AWS's own for IAM and STS.
+func TestCheckReportGolden(t *testing.T) {
+	rep := preflight.Report{Destination: "prod", OK: false, Endpoints: preflight.Endpoints{Kinesis: "http://127.0.0.1:4567"}, Checks: []preflight.Check{
+		{Name: "credentials", Status: preflight.Pass, Detail: "arn:aws:iam::123456789012:user/ops (account 123456789012)"},
+		{Name: "account", Status: preflight.Pass, Detail: "the caller is in the destination's account 123456789012"},
+		{Name: "stream", Status: preflight.Pass, Detail: "ld-events is ACTIVE"},
+		{Name: "capacity", Status: preflight.Warn, Detail: "2 open shards (provisioned); LaunchDarkly advises 3 for 120,000,000 events a month; fix: aws kinesis update-shard-count --stream-name ld-events --target-shard-count 3 --scaling-type UNIFORM_SCALING"},
+		{Name: "encryption", Status: preflight.Skip, Detail: "no customer-managed KMS key recorded"},
+		{Name: "role", Status: preflight.Pass, Detail: "arn:aws:iam::123456789012:role/ld-export exists"},
+		{Name: "trust", Status: preflight.Fail, Detail: "the trust policy does not let LaunchDarkly's account 554582317989 assume the role; fix: ldexport iam apply --dest prod"},
+		{Name: "permissions", Status: preflight.Skip, Detail: "the caller may not call iam:SimulatePrincipalPolicy"},
+	}}
+	cmdtest.AssertOutputs(t, "dest/check", func(_ *testing.T, e *cmdtest.Env) error {
+		return printReport(e.IO, e.Factory.Globals.Output, rep)
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -18,7 +19,10 @@ import (
 
 // CreateOptions are the dependencies and flag values of `dest create`.
 type CreateOptions struct {
-	Factory *cmdutil.Factory
+	IO     *iostreams.IOStreams
+	Store  func() (*store.Store, error)
+	Now    func() time.Time
+	Output output.Format
 
 	Name        string
 	Project     string
@@ -30,31 +34,24 @@ type CreateOptions struct {
 	ExternalID  string
 	KMSKeyARN   string
 	EndpointURL string
+	// RegionFrom names where Region came from, for error messages ("" is
+	// --region).
+	RegionFrom string
+
+	missing   string // the first required flag not given
+	regionErr error  // why no region could be found
 }
 
 // NewCmdCreate returns `dest create`; runF replaces createRun in tests.
 func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{Factory: f}
+	opts := &CreateOptions{}
 	cmd := &cobra.Command{
 		Use:   "create NAME --env ENV --stream STREAM --role-arn ARN",
 		Short: "Record a Kinesis destination for one LaunchDarkly environment",
 		Example: `  ldexport dest create prod --env production --stream ld-events \
     --role-arn arn:aws:iam::123456789012:role/ld-export --region us-east-1`,
 		Args: cmdutil.ExactArgs(1, "name the destination: ldexport dest create NAME ..."),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			opts.Region = f.Globals.Region
-			opts.EndpointURL = f.Globals.EndpointURL
-			for _, req := range []string{"env", "stream", "role-arn"} {
-				if !cmd.Flags().Changed(req) {
-					return cmdutil.FlagErrorf("--%s is required", req)
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return createRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, createRun),
 	}
 	cmd.Flags().StringVar(&opts.Environment, "env", "", "LaunchDarkly environment key (required)")
 	cmd.Flags().StringVar(&opts.Stream, "stream", "", "Kinesis stream name (required)")
@@ -66,9 +63,44 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions)
 	return cmd
 }
 
-// Build validates the options and returns the destination they describe.
-// Every failure is invalid input and names the flag.
-func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
+// Complete takes the name, --region and --endpoint-url, and what create uses
+// from f; without --region, the region is the AWS configuration's.
+func (o *CreateOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []string) error {
+	o.IO, o.Store, o.Now, o.Output = f.IOStreams, f.Store, f.Now, f.Globals.Output
+	o.Name = args[0]
+	o.Region, o.RegionFrom, o.EndpointURL = f.Globals.Region, f.Globals.RegionFrom(), f.Globals.EndpointURL
+	for _, req := range []string{"env", "stream", "role-arn"} {
+		if !cmd.Flags().Changed(req) {
+			o.missing = req
+			break
+		}
+	}
+	if o.Region == "" && o.missing == "" {
+		cfg, err := f.AWSConfig(cmd.Context(), "")
+		switch {
+		case err != nil && !errors.Is(err, cmdutil.ErrNoRegion) && errors.Is(err, cmdutil.ErrUsage):
+			o.regionErr = err // a malformed region in the configuration: say so, not "none"
+		case err != nil || cfg.Region == "":
+			o.regionErr = cmdutil.FlagErrorf("--region: no region given and none in the AWS configuration (set --region or AWS_REGION)")
+		default:
+			o.Region, o.RegionFrom = cfg.Region, "the AWS configuration's region"
+		}
+	}
+	return nil
+}
+
+// Validate checks every flag; all failures are invalid input and name the flag.
+func (o *CreateOptions) Validate() error {
+	if o.missing != "" {
+		return cmdutil.FlagErrorf("--%s is required", o.missing)
+	}
+	_, err := o.destination()
+	return err
+}
+
+// destination returns the destination the options describe, or the usage
+// error that Validate reports.
+func (o *CreateOptions) destination() (store.Destination, error) {
 	if err := store.ValidateName(o.Name); err != nil {
 		return store.Destination{}, &cmdutil.FlagError{Err: err}
 	}
@@ -85,16 +117,12 @@ func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
 	if err != nil {
 		return store.Destination{}, cmdutil.FlagErrorf("--role-arn: %v", err)
 	}
-	region, regionFrom := o.Region, o.Factory.Globals.RegionFrom()
-	if region == "" {
-		cfg, err := o.Factory.AWSConfig(ctx, "")
-		if err != nil && !errors.Is(err, cmdutil.ErrNoRegion) && cmdutil.ExitCode(err) == cmdutil.ExitUsage {
-			return store.Destination{}, err // a malformed region in the configuration: say so, not "none"
-		}
-		if err != nil || cfg.Region == "" {
-			return store.Destination{}, cmdutil.FlagErrorf("--region: no region given and none in the AWS configuration (set --region or AWS_REGION)")
-		}
-		region, regionFrom = cfg.Region, "the AWS configuration's region"
+	region, regionFrom := o.Region, o.RegionFrom
+	if regionFrom == "" {
+		regionFrom = "--region"
+	}
+	if o.regionErr != nil {
+		return store.Destination{}, o.regionErr
 	}
 	if err := awsarn.ValidateRegion(region); err != nil {
 		return store.Destination{}, cmdutil.FlagErrorf("%s: %v", regionFrom, err)
@@ -137,17 +165,17 @@ func (o *CreateOptions) Build(ctx context.Context) (store.Destination, error) {
 		ExternalID:  o.ExternalID,
 		KMSKeyARN:   o.KMSKeyARN,
 		EndpointURL: o.EndpointURL,
-		CreatedAt:   o.Factory.Now().UTC().Truncate(time.Second),
+		CreatedAt:   o.Now().UTC().Truncate(time.Second),
 	}, nil
 }
 
 func createRun(ctx context.Context, opts *CreateOptions) error {
-	d, err := opts.Build(ctx)
+	d, err := opts.destination() // Validate's checks: a caller that skipped it still gets them
 	if err != nil {
 		return err
 	}
-	f := opts.Factory
-	s, err := f.Store()
+	ios := opts.IO
+	s, err := opts.Store()
 	if err != nil {
 		return err
 	}
@@ -155,12 +183,12 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		return shared.StoreError(err)
 	}
 	if d.ExternalID != "" {
-		fmt.Fprintf(f.IOStreams.ErrOut, "Warning: --external-id %q: LaunchDarkly's Kinesis destination has no external-ID field, so a role that demands this ID can only be assumed if LaunchDarkly presents it. Prefer the trust policy LaunchDarkly generates: ldexport iam trust --from-launchdarkly --dest %s.\n", d.ExternalID, d.Name)
+		fmt.Fprintf(ios.ErrOut, "Warning: --external-id %q: LaunchDarkly's Kinesis destination has no external-ID field, so a role that demands this ID can only be assumed if LaunchDarkly presents it. Prefer the trust policy LaunchDarkly generates: ldexport iam trust --from-launchdarkly --dest %s.\n", d.ExternalID, d.Name)
 	}
-	if f.Globals.Output != output.Table {
-		return shared.PrintOne(f, d)
+	if opts.Output != output.Table {
+		return shared.PrintOne(ios, opts.Output, d)
 	}
-	fmt.Fprintf(f.IOStreams.Out, "Created destination %s: %s/%s → %s\n", d.Name, d.Project, d.Environment, d.StreamARN)
-	fmt.Fprintf(f.IOStreams.ErrOut, "Next: `ldexport iam policy --dest %s` and `ldexport iam trust --dest %s`, then `ldexport dest check %s`.\n", d.Name, d.Name, d.Name)
+	fmt.Fprintf(ios.Out, "Created destination %s: %s/%s → %s\n", d.Name, d.Project, d.Environment, d.StreamARN)
+	fmt.Fprintf(ios.ErrOut, "Next: `ldexport iam policy --dest %s` and `ldexport iam trust --dest %s`, then `ldexport dest check %s`.\n", d.Name, d.Name, d.Name)
 	return nil
 }

@@ -22,51 +22,45 @@ func TestNewCmdCreateParsesFlags(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name: "required and defaults",
+			name: "required and defaults, region from the AWS configuration",
 			args: []string{"prod", "--env", "production", "--stream", "ld-events", "--role-arn", role},
-			want: CreateOptions{Name: "prod", Project: "default", Environment: "production", Stream: "ld-events", RoleARN: role},
+			want: CreateOptions{Name: "prod", Project: "default", Environment: "production", Stream: "ld-events", RoleARN: role, Region: "us-east-1", RegionFrom: "the AWS configuration's region"},
 		},
 		{
 			name:    "every flag, region and endpoint from globals",
-			args:    []string{"prod", "--env", "e", "--stream", "s", "--role-arn", role, "--project", "p", "--account-id", "123456789012", "--external-id", "xid", "--kms-key-arn", "k"},
+			args:    []string{"prod", "--env", "e", "--stream", "s", "--role-arn", role, "--project", "p", "--account-id", "123456789012", "--external-id", "xid", "--kms-key-arn", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
 			globals: cmdutil.GlobalOptions{Region: "eu-west-1", EndpointURL: "http://127.0.0.1:4567"},
-			want:    CreateOptions{Name: "prod", Project: "p", Environment: "e", Stream: "s", RoleARN: role, Region: "eu-west-1", AccountID: "123456789012", ExternalID: "xid", KMSKeyARN: "k", EndpointURL: "http://127.0.0.1:4567"},
+			want: CreateOptions{Name: "prod", Project: "p", Environment: "e", Stream: "s", RoleARN: role, Region: "eu-west-1", RegionFrom: "--region", AccountID: "123456789012", ExternalID: "xid",
+				KMSKeyARN: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", EndpointURL: "http://127.0.0.1:4567"},
 		},
 		{name: "no name", args: []string{"--env", "e", "--stream", "s", "--role-arn", role}, wantErr: "name the destination"},
 		{name: "two names", args: []string{"a", "b", "--env", "e", "--stream", "s", "--role-arn", role}, wantErr: "too many arguments"},
 		{name: "missing env", args: []string{"prod", "--stream", "s", "--role-arn", role}, wantErr: "--env is required"},
 		{name: "missing stream", args: []string{"prod", "--env", "e", "--role-arn", role}, wantErr: "--stream is required"},
 		{name: "missing role", args: []string{"prod", "--env", "e", "--stream", "s"}, wantErr: "--role-arn is required"},
+		{name: "bad value", args: []string{"prod", "--env", "e", "--stream", "a b", "--role-arn", role}, wantErr: "--stream: invalid stream name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := cmdtest.New(t)
 			*e.Factory.Globals = tt.globals
-			var got *CreateOptions
-			cmd := NewCmdCreate(e.Factory, func(_ context.Context, o *CreateOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(e.Out)
-			cmd.SetErr(e.ErrOut)
-			err := cmd.Execute()
+			got, err := cmdtest.ParseArgs(e.Factory, NewCmdCreate, tt.args...)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != 2 {
-					t.Fatalf("err = %v (exit %d), want exit 2 containing %q", err, cmdutil.ExitCode(err), tt.wantErr)
-				}
+				cmdtest.WantUsageError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v\nwant      %+v", *got, tt.want)
-			}
+			cmdtest.WantValues(t, got, &tt.want)
 		})
 	}
 }
 
 func opts(e *cmdtest.Env, mut func(*CreateOptions)) *CreateOptions {
-	o := &CreateOptions{Factory: e.Factory, Name: "prod", Project: "default", Environment: "production", Stream: "ld-events", RoleARN: role, Region: "us-east-1"}
+	f := e.Factory
+	o := &CreateOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now, Output: f.Globals.Output,
+		Name: "prod", Project: "default", Environment: "production", Stream: "ld-events", RoleARN: role, Region: "us-east-1"}
 	if mut != nil {
 		mut(o)
 	}
@@ -103,7 +97,7 @@ func TestCreateRunPartitionFollowsRegion(t *testing.T) {
 	for _, tt := range tests {
 		e := cmdtest.New(t)
 		o := opts(e, func(o *CreateOptions) { o.Region = tt.region; o.RoleARN = tt.role })
-		d, err := o.Build(context.Background())
+		d, err := o.destination()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,18 +110,17 @@ func TestCreateRunPartitionFollowsRegion(t *testing.T) {
 func TestCreateRunRegionFallsBackToAWSConfig(t *testing.T) {
 	e := cmdtest.New(t)
 	t.Setenv("AWS_REGION", "eu-west-2")
-	d, err := opts(e, func(o *CreateOptions) { o.Region = "" }).Build(context.Background())
+	args := []string{"prod", "--env", "production", "--stream", "ld-events", "--role-arn", role}
+	o, err := cmdtest.ParseArgs(e.Factory, NewCmdCreate, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Region != "eu-west-2" {
-		t.Errorf("region = %s, want the AWS config's eu-west-2", d.Region)
+	if o.Region != "eu-west-2" {
+		t.Errorf("region = %s, want the AWS config's eu-west-2", o.Region)
 	}
 	t.Setenv("AWS_REGION", "")
-	_, err = opts(e, func(o *CreateOptions) { o.Region = "" }).Build(context.Background())
-	if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--region") {
-		t.Errorf("no region anywhere: %v", err)
-	}
+	_, err = cmdtest.ParseArgs(e.Factory, NewCmdCreate, args...)
+	cmdtest.WantUsageError(t, err, "--region")
 }
 
 func TestCreateRunRejectsBadInput(t *testing.T) {
@@ -151,10 +144,9 @@ func TestCreateRunRejectsBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := cmdtest.New(t)
-			err := createRun(context.Background(), opts(e, tt.mut))
-			if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v (exit %d), want exit 2 containing %q", err, cmdutil.ExitCode(err), tt.want)
-			}
+			cmdtest.WantUsageError(t, opts(e, tt.mut).Validate(), tt.want)
+			// createRun makes the same checks for a caller that skipped Validate.
+			cmdtest.WantUsageError(t, createRun(context.Background(), opts(e, tt.mut)), tt.want)
 			if ds, _ := store.New(e.StorePath).List(); len(ds) != 0 {
 				t.Errorf("invalid destination was stored: %+v", ds)
 			}

@@ -31,11 +31,7 @@ func TestNewCmdDeleteNeedsYesWithoutTerminal(t *testing.T) {
 			e := cmdtest.New(t)
 			e.IO.SetStdinTTY(tt.tty)
 			e.IO.SetStderrTTY(tt.tty)
-			var got *DeleteOptions
-			cmd := NewCmdDelete(e.Factory, func(_ context.Context, o *DeleteOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetErr(e.ErrOut)
-			err := cmd.Execute()
+			got, err := cmdtest.ParseArgs(e.Factory, NewCmdDelete, tt.args...)
 			if cmdutil.ExitCode(err) != tt.wantExit {
 				t.Fatalf("exit %d (%v), want %d", cmdutil.ExitCode(err), err, tt.wantExit)
 			}
@@ -69,7 +65,7 @@ func TestDeleteRun(t *testing.T) {
 			e := cmdtest.New(t)
 			e.Seed(t, cmdtest.Destinations()...)
 			e.In.WriteString(tt.answer)
-			err := deleteRun(context.Background(), &DeleteOptions{Factory: e.Factory, Name: "prod", Yes: tt.yes})
+			err := deleteRun(context.Background(), &DeleteOptions{IO: e.IO, Store: e.Factory.Store, Name: "prod", Yes: tt.yes})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -89,7 +85,7 @@ func TestDeleteRun(t *testing.T) {
 
 func TestDeleteUnknownExits1(t *testing.T) {
 	e := cmdtest.New(t)
-	err := deleteRun(context.Background(), &DeleteOptions{Factory: e.Factory, Name: "nope", Yes: true})
+	err := deleteRun(context.Background(), &DeleteOptions{IO: e.IO, Store: e.Factory.Store, Name: "nope", Yes: true})
 	if cmdutil.ExitCode(err) != 1 || !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/ldexport/ldexport/pkg/tfexport"
@@ -18,7 +19,8 @@ import (
 
 // ExportOptions are the dependencies and flag values of `dest export`.
 type ExportOptions struct {
-	Factory *cmdutil.Factory
+	IO    *iostreams.IOStreams
+	Store func() (*store.Store, error)
 
 	Name                string
 	Format              string // terraform or api
@@ -29,7 +31,7 @@ type ExportOptions struct {
 
 // NewCmdExport returns `dest export NAME --format terraform|api`; runF replaces exportRun in tests.
 func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{Factory: f}
+	opts := &ExportOptions{}
 	cmd := &cobra.Command{
 		Use:   "export NAME --format terraform|api [--on] [--restricted]",
 		Short: "Print the destination as Terraform or as LaunchDarkly's API request body",
@@ -44,24 +46,7 @@ func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions)
   ldexport dest export prod --format api --on`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest export NAME --format terraform|api"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if err := store.ValidateName(opts.Name); err != nil {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			if opts.Format != "terraform" && opts.Format != "api" {
-				return cmdutil.FlagErrorf("--format: %q is not terraform or api", opts.Format)
-			}
-			if opts.LaunchDarklyAccount != "" {
-				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
-					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return exportRun(opts)
-		},
+		RunE:              cmdutil.RunE(f, opts, runF, exportRun),
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "terraform", "terraform or api")
 	cmd.Flags().BoolVar(&opts.On, "on", false, "export with the destination turned on (default off, as Terraform's)")
@@ -71,9 +56,31 @@ func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions)
 	return cmd
 }
 
-func exportRun(opts *ExportOptions) error {
-	f := opts.Factory
-	d, err := shared.Load(f, opts.Name)
+// Complete takes the name and what export uses from f.
+func (o *ExportOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.IO, o.Store = f.IOStreams, f.Store
+	o.Name = args[0]
+	return nil
+}
+
+// Validate checks the name, --format and --launchdarkly-account.
+func (o *ExportOptions) Validate() error {
+	if err := store.ValidateName(o.Name); err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	if o.Format != "terraform" && o.Format != "api" {
+		return cmdutil.FlagErrorf("--format: %q is not terraform or api", o.Format)
+	}
+	if o.LaunchDarklyAccount != "" {
+		if err := awsarn.ValidateAccountID(o.LaunchDarklyAccount); err != nil {
+			return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
+		}
+	}
+	return nil
+}
+
+func exportRun(_ context.Context, opts *ExportOptions) error {
+	d, err := shared.Load(opts.Store, opts.Name)
 	if err != nil {
 		return err
 	}
@@ -86,7 +93,7 @@ func exportRun(opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.IOStreams.Out.Write(out)
+	_, err = opts.IO.Out.Write(out)
 	return err
 }
 
@@ -104,7 +111,7 @@ func terraform(d store.Destination, opts *ExportOptions) ([]byte, error) {
 		return nil, cmdutil.UsageErrorf("%v", err)
 	}
 	if d.ExternalID != "" {
-		fmt.Fprintf(opts.Factory.IOStreams.ErrOut, "Note: the trust policy demands external ID %q, which LaunchDarkly's Kinesis destination has no field for: LaunchDarkly must present that ID, or the role cannot be assumed; prefer `ldexport iam trust --from-launchdarkly`.\n", d.ExternalID)
+		fmt.Fprintf(opts.IO.ErrOut, "Note: the trust policy demands external ID %q, which LaunchDarkly's Kinesis destination has no field for: LaunchDarkly must present that ID, or the role cannot be assumed; prefer `ldexport iam trust --from-launchdarkly`.\n", d.ExternalID)
 	}
 	return out, nil
 }

@@ -24,7 +24,7 @@ func TestNewCmdExportFlags(t *testing.T) {
 func TestExportAPIBodyIsThePushBody(t *testing.T) {
 	e := cmdtest.New(t)
 	e.Seed(t, cmdtest.Destinations()...)
-	if err := exportRun(&ExportOptions{Factory: e.Factory, Name: "prod", Format: "api", On: true}); err != nil {
+	if err := cmdtest.Exec(e.Factory, NewCmdExport, "prod", "--format", "api", "--on"); err != nil {
 		t.Fatal(err)
 	}
 	want := `{

@@ -9,6 +9,8 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/destsync"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
@@ -16,13 +18,17 @@ import (
 
 // ListOptions are the dependencies of `dest list`.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Remote  bool
+	IO           *iostreams.IOStreams
+	Store        func() (*store.Store, error)
+	LaunchDarkly func() (*launchdarkly.Client, error)
+	Output       output.Format
+
+	Remote bool
 }
 
 // NewCmdList returns `dest list`; runF replaces listRun in tests.
 func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{}
 	cmd := &cobra.Command{
 		Use:     "list [--remote]",
 		Aliases: []string{"ls"},
@@ -34,18 +40,46 @@ in LaunchDarkly, with whether LaunchDarkly has the export on.`,
   ldexport dest list -o json
   ldexport dest list --remote`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			if opts.Remote {
-				return remoteRun(cmd.Context(), opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, listRun),
 	}
 	cmd.Flags().BoolVar(&opts.Remote, "remote", false, "compare with LaunchDarkly's destinations")
 	return cmd
+}
+
+// Complete takes what list uses from f.
+func (o *ListOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.IO, o.Store, o.LaunchDarkly, o.Output = f.IOStreams, f.Store, f.LaunchDarkly, f.Globals.Output
+	return nil
+}
+
+// Validate has nothing to check: list takes no values.
+func (o *ListOptions) Validate() error { return nil }
+
+func listRun(ctx context.Context, opts *ListOptions) error {
+	local, err := storedDestinations(opts.Store)
+	if err != nil {
+		return err
+	}
+	if opts.Remote {
+		return remoteRun(ctx, opts, local)
+	}
+	return localRun(opts, local)
+}
+
+// storedDestinations lists the store's destinations, never nil.
+func storedDestinations(openStore func() (*store.Store, error)) ([]store.Destination, error) {
+	s, err := openStore()
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.List()
+	if err != nil {
+		return nil, shared.StoreError(err)
+	}
+	if ds == nil {
+		ds = []store.Destination{}
+	}
+	return ds, nil
 }
 
 // RemoteRow is one line of `dest list --remote`.
@@ -61,17 +95,8 @@ type RemoteRow struct {
 	Differences    []string `json:"differences,omitempty"`
 }
 
-func remoteRun(ctx context.Context, opts *ListOptions) error {
-	f := opts.Factory
-	s, err := f.Store()
-	if err != nil {
-		return err
-	}
-	local, err := s.List()
-	if err != nil {
-		return shared.StoreError(err)
-	}
-	remote, err := shared.RemoteDestinations(ctx, f)
+func remoteRun(ctx context.Context, opts *ListOptions, local []store.Destination) error {
+	remote, err := shared.RemoteDestinations(ctx, opts.LaunchDarkly)
 	if err != nil {
 		return err
 	}
@@ -90,8 +115,8 @@ func remoteRun(ctx context.Context, opts *ListOptions) error {
 		}
 		rows = append(rows, row)
 	}
-	return output.Write(f.IOStreams, f.Globals.Output, rows, func() error {
-		t := output.NewTablePrinter(f.IOStreams, "NAME", "PROJECT", "ENVIRONMENT", "STREAM", "STATE", "ON", "LAUNCHDARKLY ID", "DIFFERENCES")
+	return output.Write(opts.IO, opts.Output, rows, func() error {
+		t := output.NewTablePrinter(opts.IO, "NAME", "PROJECT", "ENVIRONMENT", "STREAM", "STATE", "ON", "LAUNCHDARKLY ID", "DIFFERENCES")
 		for _, r := range rows {
 			on := "-"
 			if r.On != nil {
@@ -107,25 +132,13 @@ func remoteRun(ctx context.Context, opts *ListOptions) error {
 	})
 }
 
-func listRun(opts *ListOptions) error {
-	f := opts.Factory
-	s, err := f.Store()
-	if err != nil {
-		return err
-	}
-	ds, err := s.List()
-	if err != nil {
-		return shared.StoreError(err)
-	}
-	if ds == nil {
-		ds = []store.Destination{}
-	}
-	return output.Write(f.IOStreams, f.Globals.Output, ds, func() error {
-		if len(ds) == 0 && f.IOStreams.IsStdoutTTY() {
-			_, err := fmt.Fprintln(f.IOStreams.ErrOut, "No destinations yet. Create one with `ldexport dest create NAME --env ENV --stream STREAM --role-arn ARN`.")
+func localRun(opts *ListOptions, ds []store.Destination) error {
+	return output.Write(opts.IO, opts.Output, ds, func() error {
+		if len(ds) == 0 && opts.IO.IsStdoutTTY() {
+			_, err := fmt.Fprintln(opts.IO.ErrOut, "No destinations yet. Create one with `ldexport dest create NAME --env ENV --stream STREAM --role-arn ARN`.")
 			return err
 		}
-		t := output.NewTablePrinter(f.IOStreams, "NAME", "PROJECT", "ENVIRONMENT", "REGION", "STREAM", "ROLE")
+		t := output.NewTablePrinter(opts.IO, "NAME", "PROJECT", "ENVIRONMENT", "REGION", "STREAM", "ROLE")
 		for _, d := range ds {
 			t.AddRow(d.Name, d.Project, d.Environment, d.Region, d.StreamName, d.RoleARN)
 		}

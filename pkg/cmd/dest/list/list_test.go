@@ -1,54 +1,25 @@
 package list
 
 import (
-	"context"
 	"testing"
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
-	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/output"
 )
 
 func TestNewCmdListTakesNoArguments(t *testing.T) {
-	e := cmdtest.New(t)
-	called := false
-	cmd := NewCmdList(e.Factory, func(context.Context, *ListOptions) error { called = true; return nil })
-	cmd.SetArgs([]string{})
-	if err := cmd.Execute(); err != nil || !called {
-		t.Fatalf("no args: err %v, called %v", err, called)
-	}
-	cmd = NewCmdList(e.Factory, func(context.Context, *ListOptions) error { t.Fatal("run with bad args"); return nil })
-	cmd.SetArgs([]string{"extra"})
-	cmd.SetErr(e.ErrOut)
-	if err := cmd.Execute(); cmdutil.ExitCode(err) != 2 {
-		t.Errorf("extra argument: %v", err)
-	}
+	cmdtest.RunFlagTests(t, NewCmdList, []cmdtest.FlagTest[ListOptions]{
+		{Args: "", Want: ListOptions{}},
+		{Args: "--remote", Want: ListOptions{Remote: true}},
+		{Args: "extra", WantErr: "unexpected argument"},
+	})
 }
 
 func TestListOutput(t *testing.T) {
-	tests := []struct {
-		golden string
-		format output.Format
-		tty    bool
-	}{
-		{"dest/list.tsv", output.Table, false},
-		{"dest/list.table", output.Table, true},
-		{"dest/list.json", output.JSON, false},
-		{"dest/list.yaml", output.YAML, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.golden, func(t *testing.T) {
-			e := cmdtest.New(t)
-			e.Seed(t, cmdtest.Destinations()...)
-			e.Factory.Globals.Output = tt.format
-			e.IO.SetStdoutTTY(tt.tty)
-			if err := listRun(&ListOptions{Factory: e.Factory}); err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, e.Out.Bytes())
-		})
-	}
+	cmdtest.AssertOutputs(t, "dest/list", func(t *testing.T, e *cmdtest.Env) error {
+		e.Seed(t, cmdtest.Destinations()...)
+		return cmdtest.Exec(e.Factory, NewCmdList)
+	})
 }
 
 func TestListEmpty(t *testing.T) {
@@ -58,7 +29,7 @@ func TestListEmpty(t *testing.T) {
 	}{{output.JSON, "[]\n"}, {output.YAML, "[]\n"}, {output.Table, "NAME\tPROJECT\tENVIRONMENT\tREGION\tSTREAM\tROLE\n"}} {
 		e := cmdtest.New(t)
 		e.Factory.Globals.Output = tt.format
-		if err := listRun(&ListOptions{Factory: e.Factory}); err != nil {
+		if err := cmdtest.Exec(e.Factory, NewCmdList); err != nil {
 			t.Fatal(err)
 		}
 		if e.Out.String() != tt.want {
@@ -67,7 +38,7 @@ func TestListEmpty(t *testing.T) {
 	}
 	e := cmdtest.New(t)
 	e.IO.SetStdoutTTY(true)
-	if err := listRun(&ListOptions{Factory: e.Factory}); err != nil {
+	if err := cmdtest.Exec(e.Factory, NewCmdList); err != nil {
 		t.Fatal(err)
 	}
 	if e.Out.Len() != 0 || e.ErrOut.Len() == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/destsync"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/ldkey"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -22,7 +23,11 @@ import (
 
 // PullOptions are the dependencies and flag values of `dest pull`.
 type PullOptions struct {
-	Factory *cmdutil.Factory
+	IO           *iostreams.IOStreams
+	Store        func() (*store.Store, error)
+	LaunchDarkly func() (*launchdarkly.Client, error)
+	Now          func() time.Time
+	Output       output.Format
 
 	Project     string
 	Environment string
@@ -30,7 +35,7 @@ type PullOptions struct {
 
 // NewCmdPull returns `dest pull [--project P] [--env E]`; runF replaces pullRun in tests.
 func NewCmdPull(f *cmdutil.Factory, runF func(context.Context, *PullOptions) error) *cobra.Command {
-	opts := &PullOptions{Factory: f}
+	opts := &PullOptions{}
 	cmd := &cobra.Command{
 		Use:   "pull [--project P] [--env E]",
 		Short: "Import LaunchDarkly's Kinesis destinations into the local store",
@@ -41,26 +46,32 @@ reported as a conflict (exit 1) and left as it is; nothing local is overwritten.
 		Example: `  ldexport dest pull
   ldexport dest pull --project default --env production`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Project != "" {
-				if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
-					return cmdutil.FlagErrorf("--project: %v", err)
-				}
-			}
-			if opts.Environment != "" {
-				if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
-					return cmdutil.FlagErrorf("--env: %v", err)
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return pullRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, pullRun),
 	}
 	cmd.Flags().StringVar(&opts.Project, "project", "", "only this project key")
 	cmd.Flags().StringVar(&opts.Environment, "env", "", "only this environment key")
 	return cmd
+}
+
+// Complete takes what pull uses from f.
+func (o *PullOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.IO, o.Store, o.LaunchDarkly, o.Now, o.Output = f.IOStreams, f.Store, f.LaunchDarkly, f.Now, f.Globals.Output
+	return nil
+}
+
+// Validate checks the --project and --env filters.
+func (o *PullOptions) Validate() error {
+	if o.Project != "" {
+		if err := ldkey.ValidateProjectKey(o.Project); err != nil {
+			return cmdutil.FlagErrorf("--project: %v", err)
+		}
+	}
+	if o.Environment != "" {
+		if err := ldkey.ValidateEnvironmentKey(o.Environment); err != nil {
+			return cmdutil.FlagErrorf("--env: %v", err)
+		}
+	}
+	return nil
 }
 
 // Outcome is what pull did with one LaunchDarkly destination.
@@ -74,18 +85,18 @@ type Outcome struct {
 }
 
 func pullRun(ctx context.Context, opts *PullOptions) error {
-	f := opts.Factory
-	remote, err := shared.RemoteDestinations(ctx, f)
+	ios := opts.IO
+	remote, err := shared.RemoteDestinations(ctx, opts.LaunchDarkly)
 	if err != nil {
 		return err
 	}
-	s, err := f.Store()
+	s, err := opts.Store()
 	if err != nil {
 		return err
 	}
 	var outcomes []Outcome
 	err = s.Update(func(file *store.File) error {
-		outcomes = apply(file, destsync.Match(file.Destinations, remote), opts, f.Now())
+		outcomes = apply(file, destsync.Match(file.Destinations, remote), opts, opts.Now())
 		return nil
 	})
 	if err != nil {
@@ -100,12 +111,12 @@ func pullRun(ctx context.Context, opts *PullOptions) error {
 			conflicts++
 		}
 	}
-	err = output.Write(f.IOStreams, f.Globals.Output, outcomes, func() error {
+	err = output.Write(ios, opts.Output, outcomes, func() error {
 		if len(outcomes) == 0 {
-			_, err := fmt.Fprintln(f.IOStreams.ErrOut, "LaunchDarkly has no Kinesis destinations to import.")
+			_, err := fmt.Fprintln(ios.ErrOut, "LaunchDarkly has no Kinesis destinations to import.")
 			return err
 		}
-		t := output.NewTablePrinter(f.IOStreams, "RESULT", "NAME", "PROJECT", "ENVIRONMENT", "LAUNCHDARKLY ID", "DETAIL")
+		t := output.NewTablePrinter(ios, "RESULT", "NAME", "PROJECT", "ENVIRONMENT", "LAUNCHDARKLY ID", "DETAIL")
 		for _, o := range outcomes {
 			t.AddRow(o.Result, o.Name, o.Project, o.Environment, o.LaunchDarklyID, o.Detail)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/ldapi"
 	"github.com/ldexport/ldexport/pkg/output"
@@ -21,18 +22,22 @@ import (
 
 // PushOptions are the dependencies and flag values of `dest push`.
 type PushOptions struct {
-	Factory *cmdutil.Factory
+	IO           *iostreams.IOStreams
+	Store        func() (*store.Store, error)
+	LaunchDarkly func() (*launchdarkly.Client, error)
+	Output       output.Format
 
 	Name   string
 	On     bool
 	SetOn  bool // --on or --off was given
 	DryRun bool
+
+	off bool // --off
 }
 
 // NewCmdPush returns `dest push NAME [--on|--off] [--dry-run]`; runF replaces pushRun in tests.
 func NewCmdPush(f *cmdutil.Factory, runF func(context.Context, *PushOptions) error) *cobra.Command {
-	opts := &PushOptions{Factory: f}
-	var on, off bool
+	opts := &PushOptions{}
 	cmd := &cobra.Command{
 		Use:   "push NAME [--on|--off] [--dry-run]",
 		Short: "Create or update the destination in LaunchDarkly",
@@ -49,23 +54,10 @@ destination it reads LaunchDarkly's copy to work out the patch).`,
   ldexport dest push prod --on`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest push NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if err := store.ValidateName(opts.Name); err != nil {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			if on && off {
-				return cmdutil.FlagErrorf("--on and --off cannot be used together")
-			}
-			opts.On, opts.SetOn = on, on || off
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return pushRun(cmd.Context(), opts)
-		},
+		RunE:              cmdutil.RunE(f, opts, runF, pushRun),
 	}
-	cmd.Flags().BoolVar(&on, "on", false, "turn the export on")
-	cmd.Flags().BoolVar(&off, "off", false, "turn the export off")
+	cmd.Flags().BoolVar(&opts.On, "on", false, "turn the export on")
+	cmd.Flags().BoolVar(&opts.off, "off", false, "turn the export off")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the request body; send nothing")
 	return cmd
 }
@@ -82,9 +74,28 @@ type Result struct {
 	Patch               ldapi.JSONPatch `json:"patch,omitempty"`
 }
 
+// Complete takes the name and what push uses from f; SetOn says whether
+// --on or --off was given.
+func (o *PushOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.IO, o.Store, o.LaunchDarkly, o.Output = f.IOStreams, f.Store, f.LaunchDarkly, f.Globals.Output
+	o.Name = args[0]
+	o.SetOn = o.On || o.off
+	return nil
+}
+
+// Validate checks the name and that --on and --off are not both given.
+func (o *PushOptions) Validate() error {
+	if err := store.ValidateName(o.Name); err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	if o.On && o.off {
+		return cmdutil.FlagErrorf("--on and --off cannot be used together")
+	}
+	return nil
+}
+
 func pushRun(ctx context.Context, opts *PushOptions) error {
-	f := opts.Factory
-	d, err := shared.Load(f, opts.Name)
+	d, err := shared.Load(opts.Store, opts.Name)
 	if err != nil {
 		return err
 	}
@@ -93,25 +104,24 @@ func pushRun(ctx context.Context, opts *PushOptions) error {
 	}
 	// Said after success only: a failure is one line on stderr.
 	for _, w := range warnings(d) {
-		fmt.Fprintln(f.IOStreams.ErrOut, "Warning: "+w)
+		fmt.Fprintln(opts.IO.ErrOut, "Warning: "+w)
 	}
 	return nil
 }
 
 func push(ctx context.Context, opts *PushOptions, d store.Destination) error {
-	f := opts.Factory
 	if opts.DryRun && d.LaunchDarklyID == "" {
-		return dryRunCreate(f, d, opts.On)
+		return dryRunCreate(opts, d)
 	}
-	client, err := f.LaunchDarkly()
+	client, err := opts.LaunchDarkly()
 	if err != nil {
 		return err
 	}
 	spec := shared.Spec(d, opts.On)
 	if opts.DryRun {
-		return dryRunUpdate(ctx, f, client, d, spec, opts.SetOn)
+		return dryRunUpdate(ctx, opts, client, d, spec)
 	}
-	s, err := f.Store()
+	s, err := opts.Store()
 	if err != nil {
 		return err
 	}
@@ -145,9 +155,9 @@ func push(ctx context.Context, opts *PushOptions, d store.Destination) error {
 		}
 	}
 	if recreated {
-		fmt.Fprintf(f.IOStreams.ErrOut, "The linked destination (LaunchDarkly ID %s) was no longer in LaunchDarkly, so %s was created again.\n", d.LaunchDarklyID, d.Name)
+		fmt.Fprintf(opts.IO.ErrOut, "The linked destination (LaunchDarkly ID %s) was no longer in LaunchDarkly, so %s was created again.\n", d.LaunchDarklyID, d.Name)
 	}
-	return printResult(f, d, res)
+	return printResult(opts, d, res)
 }
 
 // linkOrCreate creates the destination, unless LaunchDarkly already has a
@@ -191,11 +201,11 @@ func create(ctx context.Context, client *launchdarkly.Client, d store.Destinatio
 	return Result{Name: d.Name, Action: "created", Method: http.MethodPost, Path: shared.CreatePath(d), LaunchDarklyID: got.ID, LaunchDarklyVersion: got.Version}, nil
 }
 
-func printResult(f *cmdutil.Factory, d store.Destination, res Result) error {
-	if f.Globals.Output != output.Table {
-		return output.Write(f.IOStreams, f.Globals.Output, res, nil)
+func printResult(opts *PushOptions, d store.Destination, res Result) error {
+	if opts.Output != output.Table {
+		return output.Write(opts.IO, opts.Output, res, nil)
 	}
-	out := f.IOStreams.Out
+	out := opts.IO.Out
 	var err error
 	switch res.Action {
 	case "created":
@@ -222,44 +232,46 @@ func printResult(f *cmdutil.Factory, d store.Destination, res Result) error {
 
 // dryRunCreate prints the create request body on stdout (what it would send
 // where on stderr), with no network and no token.
-func dryRunCreate(f *cmdutil.Factory, d store.Destination, on bool) error {
+func dryRunCreate(opts *PushOptions, d store.Destination) error {
+	on := opts.On
 	body, err := shared.CreateBody(d, on)
 	if err != nil {
 		return err
 	}
-	if f.Globals.Output != output.Table {
-		return output.Write(f.IOStreams, f.Globals.Output, Result{Name: d.Name, Action: "would-create", Method: http.MethodPost, Path: shared.CreatePath(d), Body: launchdarkly.NewCreateRequest(shared.Spec(d, on))}, nil)
+	if opts.Output != output.Table {
+		return output.Write(opts.IO, opts.Output, Result{Name: d.Name, Action: "would-create", Method: http.MethodPost, Path: shared.CreatePath(d), Body: launchdarkly.NewCreateRequest(shared.Spec(d, on))}, nil)
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "Dry run: would send POST %s with this body:\n", shared.CreatePath(d))
-	_, err = f.IOStreams.Out.Write(body)
+	fmt.Fprintf(opts.IO.ErrOut, "Dry run: would send POST %s with this body:\n", shared.CreatePath(d))
+	_, err = opts.IO.Out.Write(body)
 	return err
 }
 
 // dryRunUpdate reads LaunchDarkly's copy and prints the patch push would send.
-func dryRunUpdate(ctx context.Context, f *cmdutil.Factory, client *launchdarkly.Client, d store.Destination, spec launchdarkly.Spec, setOn bool) error {
+func dryRunUpdate(ctx context.Context, opts *PushOptions, client *launchdarkly.Client, d store.Destination, spec launchdarkly.Spec) error {
+	ios := opts.IO
 	have, err := client.Get(ctx, d.Project, d.Environment, d.LaunchDarklyID)
 	if err != nil {
 		return cmdutil.RuntimeErrorf("%v", err)
 	}
-	patch := launchdarkly.Diff(have, spec, setOn)
+	patch := launchdarkly.Diff(have, spec, opts.SetOn)
 	path := shared.CreatePath(d) + "/" + d.LaunchDarklyID
-	if f.Globals.Output != output.Table {
+	if opts.Output != output.Table {
 		res := Result{Name: d.Name, Action: "unchanged", LaunchDarklyID: have.ID, LaunchDarklyVersion: have.Version}
 		if len(patch) > 0 {
 			res.Action, res.Method, res.Path, res.Body = "would-update", http.MethodPatch, path, patch
 		}
-		return output.Write(f.IOStreams, f.Globals.Output, res, nil)
+		return output.Write(ios, opts.Output, res, nil)
 	}
 	if len(patch) == 0 {
-		_, err := fmt.Fprintf(f.IOStreams.Out, "Nothing to change: LaunchDarkly's destination %s (ID %s, version %d) matches.\n", d.Name, have.ID, have.Version)
+		_, err := fmt.Fprintf(ios.Out, "Nothing to change: LaunchDarkly's destination %s (ID %s, version %d) matches.\n", d.Name, have.ID, have.Version)
 		return err
 	}
 	body, err := policy.Marshal(patch)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "Dry run: would send PATCH %s with this body:\n", path)
-	_, err = f.IOStreams.Out.Write(body)
+	fmt.Fprintf(ios.ErrOut, "Dry run: would send PATCH %s with this body:\n", path)
+	_, err = ios.Out.Write(body)
 	return err
 }
 

@@ -6,14 +6,15 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/ldexport/ldexport/pkg/store"
-	"strconv"
-	"time"
 )
 
 // StoreError gives a store error its contract exit code: an unknown name is a
@@ -30,10 +31,11 @@ func StoreError(err error) error {
 	}
 }
 
-// Load returns the stored destination called name: an unknown name or an
-// unreadable store is a run-time failure (exit 1).
-func Load(f *cmdutil.Factory, name string) (store.Destination, error) {
-	s, err := f.Store()
+// Load returns the stored destination called name from the store that
+// openStore opens: an unknown name or an unreadable store is a run-time
+// failure (exit 1).
+func Load(openStore func() (*store.Store, error), name string) (store.Destination, error) {
+	s, err := openStore()
 	if err != nil {
 		return store.Destination{}, err
 	}
@@ -45,20 +47,31 @@ func Load(f *cmdutil.Factory, name string) (store.Destination, error) {
 type Target struct {
 	Stream   string
 	Region   string // empty: --region, then the AWS configuration's
-	Endpoint string // empty: --endpoint-url, then AWS's own
+	Endpoint string // --endpoint-url, else the destination's; empty: the SDK's settings, then AWS's own
+	// Destination is the stored destination named (zero for --stream).
+	Destination store.Destination
 }
 
-// ResolveTarget turns `--dest NAME` or `--stream S` into a Target; the caller
-// has checked that exactly one is given.
-func ResolveTarget(f *cmdutil.Factory, dest, stream string) (Target, error) {
+// Resolve is the one resolver of the stream a command acts on, for tail,
+// dest test, dest check and send: `--dest NAME` (or a NAME argument, with
+// stream "") is looked up in the store openStore opens; `--stream S` names
+// the stream alone. The caller has checked that exactly one is given.
+// endpointURL is --endpoint-url (GlobalOptions.EndpointURL); the endpoint's
+// precedence is decided here, once (cmdutil.KinesisEndpointURL).
+func Resolve(openStore func() (*store.Store, error), endpointURL, dest, stream string) (Target, error) {
 	if dest == "" {
-		return Target{Stream: stream}, nil
+		return Target{Stream: stream, Endpoint: endpointURL}, nil
 	}
-	d, err := Load(f, dest)
+	d, err := Load(openStore, dest)
 	if err != nil {
 		return Target{}, err
 	}
-	return Target{Stream: d.StreamName, Region: d.Region, Endpoint: d.EndpointURL}, nil
+	return Target{Stream: d.StreamName, Region: d.Region, Endpoint: cmdutil.KinesisEndpointURL(endpointURL, d.EndpointURL), Destination: d}, nil
+}
+
+// ResolveTarget is Resolve with f's store and globals.
+func ResolveTarget(f *cmdutil.Factory, dest, stream string) (Target, error) {
+	return Resolve(f.Store, f.Globals.EndpointURL, dest, stream)
 }
 
 // Fields lists a destination's fields in contract order as key/value pairs,
@@ -88,9 +101,9 @@ func Fields(d store.Destination) [][2]string {
 
 // PrintOne prints one destination: JSON or YAML with the contract's keys, or
 // a two-column FIELD/VALUE table.
-func PrintOne(f *cmdutil.Factory, d store.Destination) error {
-	return output.Write(f.IOStreams, f.Globals.Output, d, func() error {
-		t := output.NewTablePrinter(f.IOStreams, "FIELD", "VALUE")
+func PrintOne(ios *iostreams.IOStreams, format output.Format, d store.Destination) error {
+	return output.Write(ios, format, d, func() error {
+		t := output.NewTablePrinter(ios, "FIELD", "VALUE")
 		for _, kv := range Fields(d) {
 			t.AddRow(kv[0], kv[1])
 		}
@@ -117,8 +130,8 @@ func CreatePath(d store.Destination) string {
 
 // RemoteDestinations lists every destination in LaunchDarkly; a failure is
 // a run-time error (exit 1), a missing token or bad host invalid input (2).
-func RemoteDestinations(ctx context.Context, f *cmdutil.Factory) ([]launchdarkly.Destination, error) {
-	client, err := f.LaunchDarkly()
+func RemoteDestinations(ctx context.Context, newClient func() (*launchdarkly.Client, error)) ([]launchdarkly.Destination, error) {
+	client, err := newClient()
 	if err != nil {
 		return nil, err
 	}

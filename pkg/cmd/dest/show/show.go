@@ -6,18 +6,24 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/output"
+	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
 )
 
 // ShowOptions are the dependencies and arguments of `dest show`.
 type ShowOptions struct {
-	Factory *cmdutil.Factory
-	Name    string
+	IO     *iostreams.IOStreams
+	Store  func() (*store.Store, error)
+	Output output.Format
+
+	Name string
 }
 
 // NewCmdShow returns `dest show NAME`; runF replaces showRun in tests.
 func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) error) *cobra.Command {
-	opts := &ShowOptions{Factory: f}
+	opts := &ShowOptions{}
 	return &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show one destination",
@@ -25,20 +31,24 @@ func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) err
   ldexport dest show prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest show NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return showRun(opts)
-		},
+		RunE:              cmdutil.RunE(f, opts, runF, showRun),
 	}
 }
 
-func showRun(opts *ShowOptions) error {
-	d, err := shared.Load(opts.Factory, opts.Name)
+// Complete takes the name and what show uses from f.
+func (o *ShowOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.IO, o.Store, o.Output = f.IOStreams, f.Store, f.Globals.Output
+	o.Name = args[0]
+	return nil
+}
+
+// Validate has nothing to check: any name may be looked up.
+func (o *ShowOptions) Validate() error { return nil }
+
+func showRun(_ context.Context, opts *ShowOptions) error {
+	d, err := shared.Load(opts.Store, opts.Name)
 	if err != nil {
 		return err
 	}
-	return shared.PrintOne(opts.Factory, d)
+	return shared.PrintOne(opts.IO, opts.Output, d)
 }

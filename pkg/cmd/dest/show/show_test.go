@@ -1,64 +1,36 @@
 package show
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
 func TestNewCmdShowParsesName(t *testing.T) {
-	e := cmdtest.New(t)
-	var got *ShowOptions
-	cmd := NewCmdShow(e.Factory, func(_ context.Context, o *ShowOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"prod"})
-	if err := cmd.Execute(); err != nil || got.Name != "prod" {
-		t.Fatalf("err %v, opts %+v", err, got)
-	}
-	cmd = NewCmdShow(e.Factory, nil)
-	cmd.SetArgs([]string{})
-	cmd.SetErr(e.ErrOut)
-	if err := cmd.Execute(); cmdutil.ExitCode(err) != 2 {
-		t.Errorf("no name: %v", err)
-	}
+	cmdtest.RunFlagTests(t, NewCmdShow, []cmdtest.FlagTest[ShowOptions]{
+		{Args: "prod", Want: ShowOptions{Name: "prod"}},
+		{Args: "", WantErr: "name the destination"},
+		{Args: "a b", WantErr: "too many arguments"},
+	})
 }
 
 func TestShowOutput(t *testing.T) {
-	tests := []struct {
-		golden string
-		format output.Format
-		tty    bool
-	}{
-		{"dest/show.tsv", output.Table, false},
-		{"dest/show.table", output.Table, true},
-		{"dest/show.json", output.JSON, false},
-		{"dest/show.yaml", output.YAML, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.golden, func(t *testing.T) {
-			e := cmdtest.New(t)
-			e.Seed(t, cmdtest.Destinations()...)
-			e.Factory.Globals.Output = tt.format
-			e.IO.SetStdoutTTY(tt.tty)
-			if err := showRun(&ShowOptions{Factory: e.Factory, Name: "eu-staging"}); err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, e.Out.Bytes())
-		})
-	}
+	cmdtest.AssertOutputs(t, "dest/show", func(t *testing.T, e *cmdtest.Env) error {
+		e.Seed(t, cmdtest.Destinations()...)
+		return cmdtest.Exec(e.Factory, NewCmdShow, "eu-staging")
+	})
 }
 
 func TestShowJSONOmitsEmptyOptionalKeys(t *testing.T) {
 	e := cmdtest.New(t)
 	e.Seed(t, cmdtest.Destinations()...)
 	e.Factory.Globals.Output = output.JSON
-	if err := showRun(&ShowOptions{Factory: e.Factory, Name: "prod"}); err != nil {
+	if err := cmdtest.Exec(e.Factory, NewCmdShow, "prod"); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"externalId", "kmsKeyArn", "endpointUrl"} {
@@ -70,7 +42,7 @@ func TestShowJSONOmitsEmptyOptionalKeys(t *testing.T) {
 
 func TestShowUnknownExits1(t *testing.T) {
 	e := cmdtest.New(t)
-	err := showRun(&ShowOptions{Factory: e.Factory, Name: "nope"})
+	err := cmdtest.Exec(e.Factory, NewCmdShow, "nope")
 	if !errors.Is(err, store.ErrNotFound) || cmdutil.ExitCode(err) != 1 || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown name: %v (exit %d)", err, cmdutil.ExitCode(err))
 	}

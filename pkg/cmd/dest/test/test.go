@@ -20,6 +20,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/eventgen"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kpl"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -32,7 +33,14 @@ const TestEventKey = "LaunchDarklyDataExportTestEvent"
 
 // TestOptions are the dependencies and flag values of `dest test`.
 type TestOptions struct {
-	Factory *cmdutil.Factory
+	IO      *iostreams.IOStreams
+	Store   func() (*store.Store, error)
+	Kinesis func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error)
+	STS     func(ctx context.Context, region string) (*sts.Client, error)
+	Now     func() time.Time
+	// Output and EndpointURL are the global -o and --endpoint-url.
+	Output      output.Format
+	EndpointURL string
 
 	Name       string
 	Verify     bool
@@ -60,7 +68,7 @@ type Result struct {
 
 // NewCmdTest returns `dest test NAME`; runF replaces testRun in tests.
 func NewCmdTest(f *cmdutil.Factory, runF func(context.Context, *TestOptions) error) *cobra.Command {
-	opts := &TestOptions{Factory: f}
+	opts := &TestOptions{}
 	cmd := &cobra.Command{
 		Use:   "test NAME [--verify] [--timeout 30s] [--assume-role]",
 		Short: "Put LaunchDarkly's test event into the destination's stream",
@@ -84,16 +92,7 @@ STS, or --allow-real-aws is given.`,
   ldexport dest test prod --assume-role -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest test NAME"),
 		ValidArgsFunction: cmdutil.DestinationNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if opts.Timeout <= 0 {
-				return cmdutil.FlagErrorf("--timeout: must be more than 0, got %s", opts.Timeout)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return testRun(cmd.Context(), opts)
-		},
+		RunE:              cmdutil.RunE(f, opts, runF, testRun),
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 30*time.Second, "how long the whole test may take: the put, and --verify's read-back, e.g. 30s, 2m")
@@ -101,6 +100,17 @@ STS, or --allow-real-aws is given.`,
 	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "let --assume-role call real AWS STS although Kinesis is a local emulator")
 	return cmd
 }
+
+// Complete takes the name, the globals and what test uses from f.
+func (o *TestOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.IO, o.Store, o.Kinesis, o.STS, o.Now = f.IOStreams, f.Store, f.Kinesis, f.STS, f.Now
+	o.Output, o.EndpointURL = f.Globals.Output, f.Globals.EndpointURL
+	o.Name = args[0]
+	return nil
+}
+
+// Validate checks --timeout.
+func (o *TestOptions) Validate() error { return cmdutil.ValidateTimeout(o.Timeout) }
 
 // testEvent is the exported-event wrapper; field order is LaunchDarkly's.
 type testEvent struct {
@@ -159,18 +169,18 @@ func randomHex(n int) string {
 }
 
 func testRun(ctx context.Context, opts *TestOptions) error {
-	f := opts.Factory
-	d, err := shared.Load(f, opts.Name)
+	t, err := shared.Resolve(opts.Store, opts.EndpointURL, opts.Name, "")
 	if err != nil {
 		return err
 	}
+	d := t.Destination
 	// --timeout bounds the whole test: assuming the role, the put and the
 	// read-back, connecting and waiting included.
 	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
 	defer cancel()
 	// The caller's client reads the record back: a role made by iam apply may
 	// only put records.
-	reader, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
+	reader, err := opts.Kinesis(ctx, t.Region, t.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -178,13 +188,13 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	op := awserr.Op{Service: "Kinesis", Call: "PutRecord", Resource: fmt.Sprintf("stream %q", d.StreamName), Region: d.Region,
 		Endpoint: aws.ToString(client.Options().BaseEndpoint), Permission: "kinesis:PutRecord", DeadlineFlag: "--timeout"}
 	if opts.AssumeRole {
-		if client, err = withRole(ctx, f, d, reader, opts.AllowRealAWS); err != nil {
+		if client, err = withRole(ctx, opts, d, reader); err != nil {
 			return err
 		}
 	}
 
 	res := Result{Destination: d.Name, Stream: d.StreamName, PartitionKey: randomHex(16), TestID: randomHex(16), AssumedRole: opts.AssumeRole}
-	data, err := BuildTestEvent(d, f.Now(), res.TestID)
+	data, err := BuildTestEvent(d, opts.Now(), res.TestID)
 	if err != nil {
 		return err
 	}
@@ -226,12 +236,12 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 			res.Verified = true
 		}
 	}
-	if err := printResult(f, res, opts.Verify); err != nil {
+	if err := printResult(opts, res); err != nil {
 		return err
 	}
 	// Said only on success: a failure is one line on stderr.
-	if _, _, note := eventgen.ExportIDs(d.Project, d.Environment); note != "" && verifyErr == nil && f.Globals.Output == output.Table {
-		fmt.Fprintln(f.IOStreams.ErrOut, note)
+	if _, _, note := eventgen.ExportIDs(d.Project, d.Environment); note != "" && verifyErr == nil && opts.Output == output.Table {
+		fmt.Fprintln(opts.IO.ErrOut, note)
 	}
 	return verifyErr
 }
@@ -252,15 +262,15 @@ func findInAggregate(agg, event []byte) string {
 	return fmt.Sprintf("is a KPL aggregated record of %d user records, none of them the test event sent", len(users))
 }
 
-func printResult(f *cmdutil.Factory, res Result, verify bool) error {
-	return output.Write(f.IOStreams, f.Globals.Output, res, func() error {
-		w := f.IOStreams.Out
+func printResult(opts *TestOptions, res Result) error {
+	return output.Write(opts.IO, opts.Output, res, func() error {
+		w := opts.IO.Out
 		how := "your credentials"
 		if res.AssumedRole {
 			how = "the destination's role"
 		}
 		fmt.Fprintf(w, "Sent the test event to stream %s (destination %s) with %s.\n", res.Stream, res.Destination, how)
-		t := output.NewTablePrinter(f.IOStreams, "FIELD", "VALUE")
+		t := output.NewTablePrinter(opts.IO, "FIELD", "VALUE")
 		t.AddRow("shardId", res.ShardID)
 		t.AddRow("sequenceNumber", res.SequenceNumber)
 		t.AddRow("partitionKey", res.PartitionKey)
@@ -268,7 +278,7 @@ func printResult(f *cmdutil.Factory, res Result, verify bool) error {
 		if err := t.Render(); err != nil {
 			return err
 		}
-		if verify && res.Verified {
+		if opts.Verify && res.Verified {
 			fmt.Fprintf(w, "Verified: the record at that sequence number was read back byte for byte.\n")
 		}
 		return nil
@@ -277,12 +287,12 @@ func printResult(f *cmdutil.Factory, res Result, verify bool) error {
 
 // withRole returns a Kinesis client that signs with credentials of the
 // destination's role.
-func withRole(ctx context.Context, f *cmdutil.Factory, d store.Destination, client *kinesis.Client, allowRealAWS bool) (*kinesis.Client, error) {
-	stsClient, err := f.STS(ctx, d.Region)
+func withRole(ctx context.Context, opts *TestOptions, d store.Destination, client *kinesis.Client) (*kinesis.Client, error) {
+	stsClient, err := opts.STS(ctx, d.Region)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmdutil.RefuseRealAWS("--assume-role", allowRealAWS, cmdutil.KinesisEndpoint(client), cmdutil.STSEndpoint(stsClient)); err != nil {
+	if err := cmdutil.RefuseRealAWS("--assume-role", opts.AllowRealAWS, cmdutil.KinesisEndpoint(client), cmdutil.STSEndpoint(stsClient)); err != nil {
 		return nil, err
 	}
 	in := &sts.AssumeRoleInput{RoleArn: aws.String(d.RoleARN), RoleSessionName: aws.String("ldexport-dest-test"), DurationSeconds: aws.Int32(900)}

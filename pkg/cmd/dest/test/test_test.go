@@ -27,40 +27,21 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/eventgen"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
 	"github.com/ldexport/ldexport/pkg/kpl"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
 func TestNewCmdTestFlags(t *testing.T) {
-	tests := []struct {
-		args    string
-		want    test.TestOptions
-		wantErr string
-	}{
-		{args: "prod", want: test.TestOptions{Name: "prod", Timeout: 30 * time.Second}},
-		{args: "prod --verify --timeout 5s --assume-role", want: test.TestOptions{Name: "prod", Verify: true, Timeout: 5 * time.Second, AssumeRole: true}},
-		{args: "", wantErr: "name the destination"},
-		{args: "a b", wantErr: "too many arguments"},
-		{args: "prod --timeout 0s", wantErr: "--timeout: must be more than 0"},
-		{args: "prod --timeout soon", wantErr: "invalid argument"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.args, func(t *testing.T) {
-			got, err := cmdtest.ParseFlags(test.NewCmdTest, tt.args)
-			if tt.wantErr != "" {
-				cmdtest.WantUsageError(t, err, tt.wantErr)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Name != tt.want.Name || got.Verify != tt.want.Verify || got.Timeout != tt.want.Timeout || got.AssumeRole != tt.want.AssumeRole {
-				t.Errorf("options %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.RunFlagTests(t, test.NewCmdTest, []cmdtest.FlagTest[test.TestOptions]{
+		{Args: "prod", Want: test.TestOptions{Name: "prod", Timeout: 30 * time.Second}},
+		{Args: "prod --verify --timeout 5s --assume-role", Want: test.TestOptions{Name: "prod", Verify: true, Timeout: 5 * time.Second, AssumeRole: true}},
+		{Args: "prod --assume-role --allow-real-aws", Want: test.TestOptions{Name: "prod", Timeout: 30 * time.Second, AssumeRole: true, AllowRealAWS: true}},
+		{Args: "", WantErr: "name the destination"},
+		{Args: "a b", WantErr: "too many arguments"},
+		{Args: "prod --timeout 0s", WantErr: "--timeout: must be more than 0"},
+		{Args: "prod --timeout soon", WantErr: "invalid argument"},
+	})
 }
 
 func TestBuildTestEvent(t *testing.T) {
@@ -154,26 +135,20 @@ func (p *kinesisProxy) keys() []string {
 }
 
 func newHarness(t *testing.T, streams ...string) *harness {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	cmdtest.EmulatorCredentials(t, "AKIDCALLER")
 	e := kinesalite.Start(t, streams...)
 	return &harness{t: t, config: filepath.Join(t.TempDir(), "config.yaml"), e: e, proxy: newKinesisProxy(t, e.Endpoint)}
 }
 
 func (h *harness) run(args ...string) (string, string, int) {
 	h.t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{})
-	if h.stsURL != "" {
-		f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
-			return sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(h.stsURL), Credentials: credentials.NewStaticCredentialsProvider("AKIDCALLER", "local", "")}), nil
+	return cmdtest.Execute(root.Execute, func(f *cmdutil.Factory) {
+		if h.stsURL != "" {
+			f.STS = func(ctx context.Context, region string) (*sts.Client, error) {
+				return sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(h.stsURL), Credentials: credentials.NewStaticCredentialsProvider("AKIDCALLER", "local", "")}), nil
+			}
 		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code := root.Execute(ctx, f, append([]string{"--config", h.config}, args...))
-	return out.String(), errOut.String(), code
+	}, append([]string{"--config", h.config}, args...)...)
 }
 
 func (h *harness) create(name, stream string, extra ...string) {

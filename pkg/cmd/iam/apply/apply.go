@@ -18,10 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/iam/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -58,7 +61,15 @@ var (
 
 // ApplyOptions are the dependencies and flag values of `iam apply`.
 type ApplyOptions struct {
-	Factory *cmdutil.Factory
+	IO           *iostreams.IOStreams
+	Store        func() (*store.Store, error)
+	Kinesis      func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error)
+	STS          func(ctx context.Context, region string) (*sts.Client, error)
+	IAM          func(ctx context.Context, region string) (*iam.Client, error)
+	LaunchDarkly func() (*launchdarkly.Client, error)
+	// Output and EndpointURL are the global -o and --endpoint-url.
+	Output      output.Format
+	EndpointURL string
 
 	Dest       string
 	RoleName   string
@@ -75,11 +86,13 @@ type ApplyOptions struct {
 	// AllowRealAWS lets apply change real AWS IAM for a destination whose
 	// Kinesis endpoint is a local emulator.
 	AllowRealAWS bool
+
+	roleNameSet, policyNameSet bool // --role-name, --policy-name given
 }
 
 // NewCmdApply returns `iam apply`; runF replaces applyRun in tests.
 func NewCmdApply(f *cmdutil.Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
-	opts := &ApplyOptions{Factory: f}
+	opts := &ApplyOptions{}
 	cmd := &cobra.Command{
 		Use:   "apply --dest NAME [--role-name N] [--policy-name N] [--restricted | --trust-from-launchdarkly] [--dry-run]",
 		Short: "Create or update the role and policy LaunchDarkly needs, in your AWS account",
@@ -103,32 +116,7 @@ endpoints are set or --allow-real-aws is given.`,
 		Example: `  ldexport iam apply --dest prod --dry-run
   ldexport iam apply --dest prod --restricted`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Dest == "" {
-				return cmdutil.FlagErrorf("--dest is required")
-			}
-			if opts.Timeout <= 0 {
-				return cmdutil.FlagErrorf("--timeout: must be more than 0, got %s", opts.Timeout)
-			}
-			if cmd.Flags().Changed("role-name") && !roleNameRe.MatchString(opts.RoleName) {
-				return cmdutil.FlagErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", opts.RoleName)
-			}
-			if cmd.Flags().Changed("policy-name") && !policyNameRe.MatchString(opts.PolicyName) {
-				return cmdutil.FlagErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", opts.PolicyName)
-			}
-			if opts.LaunchDarklyAccount != "" {
-				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
-					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
-				}
-			}
-			if opts.TrustFromLaunchDarkly && (opts.Restricted || opts.LaunchDarklyAccount != "") {
-				return cmdutil.FlagErrorf("--trust-from-launchdarkly uses LaunchDarkly's own trust policy: drop --restricted and --launchdarkly-account")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return applyRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, applyRun),
 	}
 	cmd.Flags().StringVar(&opts.Dest, "dest", "", "stored destination to set up (required)")
 	cmd.Flags().StringVar(&opts.RoleName, "role-name", "", "role name (default: from the destination's role ARN)")
@@ -216,9 +204,44 @@ func NewPlan(d store.Destination, roleName, policyName string, restricted bool, 
 	return p, nil
 }
 
+// Complete takes the globals and what apply uses from f, and whether
+// --role-name and --policy-name were given.
+func (o *ApplyOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, _ []string) error {
+	o.IO, o.Store, o.LaunchDarkly = f.IOStreams, f.Store, f.LaunchDarkly
+	o.Kinesis, o.STS, o.IAM = f.Kinesis, f.STS, f.IAM
+	o.Output, o.EndpointURL = f.Globals.Output, f.Globals.EndpointURL
+	o.roleNameSet, o.policyNameSet = cmd.Flags().Changed("role-name"), cmd.Flags().Changed("policy-name")
+	return nil
+}
+
+// Validate checks every flag before anything is read or changed.
+func (o *ApplyOptions) Validate() error {
+	if o.Dest == "" {
+		return cmdutil.FlagErrorf("--dest is required")
+	}
+	if err := cmdutil.ValidateTimeout(o.Timeout); err != nil {
+		return err
+	}
+	if o.roleNameSet && !roleNameRe.MatchString(o.RoleName) {
+		return cmdutil.FlagErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", o.RoleName)
+	}
+	if o.policyNameSet && !policyNameRe.MatchString(o.PolicyName) {
+		return cmdutil.FlagErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", o.PolicyName)
+	}
+	if o.LaunchDarklyAccount != "" {
+		if err := awsarn.ValidateAccountID(o.LaunchDarklyAccount); err != nil {
+			return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
+		}
+	}
+	if o.TrustFromLaunchDarkly && (o.Restricted || o.LaunchDarklyAccount != "") {
+		return cmdutil.FlagErrorf("--trust-from-launchdarkly uses LaunchDarkly's own trust policy: drop --restricted and --launchdarkly-account")
+	}
+	return nil
+}
+
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
-	f := opts.Factory
-	d, err := shared.Destination(f, opts.Dest)
+	ios := opts.IO
+	d, err := shared.Destination(opts.Store, opts.Dest)
 	if err != nil {
 		return err
 	}
@@ -233,7 +256,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	if opts.TrustFromLaunchDarkly {
-		doc, err := shared.LaunchDarklyTrust(ctx, f, d.Project, d.Environment)
+		doc, err := shared.LaunchDarklyTrust(ctx, opts.LaunchDarkly, d.Project, d.Environment)
 		if err != nil {
 			return err
 		}
@@ -245,26 +268,18 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
 	defer cancel()
-	stsClient, err := f.STS(ctx, d.Region)
+	c, err := cmdutil.NewAWSClients(ctx, d.Region, cmdutil.KinesisEndpointURL(opts.EndpointURL, d.EndpointURL), opts.Kinesis, opts.STS, opts.IAM)
 	if err != nil {
 		return err
 	}
-	iamClient, err := f.IAM(ctx, d.Region)
-	if err != nil {
+	if err := cmdutil.RefuseRealAWS("iam apply --dest "+d.Name, opts.AllowRealAWS, cmdutil.KinesisEndpoint(c.Kinesis), cmdutil.IAMEndpoint(c.IAM), cmdutil.STSEndpoint(c.STS)); err != nil {
 		return err
 	}
-	kinesisClient, err := f.Kinesis(ctx, d.Region, d.EndpointURL)
-	if err != nil {
-		return err
-	}
-	if err := cmdutil.RefuseRealAWS("iam apply --dest "+d.Name, opts.AllowRealAWS, cmdutil.KinesisEndpoint(kinesisClient), cmdutil.IAMEndpoint(iamClient), cmdutil.STSEndpoint(stsClient)); err != nil {
-		return err
-	}
-	a := &applier{iam: iamClient, sts: stsClient, plan: plan, dryRun: opts.DryRun}
-	if f.Globals.Output == output.Table {
-		a.out = f.IOStreams.Out
+	a := &applier{iam: c.IAM, sts: c.STS, plan: plan, dryRun: opts.DryRun}
+	if opts.Output == output.Table {
+		a.out = ios.Out
 		if opts.DryRun {
-			fmt.Fprintln(f.IOStreams.ErrOut, "Dry run: reading only, nothing is changed.")
+			fmt.Fprintln(ios.ErrOut, "Dry run: reading only, nothing is changed.")
 		}
 	}
 	report, err := a.run(ctx)
@@ -272,7 +287,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	if !opts.DryRun && report.RoleARN != d.RoleARN {
-		s, err := f.Store()
+		s, err := opts.Store()
 		if err != nil {
 			return err
 		}
@@ -283,15 +298,15 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		a.step("destination", d.Name, "role ARN updated to "+report.RoleARN)
 		report.Steps = a.steps
 	}
-	if f.Globals.Output != output.Table {
-		return output.Write(f.IOStreams, f.Globals.Output, report, nil)
+	if opts.Output != output.Table {
+		return output.Write(ios, opts.Output, report, nil)
 	}
-	if _, err := fmt.Fprintf(f.IOStreams.Out, "Role ARN: %s\n", report.RoleARN); err != nil {
+	if _, err := fmt.Fprintf(ios.Out, "Role ARN: %s\n", report.RoleARN); err != nil {
 		return err
 	}
 	// Said after success only: a failure is one line on stderr.
 	if d.ExternalID != "" && !opts.TrustFromLaunchDarkly {
-		fmt.Fprintf(f.IOStreams.ErrOut, "Warning: the trust policy demands external ID %q, but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer --trust-from-launchdarkly.\n", d.ExternalID)
+		fmt.Fprintf(ios.ErrOut, "Warning: the trust policy demands external ID %q, but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer --trust-from-launchdarkly.\n", d.ExternalID)
 	}
 	return nil
 }

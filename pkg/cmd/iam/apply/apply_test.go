@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/golden"
 	"github.com/ldexport/ldexport/pkg/iostreams"
@@ -316,15 +317,6 @@ func testFactory(t *testing.T, fake *fakeAWS, d store.Destination) (*cmdutil.Fac
 	return f, s, out, errOut
 }
 
-func run(f *cmdutil.Factory, runF func(context.Context, *ApplyOptions) error, args ...string) error {
-	cmd := NewCmdApply(f, runF)
-	cmd.SetArgs(append([]string{}, args...))
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return cmd.ExecuteContext(context.Background())
-}
-
 func mustMarshal(t *testing.T, v any) string {
 	t.Helper()
 	b, err := policy.Marshal(v)
@@ -335,41 +327,18 @@ func mustMarshal(t *testing.T, v any) string {
 }
 
 func TestNewCmdApplyFlags(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		want    ApplyOptions
-		wantErr string
-	}{
-		{name: "dest", args: []string{"--dest", "prod"}, want: ApplyOptions{Dest: "prod", Timeout: 2 * time.Minute}},
-		{name: "everything", args: []string{"--dest", "prod", "--role-name", "r", "--policy-name", "p", "--restricted", "--dry-run", "--timeout", "5s"}, want: ApplyOptions{Dest: "prod", RoleName: "r", PolicyName: "p", Restricted: true, DryRun: true, Timeout: 5 * time.Second}},
-		{name: "zero timeout", args: []string{"--dest", "prod", "--timeout", "0s"}, wantErr: "--timeout: must be more than 0"},
-		{name: "no dest", args: nil, wantErr: "--dest is required"},
-		{name: "bad role name", args: []string{"--dest", "prod", "--role-name", "a/b"}, wantErr: "--role-name: "},
-		{name: "long role name", args: []string{"--dest", "prod", "--role-name", strings.Repeat("r", 65)}, wantErr: "--role-name: "},
-		{name: "empty policy name", args: []string{"--dest", "prod", "--policy-name", ""}, wantErr: "--policy-name: "},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}}
-			var got *ApplyOptions
-			err := run(f, func(_ context.Context, o *ApplyOptions) error { got = o; return nil }, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != 2 {
-					t.Fatalf("err = %v (exit %d), want exit 2 containing %q", err, cmdutil.ExitCode(err), tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.RunFlagTests(t, NewCmdApply, []cmdtest.FlagTest[ApplyOptions]{
+		{Args: "--dest prod", Want: ApplyOptions{Dest: "prod", Timeout: 2 * time.Minute}},
+		{Args: "--dest prod --role-name r --policy-name p --restricted --dry-run --timeout 5s", Want: ApplyOptions{Dest: "prod", RoleName: "r", PolicyName: "p", Restricted: true, DryRun: true, Timeout: 5 * time.Second}},
+		{Args: "--dest prod --trust-from-launchdarkly --allow-real-aws", Want: ApplyOptions{Dest: "prod", TrustFromLaunchDarkly: true, AllowRealAWS: true, Timeout: 2 * time.Minute}},
+		{Args: "--dest prod --timeout 0s", WantErr: "--timeout: must be more than 0"},
+		{Args: "", WantErr: "--dest is required"},
+		{Args: "--dest prod --role-name a/b", WantErr: "--role-name: "},
+		{Args: "--dest prod --role-name " + strings.Repeat("r", 65), WantErr: "--role-name: "},
+		{Args: "--dest prod --policy-name=", WantErr: "--policy-name: "},
+		{Args: "--dest prod --launchdarkly-account 12", WantErr: "--launchdarkly-account: "},
+		{Args: "--dest prod --trust-from-launchdarkly --restricted", WantErr: "--trust-from-launchdarkly uses LaunchDarkly's own trust policy"},
+	})
 }
 
 func TestApply(t *testing.T) {
@@ -528,11 +497,9 @@ func TestApply(t *testing.T) {
 				tt.setup(fake)
 			}
 			f, _, out, _ := testFactory(t, fake, d)
-			err := run(f, nil, append([]string{"--dest", "prod"}, tt.args...)...)
+			err := cmdtest.Exec(f, NewCmdApply, append([]string{"--dest", "prod"}, tt.args...)...)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-				}
+				cmdtest.WantError(t, err, tt.wantCode, tt.wantErr)
 				if strings.Contains(err.Error(), "\n") {
 					t.Errorf("error is not one line: %q", err)
 				}
@@ -563,14 +530,14 @@ func TestApplyTwice(t *testing.T) {
 	fake := newFakeAWS()
 	// An external ID with characters that URL encoding changes ("+", "/", "=").
 	f, _, _, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/service/ld-export", "a+b/c=d@e:f"))
-	if err := run(f, nil, "--dest", "prod", "--restricted"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--restricted"); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.forms["CreateRole"].Get("Path"); got != "/service/" {
 		t.Errorf("CreateRole Path = %q, want the destination's /service/", got)
 	}
 	fake.takeActions()
-	if err := run(f, nil, "--dest", "prod", "--restricted"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--restricted"); err != nil {
 		t.Fatal(err)
 	}
 	var writes []string
@@ -590,7 +557,7 @@ func TestApplyUpdatesStoredRoleARN(t *testing.T) {
 	fake := newFakeAWS()
 	f, s, out, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/ld-export", ""))
 	f.Globals.Output = output.JSON
-	if err := run(f, nil, "--dest", "prod", "--role-name", "ld-export-2", "--policy-name", "ld-put"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--role-name", "ld-export-2", "--policy-name", "ld-put"); err != nil {
 		t.Fatal(err)
 	}
 	d, err := s.Get("prod")
@@ -670,7 +637,7 @@ func TestApplyGolden(t *testing.T) {
 		{"iam/apply-second-run.txt", nil},
 	} {
 		out.Reset()
-		if err := run(f, nil, append([]string{"--dest", "prod"}, tt.args...)...); err != nil {
+		if err := cmdtest.Exec(f, NewCmdApply, append([]string{"--dest", "prod"}, tt.args...)...); err != nil {
 			t.Fatal(err)
 		}
 		golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
@@ -684,7 +651,7 @@ func TestApplyTrustFromLaunchDarkly(t *testing.T) {
 	f.LaunchDarkly = func() (*launchdarkly.Client, error) {
 		return launchdarkly.New(launchdarkly.Config{Host: ld.URL, Token: "tok"})
 	}
-	if err := run(f, nil, "--dest", "prod", "--trust-from-launchdarkly"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--trust-from-launchdarkly"); err != nil {
 		t.Fatal(err)
 	}
 	role := fake.roles["ld-export"]
@@ -704,7 +671,7 @@ func TestApplyTrustFromLaunchDarkly(t *testing.T) {
 		t.Fatalf("trust %s is not LaunchDarkly's generated policy", role.trust)
 	}
 	fake.takeActions()
-	if err := run(f, nil, "--dest", "prod", "--trust-from-launchdarkly"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--trust-from-launchdarkly"); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range fake.takeActions() {
@@ -719,7 +686,7 @@ func TestApplyRefusesOtherPartitionsWithoutLaunchDarklyAccount(t *testing.T) {
 	d.Region = "us-gov-west-1"
 	d.StreamARN = "arn:aws-us-gov:kinesis:us-gov-west-1:" + account + ":stream/ld-events"
 	f, _, _, _ := testFactory(t, newFakeAWS(), d)
-	err := run(f, nil, "--dest", "prod", "--dry-run")
+	err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--dry-run")
 	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "cannot assume roles in another partition") {
 		t.Fatalf("aws-us-gov without --launchdarkly-account: %v", err)
 	}
@@ -727,7 +694,7 @@ func TestApplyRefusesOtherPartitionsWithoutLaunchDarklyAccount(t *testing.T) {
 
 func TestApplyWarnsAboutTheExternalIDAfterSuccess(t *testing.T) {
 	f, _, _, errOut := testFactory(t, newFakeAWS(), prodDest("arn:aws:iam::"+account+":role/ld-export", "ld-prod-7f3a"))
-	if err := run(f, nil, "--dest", "prod"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(errOut.String(), "LaunchDarkly must present that ID") {
@@ -750,7 +717,7 @@ func TestHostileTrustFromLaunchDarklyWildcardPrincipal(t *testing.T) {
 		f.LaunchDarkly = func() (*launchdarkly.Client, error) {
 			return launchdarkly.New(launchdarkly.Config{Host: srv.URL, Token: "tok"})
 		}
-		err := run(f, nil, "--dest", "prod", "--trust-from-launchdarkly")
+		err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--trust-from-launchdarkly")
 		srv.Close()
 		if err == nil || fake.roles["ld-export"] != nil {
 			t.Errorf("principal %s: err %v, role %+v: want refused, no role", principal, err, fake.roles["ld-export"])

@@ -2,15 +2,11 @@ package policy
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/golden"
-	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
@@ -19,19 +15,10 @@ import (
 // destinations given.
 func testFactory(t *testing.T, region string, dests ...store.Destination) (*cmdutil.Factory, *bytes.Buffer) {
 	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	s := store.New(t.TempDir() + "/config.yaml")
-	for _, d := range dests {
-		if err := s.Add(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &cmdutil.Factory{
-		IOStreams: ios,
-		Globals:   &cmdutil.GlobalOptions{Output: output.Table, Region: region},
-		Store:     func() (*store.Store, error) { return s, nil },
-		Now:       func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) },
-	}, out
+	e := cmdtest.New(t)
+	e.Seed(t, dests...)
+	e.Factory.Globals.Region = region
+	return e.Factory, e.Out
 }
 
 func dest(name, region, partition string) store.Destination {
@@ -42,55 +29,20 @@ func dest(name, region, partition string) store.Destination {
 	}
 }
 
-func run(f *cmdutil.Factory, runF func(context.Context, *PolicyOptions) error, args ...string) error {
-	cmd := NewCmdPolicy(f, runF)
-	cmd.SetArgs(append([]string{}, args...))
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return cmd.ExecuteContext(context.Background())
-}
-
 func TestNewCmdPolicyFlags(t *testing.T) {
-	tests := []struct {
-		name     string
-		region   string // the global --region / AWS_REGION
-		args     []string
-		want     PolicyOptions
-		wantCode int
-		wantErr  string
-	}{
-		{name: "dest", args: []string{"--dest", "prod"}, want: PolicyOptions{Dest: "prod"}},
-		{name: "dest ignores AWS_REGION", region: "eu-west-1", args: []string{"--dest", "prod"}, want: PolicyOptions{Dest: "prod"}},
-		{name: "dest and kms", args: []string{"--dest", "prod", "--kms-key-arn", "k"}, want: PolicyOptions{Dest: "prod", KMSKeyARN: "k"}},
-		{name: "flags", region: "us-east-1", args: []string{"--account-id", "123456789012", "--stream", "s"}, want: PolicyOptions{Region: "us-east-1", AccountID: "123456789012", Stream: "s"}},
-		{name: "no region", args: []string{"--account-id", "123456789012", "--stream", "s"}, wantCode: 2, wantErr: "--region is required"},
-		{name: "no stream", region: "us-east-1", args: []string{"--account-id", "123456789012"}, wantCode: 2, wantErr: "--stream is required"},
-		{name: "no account", region: "us-east-1", args: []string{"--stream", "s"}, wantCode: 2, wantErr: "--account-id is required"},
-		{name: "nothing", wantCode: 2, wantErr: "is required"},
-		{name: "dest and stream", args: []string{"--dest", "prod", "--stream", "s"}, wantCode: 2, wantErr: "--dest and --stream"},
-		{name: "dest and account", args: []string{"--dest", "prod", "--account-id", "123456789012"}, wantCode: 2, wantErr: "--dest and --account-id"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, _ := testFactory(t, tt.region)
-			var got *PolicyOptions
-			err := run(f, func(_ context.Context, o *PolicyOptions) error { got = o; return nil }, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-					t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+	east, west := cmdutil.GlobalOptions{Region: "us-east-1"}, cmdutil.GlobalOptions{Region: "eu-west-1"} // the global --region / AWS_REGION
+	cmdtest.RunFlagTests(t, NewCmdPolicy, []cmdtest.FlagTest[PolicyOptions]{
+		{Name: "dest", Args: "--dest prod", Want: PolicyOptions{Dest: "prod", RegionFrom: "--region"}},
+		{Name: "dest ignores AWS_REGION", Globals: west, Args: "--dest prod", Want: PolicyOptions{Dest: "prod", RegionFrom: "--region"}},
+		{Name: "dest and kms", Args: "--dest prod --kms-key-arn k", Want: PolicyOptions{Dest: "prod", KMSKeyARN: "k", RegionFrom: "--region"}},
+		{Name: "flags", Globals: east, Args: "--account-id 123456789012 --stream s", Want: PolicyOptions{Region: "us-east-1", RegionFrom: "--region", AccountID: "123456789012", Stream: "s"}},
+		{Name: "no region", Args: "--account-id 123456789012 --stream s", WantErr: "--region is required"},
+		{Name: "no stream", Globals: east, Args: "--account-id 123456789012", WantErr: "--stream is required"},
+		{Name: "no account", Globals: east, Args: "--stream s", WantErr: "--account-id is required"},
+		{Name: "nothing", WantErr: "is required"},
+		{Name: "dest and stream", Args: "--dest prod --stream s", WantErr: "--dest and --stream"},
+		{Name: "dest and account", Args: "--dest prod --account-id 123456789012", WantErr: "--dest and --account-id"},
+	})
 }
 
 func TestPolicyGolden(t *testing.T) {
@@ -113,13 +65,10 @@ func TestPolicyGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			f, out := testFactory(t, tt.region, dests...)
-			if err := run(f, nil, tt.args...); err != nil {
+			if err := cmdtest.Exec(f, NewCmdPolicy, tt.args...); err != nil {
 				t.Fatal(err)
 			}
-			if !json.Valid(out.Bytes()) {
-				t.Fatalf("stdout is not just JSON:\n%s", out)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
+			cmdtest.AssertJSONGolden(t, tt.golden, out.Bytes())
 		})
 	}
 }
@@ -127,7 +76,7 @@ func TestPolicyGolden(t *testing.T) {
 func TestPolicyYAML(t *testing.T) {
 	f, out := testFactory(t, "", dest("prod", "us-east-1", "aws"))
 	f.Globals.Output = output.YAML
-	if err := run(f, nil, "--dest", "prod"); err != nil {
+	if err := cmdtest.Exec(f, NewCmdPolicy, "--dest", "prod"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "Version: \"2012-10-17\"\nStatement:\n") {
@@ -154,10 +103,8 @@ func TestPolicyInvalidInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out := testFactory(t, tt.region)
-			err := run(f, nil, tt.args...)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-			}
+			err := cmdtest.Exec(f, NewCmdPolicy, tt.args...)
+			cmdtest.WantError(t, err, tt.wantCode, tt.wantErr)
 			if strings.Contains(err.Error(), "\n") || out.Len() != 0 {
 				t.Errorf("want one error line and no stdout; got %q and %q", err, out)
 			}

@@ -5,11 +5,13 @@ package shared
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	destshared "github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/ldexport/ldexport/pkg/store"
@@ -17,11 +19,11 @@ import (
 
 // Destination loads the destination called name. An invalid name is bad
 // input (exit 2); an unknown one or an unreadable store fails (exit 1).
-func Destination(f *cmdutil.Factory, name string) (store.Destination, error) {
+func Destination(openStore func() (*store.Store, error), name string) (store.Destination, error) {
 	if err := store.ValidateName(name); err != nil {
 		return store.Destination{}, cmdutil.FlagErrorf("--dest: %v", err)
 	}
-	d, err := destshared.Load(f, name)
+	d, err := destshared.Load(openStore, name)
 	if err != nil {
 		return d, fmt.Errorf("--dest: %w", err)
 	}
@@ -31,15 +33,15 @@ func Destination(f *cmdutil.Factory, name string) (store.Destination, error) {
 // PrintDocument prints a policy document on stdout and nothing else, so it
 // can be piped into `aws iam ... file:///dev/stdin`: YAML with -o yaml,
 // otherwise JSON in the contract's layout (policy.Marshal).
-func PrintDocument(f *cmdutil.Factory, doc any) error {
-	if f.Globals.Output == output.YAML {
-		return output.WriteYAML(f.IOStreams.Out, doc)
+func PrintDocument(w io.Writer, format output.Format, doc any) error {
+	if format == output.YAML {
+		return output.WriteYAML(w, doc)
 	}
 	data, err := policy.Marshal(doc)
 	if err != nil {
 		return err
 	}
-	_, err = f.IOStreams.Out.Write(data)
+	_, err = w.Write(data)
 	return err
 }
 
@@ -61,8 +63,8 @@ type LaunchDarklyTrustStatement struct {
 
 // LaunchDarklyTrust asks LaunchDarkly for the trust policy it generates for a
 // project environment.
-func LaunchDarklyTrust(ctx context.Context, f *cmdutil.Factory, project, env string) (LaunchDarklyTrustDocument, error) {
-	client, err := f.LaunchDarkly()
+func LaunchDarklyTrust(ctx context.Context, newClient func() (*launchdarkly.Client, error), project, env string) (LaunchDarklyTrustDocument, error) {
+	client, err := newClient()
 	if err != nil {
 		return LaunchDarklyTrustDocument{}, err
 	}

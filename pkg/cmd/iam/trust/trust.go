@@ -11,14 +11,21 @@ import (
 	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/iam/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/ldkey"
+	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
+	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
 )
 
 // TrustOptions are the dependencies and flag values of `iam trust`.
 type TrustOptions struct {
-	Factory *cmdutil.Factory
+	IO           *iostreams.IOStreams
+	Store        func() (*store.Store, error)
+	LaunchDarkly func() (*launchdarkly.Client, error)
+	Output       output.Format
 
 	Dest       string
 	Restricted bool
@@ -37,7 +44,7 @@ type TrustOptions struct {
 
 // NewCmdTrust returns `iam trust`; runF replaces trustRun in tests.
 func NewCmdTrust(f *cmdutil.Factory, runF func(context.Context, *TrustOptions) error) *cobra.Command {
-	opts := &TrustOptions{Factory: f}
+	opts := &TrustOptions{}
 	cmd := &cobra.Command{
 		Use:   "trust [--dest NAME] [--restricted] [--external-id X] | --from-launchdarkly (--dest NAME | --project P --env E)",
 		Short: "Print the trust policy that lets LaunchDarkly assume the role",
@@ -58,36 +65,7 @@ differs from the offline one. Only JSON (or YAML with -o yaml) is printed on std
   ldexport iam trust --dest prod
   ldexport iam trust --from-launchdarkly --dest prod > trust.json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ExternalIDSet = cmd.Flags().Changed("external-id")
-			if opts.LaunchDarklyAccount != "" {
-				if err := awsarn.ValidateAccountID(opts.LaunchDarklyAccount); err != nil {
-					return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
-				}
-			}
-			if opts.FromLaunchDarkly {
-				if opts.ExternalIDSet || opts.LaunchDarklyAccount != "" {
-					return cmdutil.FlagErrorf("--from-launchdarkly prints LaunchDarkly's own policy: drop --external-id and --launchdarkly-account")
-				}
-				if (opts.Dest == "") == (opts.Project == "" || opts.Environment == "") {
-					return cmdutil.FlagErrorf("--from-launchdarkly needs --dest NAME, or --project P and --env E")
-				}
-				if opts.Dest == "" {
-					if err := ldkey.ValidateProjectKey(opts.Project); err != nil {
-						return cmdutil.FlagErrorf("--project: %v", err)
-					}
-					if err := ldkey.ValidateEnvironmentKey(opts.Environment); err != nil {
-						return cmdutil.FlagErrorf("--env: %v", err)
-					}
-				}
-			} else if opts.Project != "" || opts.Environment != "" {
-				return cmdutil.FlagErrorf("--project and --env go with --from-launchdarkly")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return trustRun(cmd.Context(), opts)
-		},
+		RunE: cmdutil.RunE(f, opts, runF, trustRun),
 	}
 	cmd.Flags().StringVar(&opts.Dest, "dest", "", "stored destination whose external ID (and partition) to use")
 	cmd.Flags().BoolVar(&opts.Restricted, "restricted", false, "trust only LaunchDarkly's Data Export role, not its whole account")
@@ -100,12 +78,55 @@ differs from the offline one. Only JSON (or YAML with -o yaml) is printed on std
 	return cmd
 }
 
-// Document validates the options and returns the offline trust policy.
+// Complete takes what trust uses from f and whether --external-id was given.
+func (o *TrustOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, _ []string) error {
+	o.IO, o.Store, o.LaunchDarkly, o.Output = f.IOStreams, f.Store, f.LaunchDarkly, f.Globals.Output
+	o.ExternalIDSet = cmd.Flags().Changed("external-id")
+	return nil
+}
+
+// Validate checks which flags go together and the values given.
+func (o *TrustOptions) Validate() error {
+	if o.LaunchDarklyAccount != "" {
+		if err := awsarn.ValidateAccountID(o.LaunchDarklyAccount); err != nil {
+			return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
+		}
+	}
+	if o.FromLaunchDarkly {
+		if o.ExternalIDSet || o.LaunchDarklyAccount != "" {
+			return cmdutil.FlagErrorf("--from-launchdarkly prints LaunchDarkly's own policy: drop --external-id and --launchdarkly-account")
+		}
+		if (o.Dest == "") == (o.Project == "" || o.Environment == "") {
+			return cmdutil.FlagErrorf("--from-launchdarkly needs --dest NAME, or --project P and --env E")
+		}
+		if o.Dest == "" {
+			if err := ldkey.ValidateProjectKey(o.Project); err != nil {
+				return cmdutil.FlagErrorf("--project: %v", err)
+			}
+			if err := ldkey.ValidateEnvironmentKey(o.Environment); err != nil {
+				return cmdutil.FlagErrorf("--env: %v", err)
+			}
+		}
+		return nil
+	}
+	if o.Project != "" || o.Environment != "" {
+		return cmdutil.FlagErrorf("--project and --env go with --from-launchdarkly")
+	}
+	if o.ExternalIDSet {
+		if err := awsarn.ValidateExternalID(o.ExternalID); err != nil {
+			return cmdutil.FlagErrorf("--external-id: %v", err)
+		}
+	}
+	return nil
+}
+
+// Document returns the offline trust policy; with --dest, the destination's
+// external ID (unless --external-id) and partition, checked.
 func (o *TrustOptions) Document() (policy.TrustDocument, error) {
 	externalID, src := o.ExternalID, "--external-id"
 	partition := "aws"
 	if o.Dest != "" {
-		d, err := shared.Destination(o.Factory, o.Dest)
+		d, err := shared.Destination(o.Store, o.Dest)
 		if err != nil {
 			return policy.TrustDocument{}, err
 		}
@@ -125,8 +146,8 @@ func (o *TrustOptions) Document() (policy.TrustDocument, error) {
 	if err != nil {
 		return policy.TrustDocument{}, cmdutil.UsageErrorf("--dest %s: %v", o.Dest, err)
 	}
-	if externalID != "" && o.Factory.IOStreams != nil {
-		fmt.Fprintf(o.Factory.IOStreams.ErrOut, "Warning: this trust policy demands external ID %q (%s), but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer LaunchDarkly's own policy: ldexport iam trust --from-launchdarkly.\n", externalID, src)
+	if externalID != "" && o.IO != nil {
+		fmt.Fprintf(o.IO.ErrOut, "Warning: this trust policy demands external ID %q (%s), but LaunchDarkly's Kinesis destination has no external-ID field: LaunchDarkly must present that ID or cannot assume the role. Prefer LaunchDarkly's own policy: ldexport iam trust --from-launchdarkly.\n", externalID, src)
 	}
 	return doc, nil
 }
@@ -139,33 +160,33 @@ func trustRun(ctx context.Context, opts *TrustOptions) error {
 	if err != nil {
 		return err
 	}
-	return shared.PrintDocument(opts.Factory, doc)
+	return shared.PrintDocument(opts.IO.Out, opts.Output, doc)
 }
 
 func fromLaunchDarklyRun(ctx context.Context, opts *TrustOptions) error {
-	f := opts.Factory
+	ios := opts.IO
 	project, env, externalID := opts.Project, opts.Environment, ""
 	if opts.Dest != "" {
-		d, err := shared.Destination(f, opts.Dest)
+		d, err := shared.Destination(opts.Store, opts.Dest)
 		if err != nil {
 			return err
 		}
 		project, env, externalID = d.Project, d.Environment, d.ExternalID
 	}
-	doc, err := shared.LaunchDarklyTrust(ctx, f, project, env)
+	doc, err := shared.LaunchDarklyTrust(ctx, opts.LaunchDarkly, project, env)
 	if err != nil {
 		return err
 	}
-	if err := shared.PrintDocument(f, doc); err != nil {
+	if err := shared.PrintDocument(ios.Out, opts.Output, doc); err != nil {
 		return err
 	}
 	ours, _ := policy.Marshal(policy.TrustPolicy(opts.Restricted, externalID))
 	theirs, _ := policy.Marshal(doc)
 	diffs := policy.TrustDifferences(theirs, ours, "LaunchDarkly's", "the offline one")
 	if len(diffs) == 0 {
-		fmt.Fprintln(f.IOStreams.ErrOut, "LaunchDarkly's trust policy says the same as the offline one (ldexport iam trust).")
+		fmt.Fprintln(ios.ErrOut, "LaunchDarkly's trust policy says the same as the offline one (ldexport iam trust).")
 		return nil
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "LaunchDarkly's trust policy differs from the offline one (ldexport iam trust%s): %s. Apply LaunchDarkly's with `ldexport iam apply --dest NAME --trust-from-launchdarkly`.\n", map[bool]string{true: " --restricted"}[opts.Restricted], strings.Join(diffs, "; "))
+	fmt.Fprintf(ios.ErrOut, "LaunchDarkly's trust policy differs from the offline one (ldexport iam trust%s): %s. Apply LaunchDarkly's with `ldexport iam apply --dest NAME --trust-from-launchdarkly`.\n", map[bool]string{true: " --restricted"}[opts.Restricted], strings.Join(diffs, "; "))
 	return nil
 }

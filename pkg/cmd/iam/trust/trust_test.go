@@ -2,41 +2,20 @@ package trust
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/golden"
-	"github.com/ldexport/ldexport/pkg/iostreams"
-	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
 func testFactory(t *testing.T, dests ...store.Destination) (*cmdutil.Factory, *bytes.Buffer) {
 	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	s := store.New(t.TempDir() + "/config.yaml")
-	for _, d := range dests {
-		if err := s.Add(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &cmdutil.Factory{
-		IOStreams: ios,
-		Globals:   &cmdutil.GlobalOptions{Output: output.Table},
-		Store:     func() (*store.Store, error) { return s, nil },
-	}, out
-}
-
-func run(f *cmdutil.Factory, runF func(context.Context, *TrustOptions) error, args ...string) error {
-	cmd := NewCmdTrust(f, runF)
-	cmd.SetArgs(append([]string{}, args...))
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return cmd.ExecuteContext(context.Background())
+	e := cmdtest.New(t)
+	e.Seed(t, dests...)
+	return e.Factory, e.Out
 }
 
 func prod(externalID string) store.Destination {
@@ -48,38 +27,18 @@ func prod(externalID string) store.Destination {
 }
 
 func TestNewCmdTrustFlags(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		want    TrustOptions
-		wantErr string
-	}{
-		{name: "no flags", args: nil, want: TrustOptions{}},
-		{name: "restricted", args: []string{"--restricted"}, want: TrustOptions{Restricted: true}},
-		{name: "external id", args: []string{"--external-id", "abc"}, want: TrustOptions{ExternalID: "abc", ExternalIDSet: true}},
-		{name: "dest", args: []string{"--dest", "prod", "--restricted"}, want: TrustOptions{Dest: "prod", Restricted: true}},
-		{name: "argument", args: []string{"prod"}, wantErr: "unexpected argument"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, _ := testFactory(t)
-			var got *TrustOptions
-			err := run(f, func(_ context.Context, o *TrustOptions) error { got = o; return nil }, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != 2 {
-					t.Fatalf("err = %v, want exit 2 containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.Factory = nil
-			if *got != tt.want {
-				t.Errorf("options = %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.RunFlagTests(t, NewCmdTrust, []cmdtest.FlagTest[TrustOptions]{
+		{Name: "no flags", Args: "", Want: TrustOptions{}},
+		{Args: "--restricted", Want: TrustOptions{Restricted: true}},
+		{Args: "--external-id abc", Want: TrustOptions{ExternalID: "abc", ExternalIDSet: true}},
+		{Args: "--dest prod --restricted", Want: TrustOptions{Dest: "prod", Restricted: true}},
+		{Args: "--from-launchdarkly --project p --env e", Want: TrustOptions{FromLaunchDarkly: true, Project: "p", Environment: "e"}},
+		{Args: "prod", WantErr: "unexpected argument"},
+		{Args: "--from-launchdarkly --external-id abc --dest prod", WantErr: "drop --external-id"},
+		{Args: "--from-launchdarkly --project p", WantErr: "--from-launchdarkly needs --dest NAME, or --project P and --env E"},
+		{Args: "--project p --env e", WantErr: "--project and --env go with --from-launchdarkly"},
+		{Args: "--launchdarkly-account 12", WantErr: "--launchdarkly-account: "},
+	})
 }
 
 func TestTrustGolden(t *testing.T) {
@@ -98,13 +57,10 @@ func TestTrustGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			f, out := testFactory(t, tt.dest)
-			if err := run(f, nil, tt.args...); err != nil {
+			if err := cmdtest.Exec(f, NewCmdTrust, tt.args...); err != nil {
 				t.Fatal(err)
 			}
-			if !json.Valid(out.Bytes()) {
-				t.Fatalf("stdout is not just JSON:\n%s", out)
-			}
-			golden.Assert(t, "testdata/"+tt.golden, out.Bytes())
+			cmdtest.AssertJSONGolden(t, tt.golden, out.Bytes())
 		})
 	}
 }
@@ -125,10 +81,8 @@ func TestTrustInvalidInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out := testFactory(t, prod(""))
-			err := run(f, nil, tt.args...)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || cmdutil.ExitCode(err) != tt.wantCode {
-				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, cmdutil.ExitCode(err), tt.wantCode, tt.wantErr)
-			}
+			err := cmdtest.Exec(f, NewCmdTrust, tt.args...)
+			cmdtest.WantError(t, err, tt.wantCode, tt.wantErr)
 			if out.Len() != 0 {
 				t.Errorf("stdout not empty: %q", out)
 			}
@@ -139,7 +93,7 @@ func TestTrustInvalidInput(t *testing.T) {
 func TestTrustLongestExternalID(t *testing.T) {
 	id := strings.Repeat("a", 1224)
 	f, out := testFactory(t)
-	if err := run(f, nil, "--external-id", id); err != nil {
+	if err := cmdtest.Exec(f, NewCmdTrust, "--external-id", id); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

@@ -1,7 +1,8 @@
-package send_test
+package ingest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,27 +12,37 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
-// sendTo runs send with n events on stdin against endpoint and returns the
-// result and the payloads.
-func sendTo(t *testing.T, n int, endpoint, stream string, args ...string) (cli, [][]byte) {
+// sendEvents sends n events from standard input to stream "s" at endpoint
+// as `ldexport send` does by default (8 requests in flight, a 10-minute
+// retry timeout, pacing by the shard map) unless j says otherwise, and
+// returns the result and the payloads.
+func sendEvents(t *testing.T, n int, endpoint string, j Job) (result, [][]byte) {
 	t.Helper()
-	ev := events(n)
+	ev := ingesttest.Events(n)
 	payloads := make([][]byte, n)
 	for i, e := range ev {
 		payloads[i] = []byte(e)
 	}
-	args = append([]string{"send", "--stream", stream, "--endpoint-url", endpoint, "-o", "json"}, args...)
-	return ldexport(t, []byte(strings.Join(ev, "\n")), args...), payloads
+	j.Stdin = strings.NewReader(strings.Join(ev, "\n"))
+	if j.Limits == (Limits{}) {
+		j.Limits = Limits{Concurrency: 8, RetryTimeout: 10 * time.Minute}
+	}
+	client := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	return run(t, context.Background(), j, client, !j.NoPace), payloads
 }
 
 // Limits and every fault at once, on a small scale: nothing lost, duplicates
 // only where a response was lost, and the summary owns up to them.
 func TestSendLimitsAndFaults(t *testing.T) {
-	setup(t)
 	srv := kinesistest.NewServer(kinesistest.Options{Seed: 3, Limits: kinesistest.DefaultWriteLimits(), Faults: kinesistest.Faults{
 		// High enough that every kind happens in the ~80 requests of this run.
 		Request500: 0.1, RecordFailure: 0.1, LostResponse: 0.1, Reset: 0.1,
@@ -40,11 +51,11 @@ func TestSendLimitsAndFaults(t *testing.T) {
 	if err := srv.CreateStream("s", 2); err != nil {
 		t.Fatal(err)
 	}
-	c, sent := sendTo(t, 5000, srv.URL, "s", "--reject-file", filepath.Join(t.TempDir(), "rej"))
-	if c.code != 0 {
-		t.Fatalf("exit %d: %s", c.code, c.stderr)
+	c, sent := sendEvents(t, 5000, srv.URL, Job{Rejects: filepath.Join(t.TempDir(), "rej")})
+	if c.err != nil {
+		t.Fatalf("%v: %s", c.err, c.notes)
 	}
-	s := summary(t, c)
+	s := c.summary()
 	diff := kinesistest.Compare(kinesistest.SentMultiset(sent), kinesistest.StoredMultiset(srv.Records("s")))
 	st := srv.Stats()
 	if diff.Missing != 0 || diff.Unexpected != 0 || int64(diff.Duplicates) > st.Faults.LostResponseRecords {
@@ -59,15 +70,14 @@ func TestSendLimitsAndFaults(t *testing.T) {
 }
 
 func TestSendBalance(t *testing.T) {
-	setup(t)
 	srv := kinesistest.NewServer(kinesistest.Options{})
 	defer srv.Close()
 	if err := srv.CreateStream("s", 4); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := sendTo(t, 2000, srv.URL, "s", "--balance")
-	if c.code != 0 {
-		t.Fatalf("exit %d: %s", c.code, c.stderr)
+	c, _ := sendEvents(t, 2000, srv.URL, Job{Balance: true})
+	if c.err != nil {
+		t.Fatalf("%v: %s", c.err, c.notes)
 	}
 	per := map[string]int{}
 	for _, r := range srv.Records("s") {
@@ -86,27 +96,18 @@ func TestSendBalance(t *testing.T) {
 	}
 }
 
-func TestSendBalanceWithFieldKey(t *testing.T) {
-	setup(t)
-	c := ldexport(t, nil, "send", "--stream", "s", "--balance", "--partition-key", "event.contextKeys.user")
-	if c.code != 2 || !strings.Contains(c.stderr, "--balance") || !strings.Contains(c.stderr, "--partition-key") {
-		t.Fatalf("exit %d: %s", c.code, c.stderr)
-	}
-}
-
-// --no-pace never lists the shards: nothing is paced until the stream
+// NoPace never lists the shards: nothing is paced until the stream
 // throttles, and then the whole stream slows down by feedback, as without
-// ListShards. It cannot be combined with --balance, which needs the map.
+// ListShards.
 func TestSendNoPace(t *testing.T) {
-	setup(t)
 	srv := kinesistest.NewServer(kinesistest.Options{})
 	defer srv.Close()
 	if err := srv.CreateStream("s", 2); err != nil {
 		t.Fatal(err)
 	}
-	c, sent := sendTo(t, 3000, srv.URL, "s", "--no-pace")
-	if c.code != 0 {
-		t.Fatalf("exit %d: %s", c.code, c.stderr)
+	c, sent := sendEvents(t, 3000, srv.URL, Job{NoPace: true})
+	if c.err != nil {
+		t.Fatalf("%v: %s", c.err, c.notes)
 	}
 	diff := kinesistest.Compare(kinesistest.SentMultiset(sent), kinesistest.StoredMultiset(srv.Records("s")))
 	if diff.Missing != 0 || diff.Duplicates != 0 || diff.Unexpected != 0 {
@@ -114,10 +115,6 @@ func TestSendNoPace(t *testing.T) {
 	}
 	if st := srv.Stats(); st.Operations["ListShards"] != 0 {
 		t.Errorf("--no-pace listed the shards %d times", st.Operations["ListShards"])
-	}
-	c = ldexport(t, nil, "send", "--stream", "s", "--no-pace", "--balance")
-	if c.code != 2 || !strings.Contains(c.stderr, "--no-pace") {
-		t.Fatalf("--no-pace --balance: exit %d: %s", c.code, c.stderr)
 	}
 }
 
@@ -144,21 +141,20 @@ func denyListShards(t *testing.T, next string) string {
 // Without ListShards the whole stream is paced by throttling feedback:
 // everything arrives once, and throttling settles instead of storming.
 func TestSendWithoutListShards(t *testing.T) {
-	setup(t)
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: kinesistest.DefaultWriteLimits()})
 	defer srv.Close()
 	if err := srv.CreateStream("s", 1); err != nil {
 		t.Fatal(err)
 	}
-	c, sent := sendTo(t, 4000, denyListShards(t, srv.URL), "s", "--balance")
-	if c.code != 0 {
-		t.Fatalf("exit %d: %s", c.code, c.stderr)
+	c, sent := sendEvents(t, 4000, denyListShards(t, srv.URL), Job{Balance: true})
+	if c.err != nil {
+		t.Fatalf("%v: %s", c.err, c.notes)
 	}
-	if !strings.Contains(c.stderr, "cannot list the shards") || !strings.Contains(c.stderr, "--balance ignored") {
-		t.Fatalf("stderr: %s", c.stderr)
+	if !strings.Contains(c.notes, "cannot list the shards") || !strings.Contains(c.notes, "--balance ignored") {
+		t.Fatalf("stderr: %s", c.notes)
 	}
 	diff := kinesistest.Compare(kinesistest.SentMultiset(sent), kinesistest.StoredMultiset(srv.Records("s")))
-	s := summary(t, c)
+	s := c.summary()
 	// The proxy is a second HTTP hop: a response it loses may duplicate
 	// records, which the summary must own up to.
 	if diff.Missing != 0 || diff.Unexpected != 0 || int64(diff.Duplicates) > s.PossibleDuplicates {
@@ -174,27 +170,26 @@ func TestSendWithoutListShards(t *testing.T) {
 	}
 }
 
-// A record still failing at its --retry-timeout goes to the reject file with
-// its last error, and the exit is 1.
+// A record still failing at its retry timeout goes to the reject file with
+// its last error, and the job did not deliver everything.
 func TestSendRetryTimeoutUnderThrottling(t *testing.T) {
-	setup(t)
 	srv := kinesistest.NewServer(kinesistest.Options{Limits: &kinesistest.WriteLimits{RecordsPerSecond: 5, BytesPerSecond: 1 << 20}})
 	defer srv.Close()
 	if err := srv.CreateStream("s", 1); err != nil {
 		t.Fatal(err)
 	}
 	rejects := filepath.Join(t.TempDir(), "rejects.ndjson")
-	c, sent := sendTo(t, 100, srv.URL, "s", "--retry-timeout", "1s", "--reject-file", rejects)
-	if c.code != 1 {
-		t.Fatalf("exit %d: %s", c.code, c.stderr)
+	c, sent := sendEvents(t, 100, srv.URL, Job{Rejects: rejects, Limits: Limits{Concurrency: 8, RetryTimeout: time.Second}})
+	if c.kind() != NotDelivered {
+		t.Fatalf("%v: %s", c.err, c.notes)
 	}
-	s := summary(t, c)
+	s := c.summary()
 	stored := srv.Records("s")
 	if s.Failed == 0 || s.Sent+s.Failed != 100 || s.Sent != int64(len(stored)) {
 		t.Fatalf("summary %+v, %d stored", s, len(stored))
 	}
-	if !strings.Contains(c.stderr, "gave up after") || !strings.Contains(c.stderr, "ProvisionedThroughputExceededException") {
-		t.Fatalf("stderr: %s", c.stderr)
+	if !strings.Contains(c.notes, "gave up after") || !strings.Contains(c.notes, "ProvisionedThroughputExceededException") {
+		t.Fatalf("stderr: %s", c.notes)
 	}
 	data, err := os.ReadFile(rejects)
 	if err != nil {

@@ -1,20 +1,57 @@
-package send
+package ingest
 
 import (
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
-	"slices"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/checkpoint"
-	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/fileguard"
 	"github.com/ldexport/ldexport/pkg/ndjson"
 	"github.com/ldexport/ldexport/pkg/sender"
 )
+
+// checkFiles checks the files the job writes and, with a checkpoint, locks
+// and loads it (nil without). The caller releases it.
+func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
+	if err := j.checkDistinctFiles(in); err != nil {
+		return nil, err
+	}
+	if j.Checkpoint == "" {
+		return nil, nil
+	}
+	return openRunCheckpoint(j.Checkpoint, j.Target.Stream, in)
+}
+
+// checkDistinctFiles refuses, before anything is opened for writing, a
+// reject file or checkpoint that is the same file as an input, a file of
+// j.Protect, or each other.
+func (j *Job) checkDistinctFiles(in *inputs) error {
+	var reads, writes []fileguard.Named
+	for _, src := range in.list {
+		if src.name != "-" {
+			reads = append(reads, fileguard.Named{Role: "input", Path: src.name})
+			continue
+		}
+		// Standard input redirected from a file (send < FILE) is that file.
+		if fh, ok := src.r.(*os.File); ok {
+			if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+				reads = append(reads, fileguard.Named{Role: "standard input", Path: "-", Info: st})
+			}
+		}
+	}
+	reads = append(reads, j.Protect...)
+	writes = append(writes, fileguard.Named{Role: "--reject-file", Path: j.Rejects})
+	if j.Checkpoint != "" {
+		writes = append(writes, fileguard.Named{Role: "--checkpoint", Path: j.Checkpoint})
+		if lp, err := fileguard.LockPath(j.Checkpoint); err == nil {
+			writes = append(writes, fileguard.Named{Role: "the lock file of --checkpoint", Path: lp})
+		}
+	}
+	return badInput(fileguard.Distinct(reads, writes))
+}
 
 // checkpointInterval is how often progress is saved while sending.
 const checkpointInterval = time.Second
@@ -41,21 +78,21 @@ type runCheckpoint struct {
 // openRunCheckpoint binds the inputs, locks the checkpoint for the run and
 // loads (or starts) it; nothing is written yet (firstSave). Every problem is
 // a usage error (exit 2) naming the file. The caller releases the lock.
-func openRunCheckpoint(path string, t target, in *inputs) (_ *runCheckpoint, err error) {
+func openRunCheckpoint(path, stream string, in *inputs) (_ *runCheckpoint, err error) {
 	c := &runCheckpoint{index: map[string]int{}, stop: make(chan struct{})}
 	var names []string
 	var binds []checkpoint.Binding
 	seen := map[string]string{}
 	for i, src := range in.list {
 		if src.name == "-" {
-			return nil, cmdutil.UsageErrorf("--checkpoint cannot be used with standard input: it needs files it can read again")
+			return nil, badInputf("--checkpoint cannot be used with standard input: it needs files it can read again")
 		}
 		b, err := checkpoint.Bind(src.name)
 		if err != nil {
-			return nil, cmdutil.UsageErrorf("--checkpoint: %v", err)
+			return nil, badInputf("--checkpoint: %v", err)
 		}
 		if first, dup := seen[b.Path]; dup {
-			return nil, cmdutil.UsageErrorf("--checkpoint: %s and %s are the same file; a checkpoint needs each input once", first, src.name)
+			return nil, badInputf("--checkpoint: %s and %s are the same file; a checkpoint needs each input once", first, src.name)
 		}
 		seen[b.Path] = src.name
 		c.index[src.name] = i
@@ -72,9 +109,9 @@ func openRunCheckpoint(path string, t target, in *inputs) (_ *runCheckpoint, err
 			if le.Holder != nil {
 				holder += " (" + le.Holder.String() + ")"
 			}
-			return nil, cmdutil.UsageErrorf("--checkpoint %s is in use by %s: wait for it to end, or give another checkpoint", path, holder)
+			return nil, badInputf("--checkpoint %s is in use by %s: wait for it to end, or give another checkpoint", path, holder)
 		}
-		return nil, cmdutil.UsageErrorf("--checkpoint %s: cannot lock it: %v", path, err)
+		return nil, badInputf("--checkpoint %s: cannot lock it: %v", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -82,13 +119,13 @@ func openRunCheckpoint(path string, t target, in *inputs) (_ *runCheckpoint, err
 		}
 	}()
 	c.lock = lock
-	ck, err := checkpoint.Open(path, t.stream, names, binds)
+	ck, err := checkpoint.Open(path, stream, names, binds)
 	if err != nil {
 		var ce *checkpoint.Error
 		if errors.As(err, &ce) {
-			return nil, cmdutil.Usage(fmt.Errorf("%v; delete it to start over", err))
+			return nil, badInput(fmt.Errorf("%v; delete it to start over", err))
 		}
-		return nil, cmdutil.UsageErrorf("--checkpoint: %v", err)
+		return nil, badInputf("--checkpoint: %v", err)
 	}
 	c.ck = ck
 	return c, nil
@@ -98,7 +135,7 @@ func openRunCheckpoint(path string, t target, in *inputs) (_ *runCheckpoint, err
 // after sending, if it cannot be written.
 func (c *runCheckpoint) firstSave() error {
 	if err := c.ck.Save(); err != nil {
-		return cmdutil.UsageErrorf("--checkpoint: cannot write %s: %v", c.ck.Path(), err)
+		return badInputf("--checkpoint: cannot write %s: %v", c.ck.Path(), err)
 	}
 	return nil
 }
@@ -167,23 +204,13 @@ func (c *runCheckpoint) finish(finished bool) error {
 	return nil
 }
 
-// hookSender makes the sender report acknowledged records to the
-// checkpoint too (before cfg's own OnSent, if any).
-func (c *runCheckpoint) hookSender(cfg *sender.Config) {
-	next := cfg.OnSent
-	cfg.OnSent = func(r *sender.Record) {
-		c.ck.MarkRecord(c.index[r.Source], r.Line)
-		if next != nil {
-			next(r)
-		}
-	}
-}
-
-// markRecord marks a record done that was written to the reject file (given
-// up after its retry budget). A record not delivered because the run
-// stopped is not marked: the next run sends it.
+// markRecord marks a record done: acknowledged by Kinesis, or written to the
+// reject file (given up after its retry budget). A record not delivered
+// because the run stopped is not marked: the next run sends it.
 func (c *runCheckpoint) markRecord(r *sender.Record) {
-	c.ck.MarkRecord(c.index[r.Source], r.Line)
+	if c != nil {
+		c.ck.MarkRecord(c.index[r.Source], r.Line)
+	}
 }
 
 // file returns the reading hooks of input i; nil (no-ops) without a checkpoint.
@@ -241,57 +268,13 @@ func (f *fileCheckpoint) eof(lines int64) {
 	f.c.ck.ReachedEnd(f.i, lines)
 }
 
-// oversizeSink wraps the reject file's sink for oversize lines so that an
-// oversize line already done (it is in an earlier run's reject file) is
-// discarded instead of written again.
-func (f *fileCheckpoint) oversizeSink(rd *ndjson.Reader, sink func() io.WriteCloser) func() io.WriteCloser {
-	if f == nil {
-		return sink
-	}
-	return func() io.WriteCloser {
-		if f.c.ck.Done(f.i, rd.LineNumber()+1) { // the line being read is the one after the last counted
-			return discardLine{}
-		}
-		return sink()
-	}
+// done reports whether line n of the input was done by an earlier run
+// (an oversize line, say, that is already in that run's reject file).
+func (f *fileCheckpoint) done(n int64) bool {
+	return f != nil && f.c.ck.Done(f.i, n)
 }
 
 type discardLine struct{}
 
 func (discardLine) Write(p []byte) (int, error) { return len(p), nil }
 func (discardLine) Close() error                { return nil }
-
-// sync writes the reject file's buffer out and fsyncs it.
-func (r *rejectFile) sync() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
-	}
-	if r.f == nil || r.closed {
-		return nil
-	}
-	if err := r.setErr(r.w.Flush()); err != nil {
-		return err
-	}
-	return r.f.Sync()
-}
-
-// resumeNote says how to go on after a run that stopped with a checkpoint.
-func (c *runCheckpoint) resumeNote() string {
-	if c == nil {
-		return ""
-	}
-	return fmt.Sprintf("; progress saved in %s: run the same command to send the rest", filepath.Clean(c.ck.Path()))
-}
-
-// checkCheckpointFlags refuses --checkpoint where it cannot work.
-func checkCheckpointFlags(opts *SendOptions) error {
-	if len(opts.Files) == 0 || slices.Contains(opts.Files, "-") {
-		return cmdutil.FlagErrorf("--checkpoint cannot be used with standard input: name the input files, which a resumed run reads again")
-	}
-	if opts.DryRun {
-		return cmdutil.FlagErrorf("--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record")
-	}
-	return nil
-}

@@ -1,4 +1,4 @@
-package send
+package ingest
 
 import (
 	"context"
@@ -44,7 +44,8 @@ func TestRecordSizeLimit(t *testing.T) {
 			}))
 			defer srv.Close()
 			c := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-			got, err := recordSizeLimit(context.Background(), c, target{stream: "s", region: "us-east-1", endpoint: srv.URL})
+			j := &Job{Target: Target{Stream: "s", Region: "us-east-1", Endpoint: srv.URL}}
+			got, err := j.recordSizeLimit(context.Background(), c)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "cannot reach") || cmdutil.ExitCode(err) != tt.wantCode {
 					t.Fatalf("err = %v (exit %d), want %q", err, cmdutil.ExitCode(err), tt.wantErr)
@@ -66,7 +67,8 @@ func TestRecordSizeLimitCannotReach(t *testing.T) {
 	url := srv.URL
 	srv.Close()
 	c := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1})
-	_, err := recordSizeLimit(context.Background(), c, target{stream: "s", region: "us-east-1"})
+	j := &Job{Target: Target{Stream: "s", Region: "us-east-1"}}
+	_, err := j.recordSizeLimit(context.Background(), c)
 	if err == nil || !strings.Contains(err.Error(), "at "+url+": connection refused") || cmdutil.ExitCode(err) != 1 {
 		t.Fatalf("err = %v, want exit 1 naming %s", err, url)
 	}

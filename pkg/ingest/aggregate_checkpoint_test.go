@@ -1,13 +1,13 @@
-package send
+package ingest
 
 import (
 	"context"
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/kpl"
 )
 
@@ -36,33 +36,34 @@ func userRecords(t *testing.T, stored [][]byte) [][]byte {
 func TestAggregateCheckpointResumeAfterInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.ndjson")
-	ls := lines(20000) // ~1,300 aggregates of 1 KiB: several requests of 500
+	ls := ingesttest.Lines(20000) // ~1,300 aggregates of 1 KiB: several requests of 500
 	if err := os.WriteFile(in, []byte(strings.Join(ls, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ck, rejects := filepath.Join(dir, "ck.json"), filepath.Join(dir, "rejects.ndjson")
-	// 1 KiB records (runFiles's limit): many small aggregates.
-	opts := SendOptions{Files: []string{in}, Checkpoint: ck, RejectFile: rejects, Aggregate: true}
+	// 1 KiB records (the stream's limit): many small aggregates.
+	job := Job{Inputs: []string{in}, Checkpoint: ck, Rejects: rejects, Aggregate: true}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	first := &stalledKinesis{after: 1, cancel: cancel} // the second request stalls
-	r1 := runFiles(t, ctx, opts, first)
-	if cmdutil.ExitCode(r1.err) != 130 || r1.summary.Sent == 0 || r1.summary.Failed == 0 {
-		t.Fatalf("first run: %v (exit %d), %+v\n%s", r1.err, cmdutil.ExitCode(r1.err), r1.summary, r1.stderr)
+	first := &ingesttest.Stalled{After: 1, Cancel: cancel} // the second request stalls
+	r1 := runJob(t, ctx, job, ingesttest.NewStream(first, 1))
+	s1 := r1.summary()
+	if r1.kind() != Interrupted || s1.Sent == 0 || s1.Failed == 0 {
+		t.Fatalf("first run: %v (kind %d), %+v\n%s", r1.err, r1.kind(), s1, r1.notes)
 	}
-	if r1.summary.KinesisRecords == nil || *r1.summary.KinesisRecords >= r1.summary.Sent {
-		t.Fatalf("first run sent %d lines in %v Kinesis records: not aggregated", r1.summary.Sent, r1.summary.KinesisRecords)
+	if s1.KinesisRecords == nil || *s1.KinesisRecords >= s1.Sent {
+		t.Fatalf("first run sent %d lines in %v Kinesis records: not aggregated", s1.Sent, s1.KinesisRecords)
 	}
-	if got := userRecords(t, first.stored); int64(len(got)) != r1.summary.Sent {
-		t.Fatalf("the fake holds %d lines, the summary says %d sent", len(got), r1.summary.Sent)
+	if got := userRecords(t, first.Stored); int64(len(got)) != s1.Sent {
+		t.Fatalf("the fake holds %d lines, the summary says %d sent", len(got), s1.Sent)
 	}
 
-	second := &fakeKinesis{}
-	r2 := runFiles(t, context.Background(), opts, second)
-	if r2.err != nil || r2.summary.Skipped != r1.summary.Sent || r2.summary.Sent+r2.summary.Skipped != 20000 {
-		t.Fatalf("resume: %v, %+v after %+v\n%s", r2.err, r2.summary, r1.summary, r2.stderr)
+	second := &ingesttest.Memory{}
+	r2 := runJob(t, context.Background(), job, ingesttest.NewStream(second, 1))
+	if s2 := r2.summary(); r2.err != nil || s2.Skipped != s1.Sent || s2.Sent+s2.Skipped != 20000 {
+		t.Fatalf("resume: %v, %+v after %+v\n%s", r2.err, s2, s1, r2.notes)
 	}
-	got := storedMultiset(userRecords(t, first.stored), userRecords(t, second.stored))
+	got := ingesttest.Count(userRecords(t, first.Stored), userRecords(t, second.Stored))
 	for _, l := range ls {
 		if got[l] != 1 {
 			t.Fatalf("%s stored %d times", l, got[l])

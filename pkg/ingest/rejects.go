@@ -1,4 +1,4 @@
-package send
+package ingest
 
 import (
 	"errors"
@@ -6,60 +6,144 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/fileguard"
 )
 
-// checkFiles checks the files the run writes and, with --checkpoint, locks
-// and loads the checkpoint (nil without). The caller releases it.
-func checkFiles(opts *SendOptions, t target, in *inputs) (*runCheckpoint, error) {
-	if err := checkDistinctFiles(opts, in); err != nil {
-		return nil, err
-	}
-	if opts.Checkpoint == "" {
-		return nil, nil
-	}
-	return openRunCheckpoint(opts.Checkpoint, t, in)
+// maxShownRejects is how many rejected lines are named before only a count is given.
+const maxShownRejects = 10
+
+// rejectFile receives every invalid or undelivered line verbatim. The default
+// file is created only when the first line arrives. Safe for concurrent use.
+type rejectFile struct {
+	mu      sync.Mutex
+	path    string
+	given   bool      // the path was given (Job.Rejects): opened before reading, never created lazily
+	keep    bool      // a resumed --checkpoint run: append to a reject file that has lines
+	started time.Time // names the default file
+	errOut  io.Writer
+	f       *os.File
+	w       *wholeLines
+	count   int // lines written
+	named   int // lines with a reason, the first maxShownRejects named on stderr
+	err     error
+	broken  atomic.Bool // err is set: read on the hot path without the lock
+	closed  bool        // after the summary: a reader abandoned mid-read may still call in
 }
 
-// checkDistinctFiles refuses (exit 2), before anything is opened for
-// writing, a --reject-file or --checkpoint that is the same file as an
-// input, the destination store, or each other.
-func checkDistinctFiles(opts *SendOptions, in *inputs) error {
-	var reads, writes []fileguard.Named
-	for _, src := range in.list {
-		if src.name != "-" {
-			reads = append(reads, fileguard.Named{Role: "input", Path: src.name})
-			continue
-		}
-		// Standard input redirected from a file (send < FILE) is that file.
-		if fh, ok := src.r.(*os.File); ok {
-			if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
-				reads = append(reads, fileguard.Named{Role: "standard input", Path: "-", Info: st})
-			}
+// setErr keeps the first write error; the run stops reading once there is one.
+func (r *rejectFile) setErr(err error) error {
+	if err != nil && r.err == nil {
+		r.err = err
+		r.broken.Store(true)
+	}
+	return err
+}
+
+// failed says the reject file can no longer be written: reading on would only
+// send records whose rejected neighbours are lost, and a checkpoint could no
+// longer advance, so a resumed run would send them all again.
+func (r *rejectFile) failed() bool { return r.broken.Load() }
+
+func (r *rejectFile) open() error {
+	var fh *os.File
+	var err error
+	if r.given {
+		fh, err = openGivenRejectFile(r.path, r.keep)
+	} else {
+		fh, err = createDefaultRejectFile(r.started)
+	}
+	if err != nil {
+		return err
+	}
+	r.path = fh.Name()
+	r.f, r.w = fh, &wholeLines{f: fh}
+	return nil
+}
+
+// write appends line (nil for a line that was never held, such as an
+// oversize one) and, for the first few with a reason, names it on stderr.
+func (r *rejectFile) write(line []byte, where, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.count++
+	if reason != "" {
+		if r.named++; r.named <= maxShownRejects {
+			fmt.Fprintf(r.errOut, "%s: %s\n", where, reason)
 		}
 	}
-	if f := opts.Factory; f.Store != nil {
-		if s, err := f.Store(); err == nil {
-			reads = append(reads, fileguard.Named{Role: "the destination store (--config)", Path: s.Path()})
-			if lp, err := fileguard.LockPath(s.Path()); err == nil {
-				reads = append(reads, fileguard.Named{Role: "the destination store's lock file", Path: lp})
-			}
+	if line == nil || r.err != nil {
+		return
+	}
+	if r.f == nil {
+		if r.setErr(r.open()) != nil {
+			return
 		}
 	}
-	writes = append(writes, fileguard.Named{Role: "--reject-file", Path: opts.RejectFile})
-	if opts.Checkpoint != "" {
-		writes = append(writes, fileguard.Named{Role: "--checkpoint", Path: opts.Checkpoint})
-		if lp, err := fileguard.LockPath(opts.Checkpoint); err == nil {
-			writes = append(writes, fileguard.Named{Role: "the lock file of --checkpoint", Path: lp})
-		}
+	r.w.Write(line)
+	r.setErr(r.w.WriteByte('\n'))
+}
+
+// lineWriter starts a line the caller streams in (an oversize line); Close
+// ends it. The file stays locked in between.
+func (r *rejectFile) lineWriter() io.WriteCloser {
+	r.mu.Lock()
+	if r.f == nil && r.err == nil && !r.closed {
+		r.setErr(r.open())
 	}
-	if err := fileguard.Distinct(reads, writes); err != nil {
-		return cmdutil.Usage(err)
+	return rejectLine{r}
+}
+
+type rejectLine struct{ r *rejectFile }
+
+func (l rejectLine) Write(p []byte) (int, error) {
+	if l.r.err != nil || l.r.closed {
+		return len(p), nil // already failed: reported when the file is closed
+	}
+	if _, err := l.r.w.Write(p); err != nil {
+		l.r.setErr(err)
+	}
+	return len(p), nil
+}
+
+func (l rejectLine) Close() error {
+	defer l.r.mu.Unlock()
+	if l.r.err == nil && !l.r.closed {
+		l.r.setErr(l.r.w.WriteByte('\n'))
 	}
 	return nil
+}
+
+func (r *rejectFile) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	if r.f == nil {
+		return r.err
+	}
+	r.setErr(r.w.Flush())
+	r.setErr(r.f.Close())
+	return r.err
+}
+
+// sync writes the reject file's buffer out and fsyncs it.
+func (r *rejectFile) sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	if r.f == nil || r.closed {
+		return nil
+	}
+	if err := r.setErr(r.w.Flush()); err != nil {
+		return err
+	}
+	return r.f.Sync()
 }
 
 // newRejectFile returns the reject file of a run started at start: the
@@ -67,7 +151,7 @@ func checkDistinctFiles(opts *SendOptions, in *inputs) error {
 // resumed says a --checkpoint run resumes, so a given reject file may hold
 // the earlier runs' lines and is appended to.
 func newRejectFile(path string, start time.Time, resumed bool, errOut io.Writer) *rejectFile {
-	r := &rejectFile{path: path, explicit: path != "", keep: resumed, started: start.UTC(), errOut: errOut}
+	r := &rejectFile{path: path, given: path != "", keep: resumed, started: start.UTC(), errOut: errOut}
 	if path == "" {
 		r.path = defaultRejectName(r.started, 1) // what messages name if it cannot be created
 	}

@@ -1,0 +1,150 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ldexport/ldexport/pkg/ndjson"
+	"github.com/ldexport/ldexport/pkg/sender"
+)
+
+// reader reads a job's inputs line by line, validates each line, chooses
+// its partition key and hands it on: to the sender, to the reject file, or
+// (a dry run) to the counts. It runs on one goroutine.
+type reader struct {
+	job      *Job
+	limit    int // the stream's record size limit
+	rej      *rejectFile
+	snd      *sender.Sender // nil for a dry run
+	ck       *runCheckpoint // nil without a checkpoint
+	tr       *tracker
+	stopping func() bool // an interrupt, a fatal error or a broken reject file
+
+	// The input being read.
+	src *input
+	rd  *ndjson.Reader
+	fck *fileCheckpoint
+}
+
+// readAll reads every input in turn. It returns why it stopped early, if it
+// did because of the input (a bad line, a read error).
+func (r *reader) readAll(in *inputs) error {
+	for i, src := range in.list {
+		fck := r.ck.file(i)
+		if done, n := fck.complete(); done {
+			src.done.Store(true)
+			r.tr.skipped.Add(n) // every line done by an earlier run
+			r.tr.settled.Add(max(src.size, 0))
+			continue
+		}
+		rd, err := ndjson.NewReader(src.r, src.name, r.limit)
+		if err != nil {
+			return badInput(err)
+		}
+		src.gzipped.Store(rd.Gzipped())
+		r.src, r.rd, r.fck = src, rd, fck
+		if r.job.SkipInvalid {
+			rd.SetOversizeSink(r.oversizeSink) // copied as it streams past, never held whole
+		}
+		err = r.readInput()
+		_ = rd.Close()
+		if err != nil || r.stopping() {
+			return err
+		}
+	}
+	return nil
+}
+
+// oversizeSink is where an oversize line goes as it streams past: the
+// reject file, unless an earlier run put it there already.
+func (r *reader) oversizeSink() io.WriteCloser {
+	if r.fck.done(r.rd.LineNumber() + 1) { // the line being read is the one after the last counted
+		return discardLine{}
+	}
+	return r.rej.lineWriter()
+}
+
+// readInput reads the current input to its end, or until the run stops.
+func (r *reader) readInput() error {
+	src, rd, fck, tr := r.src, r.rd, r.fck, r.tr
+	for {
+		if r.stopping() {
+			return nil
+		}
+		line, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			fck.eof(rd.LineNumber())
+			src.done.Store(true)
+			return nil
+		}
+		if err != nil {
+			return badInput(err)
+		}
+		if r.stopping() {
+			return nil // read after the stop: not counted, not sent
+		}
+		if fck.skip(line) {
+			src.next.Store(line.Number + 1)
+			tr.skipped.Add(1)
+			tr.settled.Add(lineBytes(int(line.Size)))
+			continue // done by an earlier run
+		}
+		tr.records.Add(1)
+		src.next.Store(line.Number + 1) // from here on the line is accounted for
+		key, reason := r.check(line)
+		if reason != "" {
+			tr.invalid.Add(1)
+			tr.settled.Add(lineBytes(int(line.Size)))
+			if !r.job.SkipInvalid {
+				return r.stopAt(line, reason)
+			}
+			r.rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
+			fck.rejected(line)
+			continue
+		}
+		if r.snd == nil {
+			tr.sent.Add(1) // a dry run: valid, would be sent
+			tr.sentBytes.Add(int64(len(line.Data)))
+			tr.settled.Add(lineBytes(len(line.Data)))
+			continue
+		}
+		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key, RandomKey: r.job.Keys.Random()}
+		if err := r.snd.Put(rec); err != nil {
+			return nil // the sender stopped and rejected rec; Close says why
+		}
+	}
+}
+
+// check validates line and chooses its partition key; reason says why the
+// line cannot be sent ("" when it can).
+func (r *reader) check(line ndjson.Line) (key, reason string) {
+	switch {
+	case line.Oversize:
+		return "", fmt.Sprintf("line of %d bytes exceeds the stream's record size limit of %d bytes", line.Size, r.limit)
+	case !r.job.Raw:
+		if err := ndjson.ValidateObject(line.Data); err != nil {
+			return "", err.Error()
+		}
+	}
+	key = r.job.Keys.Key(line.Data)
+	if n := len(line.Data) + len(key); n > r.limit {
+		return "", fmt.Sprintf("record of %d bytes with its partition key exceeds the stream's record size limit of %d bytes", n, r.limit)
+	}
+	return key, ""
+}
+
+// stopAt ends the reading at an invalid line (OnInvalid fail), noting
+// whether any line follows it.
+func (r *reader) stopAt(line ndjson.Line, reason string) error {
+	r.src.invalidAt.Store(line.Number)
+	err := badInputf("%s: %s", line.Where(), reason)
+	if !r.src.regular { // a pipe or stdin may never say whether more follows
+		return err
+	}
+	if _, next := r.rd.Next(); errors.Is(next, io.EOF) {
+		r.src.lastBad.Store(true) // the invalid line was the last: none unread
+	}
+	return err
+}
