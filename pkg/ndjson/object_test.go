@@ -230,6 +230,21 @@ func randomObject(rng *rand.Rand) []byte {
 		}
 	}
 	var value func(depth int)
+	object := func(depth, members int) {
+		b.WriteByte('{')
+		for i := range members {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			ws()
+			str()
+			ws()
+			b.WriteByte(':')
+			value(depth)
+		}
+		ws()
+		b.WriteByte('}')
+	}
 	value = func(depth int) {
 		ws()
 		k := rng.IntN(8)
@@ -244,19 +259,7 @@ func randomObject(rng *rand.Rand) []byte {
 		case 2:
 			b.WriteString([]string{"true", "false", "null"}[rng.IntN(3)])
 		case 3, 5:
-			b.WriteByte('{')
-			for i := range rng.IntN(5) {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				ws()
-				str()
-				ws()
-				b.WriteByte(':')
-				value(depth + 1)
-			}
-			ws()
-			b.WriteByte('}')
+			object(depth+1, rng.IntN(5))
 		case 4, 6, 7:
 			b.WriteByte('[')
 			for i := range rng.IntN(5) {
@@ -271,18 +274,7 @@ func randomObject(rng *rand.Rand) []byte {
 		ws()
 	}
 	ws()
-	b.WriteByte('{')
-	for i := range 1 + rng.IntN(6) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		ws()
-		str()
-		ws()
-		b.WriteByte(':')
-		value(1)
-	}
-	b.WriteByte('}')
+	object(1, 1+rng.IntN(6))
 	ws()
 	return b.Bytes()
 }

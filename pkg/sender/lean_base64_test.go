@@ -3,10 +3,8 @@ package sender
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 )
 
@@ -78,24 +76,6 @@ func TestPutRecordsBodySize(t *testing.T) {
 			batch[0].Key = `quote"`
 			if got, body := putRecordsBodySize("s", batch), len(appendPutRecordsBody(nil, "s", batch)); got > body {
 				t.Fatalf("size %d over the body's %d", got, body)
-			}
-		}
-	}
-}
-
-// TestAppendJSONStringEveryByte: each byte value, alone and inside ASCII,
-// is written as encoding/json writes it (without HTML escaping).
-func TestAppendJSONStringEveryByte(t *testing.T) {
-	for c := range 256 {
-		for _, s := range []string{string([]byte{byte(c)}), "ab" + string([]byte{byte(c)}) + "cd"} {
-			var want bytes.Buffer
-			enc := json.NewEncoder(&want)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(s); err != nil {
-				t.Fatal(err)
-			}
-			if got := appendJSONString(nil, s); string(got) != strings.TrimSuffix(want.String(), "\n") {
-				t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want.String())
 			}
 		}
 	}
