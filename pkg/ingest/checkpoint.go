@@ -3,7 +3,10 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +19,11 @@ import (
 // checkFiles checks the files the job writes and, with a checkpoint, locks
 // and loads it (nil without). The caller releases it.
 func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
+	for _, f := range []struct{ flag, path string }{{"--checkpoint", j.Checkpoint}, {"--reject-file", j.Rejects}} {
+		if err := checkFilePath(f.flag, f.path); err != nil {
+			return nil, err
+		}
+	}
 	if err := j.checkDistinctFiles(in); err != nil {
 		return nil, err
 	}
@@ -23,6 +31,33 @@ func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
 		return nil, nil
 	}
 	return openRunCheckpoint(j.Checkpoint, j.Target.Stream, in)
+}
+
+// checkFilePath refuses, in one line naming the flag and the path, a path
+// to write ("" for none) that is a directory or whose directory does not
+// exist: the checkpoint's lock file would otherwise be made next to a
+// directory (/tmp.lock), and the errors of open and lock say neither.
+func checkFilePath(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir(), err != nil && strings.HasSuffix(path, string(os.PathSeparator)):
+		return badInputf("%s %s: is a directory; give a file path", flag, path)
+	case err == nil:
+		return nil
+	}
+	dir := filepath.Dir(path)
+	switch st, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return badInputf("%s %s: directory %s does not exist; create it, or give a path in an existing directory", flag, path, dir)
+	case err != nil:
+		return badInputf("%s %s: %v", flag, path, err)
+	case !st.IsDir():
+		return badInputf("%s %s: %s is not a directory", flag, path, dir)
+	}
+	return nil
 }
 
 // checkDistinctFiles refuses, before anything is opened for writing, a
