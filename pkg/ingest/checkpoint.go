@@ -122,6 +122,9 @@ func openRunCheckpoint(path, stream string, in *inputs) (_ *runCheckpoint, err e
 		if src.name == "-" {
 			return nil, badInputf("--checkpoint cannot be used with standard input: it needs files it can read again")
 		}
+		if !src.regular { // a named pipe: Bind would wait for its writer, and it cannot be read again
+			return nil, badInputf("--checkpoint: %s: not a regular file: a checkpoint needs files it can read again", src.name)
+		}
 		b, err := checkpoint.Bind(src.name)
 		if err != nil {
 			return nil, badInputf("--checkpoint: %v", err)

@@ -79,6 +79,9 @@ func (r *reader) readInput() error {
 			src.done.Store(true)
 			return nil
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) && rd.Gzipped() {
+			return badInputf("%s:%d: the gzip data ends early: the file is truncated (or still being written); the lines before were read", src.name, rd.LineNumber()+1)
+		}
 		if err != nil {
 			return badInput(err)
 		}
