@@ -19,8 +19,11 @@ import (
 // checkFiles checks the files the job writes and, with a checkpoint, locks
 // and loads it (nil without). The caller releases it.
 func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
-	for _, f := range []struct{ flag, path string }{{"--checkpoint", j.Checkpoint}, {"--reject-file", j.Rejects}} {
-		if err := checkFilePath(f.flag, f.path); err != nil {
+	for _, f := range []struct {
+		flag, path string
+		regular    bool
+	}{{"--checkpoint", j.Checkpoint, true}, {"--reject-file", j.Rejects, false}} {
+		if err := checkFilePath(f.flag, f.path, f.regular); err != nil {
 			return nil, err
 		}
 	}
@@ -36,8 +39,11 @@ func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
 // checkFilePath refuses, in one line naming the flag and the path, a path
 // to write ("" for none) that is a directory or whose directory does not
 // exist: the checkpoint's lock file would otherwise be made next to a
-// directory (/tmp.lock), and the errors of open and lock say neither.
-func checkFilePath(flag, path string) error {
+// directory (/tmp.lock), and the errors of open and lock say neither. When
+// regular, a path that exists must be a regular file: a checkpoint is
+// replaced by rename, which must never happen to /dev/null, and a named
+// pipe would block its reading.
+func checkFilePath(flag, path string, regular bool) error {
 	if path == "" {
 		return nil
 	}
@@ -45,6 +51,15 @@ func checkFilePath(flag, path string) error {
 	switch {
 	case err == nil && st.IsDir(), err != nil && strings.HasSuffix(path, string(os.PathSeparator)):
 		return badInputf("%s %s: is a directory; give a file path", flag, path)
+	case err == nil && regular && !st.Mode().IsRegular():
+		kind := "not a regular file"
+		switch t := st.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			kind = "is a named pipe"
+		case t&fs.ModeDevice != 0:
+			kind = "is a device"
+		}
+		return badInputf("%s %s: %s; give a regular file's path", flag, path, kind)
 	case err == nil:
 		return nil
 	}

@@ -105,3 +105,57 @@ func TestHostileUnclearInputs(t *testing.T) {
 		t.Fatalf("empty name: err = %v (kind %d)", r.err, r.kind())
 	}
 }
+
+// TestHostileWritePathsThatBlock: a --checkpoint that is not a regular file
+// is refused before anything (a named pipe blocked the run, which an
+// interrupt could not end; /dev/null would be replaced by rename), and a
+// --reject-file that is a named pipe nothing reads is refused at once
+// instead of blocking; one that is read receives the rejected lines.
+func TestHostileWritePathsThatBlock(t *testing.T) {
+	dir := t.TempDir()
+	in, pipe := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "pipe")
+	writeFile(t, in, "{}\nnot json\n")
+	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	tests := []struct {
+		name string
+		job  Job
+		want string
+	}{
+		{"checkpoint is a named pipe", Job{Inputs: []string{in}, Checkpoint: pipe}, "--checkpoint " + pipe + ": is a named pipe; give a regular file's path"},
+		{"checkpoint is a device", Job{Inputs: []string{in}, Checkpoint: os.DevNull}, "--checkpoint " + os.DevNull + ": is a device; give a regular file's path"},
+		{"reject file is a pipe nothing reads", Job{Inputs: []string{in}, SkipInvalid: true, Rejects: pipe}, "--reject-file " + pipe + ": a named pipe that nothing reads"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan result, 1)
+			go func() { done <- runJob(t, context.Background(), tt.job, ingesttest.NewStream(&ingesttest.Memory{}, 0)) }()
+			select {
+			case r := <-done:
+				if r.kind() != BadInput || !strings.HasPrefix(errText(r.err), tt.want) {
+					t.Fatalf("err = %v (kind %d), want BadInput starting %q", r.err, r.kind(), tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the run blocked on the path")
+			}
+		})
+	}
+	if _, err := os.Stat(os.DevNull + ".lock"); err == nil {
+		t.Errorf("a lock file was made next to %s", os.DevNull)
+	}
+
+	read := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile(pipe) // the reader comes first, then the run writes
+		read <- string(b)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	r := runJob(t, context.Background(), Job{Inputs: []string{in}, SkipInvalid: true, Rejects: pipe}, ingesttest.NewStream(&ingesttest.Memory{}, 0))
+	if r.err != nil || r.summary().Invalid != 1 {
+		t.Fatalf("err %v, summary %+v", r.err, r.summary())
+	}
+	if got := <-read; got != "not json\n" {
+		t.Fatalf("the pipe's reader got %q", got)
+	}
+}
