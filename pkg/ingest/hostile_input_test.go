@@ -69,7 +69,8 @@ func errText(err error) string {
 }
 
 // TestHostileUnclearInputs: inputs that used to give a puzzling line now
-// say what is wrong: a truncated gzip file (was "x.gz:N: unexpected EOF")
+// say what is wrong: a truncated gzip file (was "x.gz:N: unexpected EOF",
+// or "x.gz: gzip: unexpected EOF" when cut in its header)
 // and an empty file name (was "open : no such file or directory"). The
 // lines before the truncation are sent, and the unread ones named.
 func TestHostileUnclearInputs(t *testing.T) {
@@ -98,6 +99,13 @@ func TestHostileUnclearInputs(t *testing.T) {
 	}
 	if !strings.Contains(errText(r.err), trunc+":"+strconv.FormatInt(s.Records+1, 10)+":") {
 		t.Errorf("err %v does not name line %d, the first not read whole", r.err, s.Records+1)
+	}
+
+	magic := filepath.Join(dir, "magic.gz") // cut inside the gzip header
+	writeFile(t, magic, "\x1f\x8b")
+	r = runJob(t, context.Background(), Job{Inputs: []string{magic}}, nil)
+	if r.kind() != BadInput || !strings.HasPrefix(errText(r.err), magic+": the gzip data ends early") {
+		t.Fatalf("header cut: err = %v (kind %d)", r.err, r.kind())
 	}
 
 	r = runJob(t, context.Background(), Job{Inputs: []string{""}}, nil)
