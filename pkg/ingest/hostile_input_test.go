@@ -90,7 +90,7 @@ func TestHostileUnclearInputs(t *testing.T) {
 	mem := &ingesttest.Memory{}
 	r := runJob(t, context.Background(), Job{Inputs: []string{trunc}}, ingesttest.NewStream(mem, 0))
 	s := r.summary()
-	want := ": the gzip data ends early: the file is truncated"
+	want := ": the gzip data ends early (the file is truncated"
 	if r.kind() != BadInput || !strings.HasPrefix(errText(r.err), trunc+":") || !strings.Contains(errText(r.err), want) {
 		t.Fatalf("err = %v (kind %d), want BadInput with %q", r.err, r.kind(), want)
 	}
