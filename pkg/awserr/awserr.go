@@ -5,7 +5,8 @@
 // resource, where it was sent and the fix.
 //
 // Every command explains the errors of its AWS calls with Explain; the
-// sender decides its retries with Classify and MaybeDone.
+// sender decides its retries with Classify, CodeKind (a PutRecords result
+// entry's code), Fatal, MaybeDone and Overloaded.
 package awserr
 
 import (

@@ -188,6 +188,28 @@ func MaybeDone(err error) bool {
 	return false
 }
 
+// Fatal reports whether no retry of the request behind err can succeed:
+// its Kind is Fatal, or the answer is a 4xx that is not an AWS error (a
+// proxy's or firewall's HTML page, an emulator's XML), which is an answer,
+// not a hiccup: sending the request again gets it again.
+func Fatal(err error) bool {
+	return Classify(err).Fatal() || (Unparsable(err) && IsClientError(err))
+}
+
+// Overloaded reports whether err says the endpoint is overloaded, so that a
+// client should send less rather than retry harder: a 5xx answer (an AWS
+// error or a load balancer's page), or no answer in time. Throttling is
+// not included: it has its own Kind.
+func Overloaded(err error) bool {
+	switch Classify(err) {
+	case ServerError, Timeout:
+		return true
+	case BadResponse:
+		return Unparsable(err) && !IsClientError(err)
+	}
+	return false
+}
+
 // noCredentials recognises the SDK's failure to find credentials at all
 // (before any request went out).
 func noCredentials(err error) bool {

@@ -3,10 +3,12 @@ package awserr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,31 +70,54 @@ func TestClassifyAnswers(t *testing.T) {
 		unparsable     bool
 		client         bool
 		notImplemented bool
+		fatal          bool   // no retry can help
+		overloaded     bool   // send less
 		message        string // in Explain's line
 	}{
 		{
 			name:       "Kinesis: a WAF's HTML 403",
 			err:        func(t *testing.T) error { return kinesisErr(t, answer(t, 403, "text/html", wafPage)) },
-			unparsable: true, client: true,
+			unparsable: true, client: true, fatal: true,
 			message: "access denied or credentials rejected: the answer is not an AWS one (HTTP 403, unreadable answer",
 		},
 		{
 			name:       "Kinesis: moto's XML denial",
 			err:        func(t *testing.T) error { return kinesisErr(t, answer(t, 403, "text/xml", motoKinesis)) },
-			unparsable: true, client: true,
+			unparsable: true, client: true, fatal: true,
 			message: "access denied or credentials rejected",
+		},
+		{
+			name: "Kinesis: a load balancer's HTML 503",
+			err: func(t *testing.T) error {
+				return kinesisErr(t, answer(t, 503, "text/html", "<html>503 Service Unavailable</html>"))
+			},
+			unparsable: true, overloaded: true,
+		},
+		{
+			name: "Kinesis: throttled",
+			err: func(t *testing.T) error {
+				return kinesisErr(t, answer(t, 400, "application/x-amz-json-1.1", `{"__type":"LimitExceededException","message":"slow down"}`))
+			},
+			client: true,
+		},
+		{
+			name: "Kinesis: InternalFailure",
+			err: func(t *testing.T) error {
+				return kinesisErr(t, answer(t, 500, "application/x-amz-json-1.1", `{"__type":"InternalFailure"}`))
+			},
+			overloaded: true,
 		},
 		{
 			name: "Kinesis: a real JSON error",
 			err: func(t *testing.T) error {
 				return kinesisErr(t, answer(t, 400, "application/x-amz-json-1.1", `{"__type":"ResourceNotFoundException","message":"no"}`))
 			},
-			client: true,
+			client: true, fatal: true,
 		},
 		{
 			name:       "IAM: an HTML 500 from an emulator without the operation",
 			err:        func(t *testing.T) error { return iamErr(t, answer(t, 500, "text/html", notAnOperation)) },
-			unparsable: true, notImplemented: true,
+			unparsable: true, notImplemented: true, overloaded: true,
 			message: "the answer is not an AWS one (HTTP 500",
 		},
 		{
@@ -102,6 +127,7 @@ func TestClassifyAnswers(t *testing.T) {
 			},
 			client:         true,
 			notImplemented: true,
+			fatal:          true,
 		},
 		{
 			name: "nothing listening",
@@ -129,12 +155,39 @@ func TestClassifyAnswers(t *testing.T) {
 			if got := IsNotImplemented(err); got != tt.notImplemented {
 				t.Errorf("IsNotImplemented = %v, want %v (%v)", got, tt.notImplemented, err)
 			}
+			if got := Fatal(err); got != tt.fatal {
+				t.Errorf("Fatal = %v, want %v (%v)", got, tt.fatal, err)
+			}
+			if got := Overloaded(err); got != tt.overloaded {
+				t.Errorf("Overloaded = %v, want %v (%v)", got, tt.overloaded, err)
+			}
 			if msg := Explain(context.Background(), err, Op{}).Error(); tt.message != "" && !strings.Contains(msg, tt.message) {
 				t.Errorf("Explain = %q, want it to contain %q", msg, tt.message)
 			}
 		})
 	}
-	if Unparsable(errors.New("plain")) || Unparsable(nil) || IsClientError(nil) {
+	if Unparsable(errors.New("plain")) || Unparsable(nil) || IsClientError(nil) || Fatal(nil) || Overloaded(nil) {
 		t.Error("a plain error or nil is classified")
+	}
+}
+
+// No answer in time means an overloaded endpoint, whichever limit ran out;
+// a refused connection or an interrupt does not.
+func TestOverloadedWithoutAnAnswer(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{context.DeadlineExceeded, true},
+		{fmt.Errorf("%w: operation error Kinesis: PutRecords", &Deadline{Name: "per-request limit", After: time.Second}), true},
+		{context.Canceled, false},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, false},
+	} {
+		if got := Overloaded(tt.err); got != tt.want {
+			t.Errorf("Overloaded(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+		if Fatal(tt.err) {
+			t.Errorf("Fatal(%v): a retry may succeed", tt.err)
+		}
 	}
 }

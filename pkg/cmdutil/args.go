@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"strings"
 
+	"github.com/ldexport/ldexport/pkg/store"
 	"github.com/spf13/cobra"
 )
 
@@ -46,14 +47,23 @@ func UsageTemplate(base string) string {
 	return strings.Replace(tmpl, `{{.CommandPath}} [command] --help`, `{{.CommandPath}} <command> --help`, 1)
 }
 
-// DestinationNames completes destination names from the store, for
-// ValidArgsFunction and flag completion.
+// DestinationNames completes destination names from f's store.
+//
+// Deprecated: use CompleteDestinationNames(f.Store), which takes only what it
+// uses. Kept until pkg/cmd/send, the last caller, switches.
 func DestinationNames(f *Factory) func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return CompleteDestinationNames(f.Store)
+}
+
+// CompleteDestinationNames completes destination names from the store
+// openStore opens (a Factory's Store), for ValidArgsFunction and flag
+// completion.
+func CompleteDestinationNames(openStore func() (*store.Store, error)) func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) > 0 && cmd.Args != nil && cmd.Args(cmd, append(args, toComplete)) != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		s, err := f.Store()
+		s, err := openStore()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}

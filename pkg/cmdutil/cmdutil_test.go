@@ -76,7 +76,7 @@ func TestNewLaunchDarklyClient(t *testing.T) {
 	}
 }
 
-func TestDestinationNames(t *testing.T) {
+func TestCompleteDestinationNames(t *testing.T) {
 	s := store.New(filepath.Join(t.TempDir(), "config.yaml"))
 	for _, d := range []store.Destination{
 		{Name: "prod", Project: "default", Environment: "production", Region: "us-east-1", StreamName: "ld-events",
@@ -86,7 +86,7 @@ func TestDestinationNames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	complete := DestinationNames(&Factory{Store: func() (*store.Store, error) { return s, nil }})
+	complete := CompleteDestinationNames(func() (*store.Store, error) { return s, nil })
 	cmd := &cobra.Command{Use: "show", Args: ExactArgs(1, "name it")}
 	got, dir := complete(cmd, nil, "")
 	if dir != cobra.ShellCompDirectiveNoFileComp || len(got) != 1 || got[0] != "prod\tdefault/production → ld-events" {
@@ -95,7 +95,7 @@ func TestDestinationNames(t *testing.T) {
 	if got, _ := complete(cmd, []string{"prod"}, ""); len(got) != 0 {
 		t.Errorf("a second name offered: %q", got)
 	}
-	broken := DestinationNames(&Factory{Store: func() (*store.Store, error) { return nil, errors.New("no store") }})
+	broken := CompleteDestinationNames(func() (*store.Store, error) { return nil, errors.New("no store") })
 	if _, dir := broken(cmd, nil, ""); dir != cobra.ShellCompDirectiveError {
 		t.Errorf("unreadable store: directive %v, want error", dir)
 	}

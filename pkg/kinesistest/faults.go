@@ -1,6 +1,7 @@
 package kinesistest
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 )
@@ -90,6 +91,69 @@ func (s *Server) drawRecordFailures(n int) []bool {
 		failed[i] = s.rng.Float64() < p
 	}
 	return failed
+}
+
+// Script answers PutRecords requests as a test dictates, for sequences of
+// answers that random Faults cannot give: "throttle the first request
+// whole", "fail records 1 and 3", "hold this request until I say",
+// "answer without sequence numbers". It is called for every PutRecords
+// request that passed validation (a request Kinesis would refuse is refused
+// before), on the request's own goroutine, so concurrent requests call it
+// concurrently. It may block, to keep a request in flight, until
+// call.Context ends.
+type Script func(call *Call) Reply
+
+// Call is one PutRecords request, as a [Script] sees it.
+type Call struct {
+	// Context ends when the client goes away (gave up, or its connection
+	// closed) or the server closes.
+	Context context.Context
+	// N numbers the requests the Script was called for, from 0, in the
+	// order they reached it.
+	N       int
+	Stream  string
+	Records []Entry
+}
+
+// Entry is one record of a PutRecords request. Data is shared with what
+// the server stores: do not modify it.
+type Entry struct {
+	Data            []byte
+	PartitionKey    string
+	ExplicitHashKey string // "" when not set
+}
+
+// Reply is a [Script]'s answer to one request. The zero Reply lets the
+// request through as usual: write limits and the random Faults apply.
+// Any other Reply replaces the random Faults for that request, and the
+// first of these that is set decides the answer:
+type Reply struct {
+	// Hang stores nothing and answers nothing: the request waits until the
+	// client gives up or the server closes, and its connection is closed.
+	Hang bool
+	// Body is sent as it is with Status (200 when 0) and ContentType (the
+	// JSON 1.1 type when empty), storing nothing: for answers Kinesis never
+	// gives (result entries without a sequence number, fewer entries than
+	// records, a proxy's HTML page).
+	Body        []byte
+	Status      int
+	ContentType string
+	// ErrorCode answers the whole request with this AWS error code, Message
+	// and Status (400 when 0), storing nothing.
+	ErrorCode string
+	Message   string
+	// RecordErrors fails the records at these indexes with these error
+	// codes in an HTTP 200 answer; the others are stored as usual, under
+	// the write limits. It combines with LoseResponse.
+	RecordErrors map[int]string
+	// LoseResponse stores the records as usual, then closes the connection
+	// without answering (counted in FaultStats.LostResponses).
+	LoseResponse bool
+}
+
+func (r *Reply) isZero() bool {
+	return !r.Hang && r.Body == nil && r.Status == 0 && r.ContentType == "" && r.ErrorCode == "" &&
+		r.Message == "" && r.RecordErrors == nil && !r.LoseResponse
 }
 
 // WriteLimits are per-shard write limits, enforced with two token buckets
@@ -188,6 +252,9 @@ type FaultStats struct {
 	// Delays counts delayed requests; DelayMillis their total delay.
 	Delays      int64 `json:"delays"`
 	DelayMillis int64 `json:"delay_millis"`
+	// Scripted counts requests a Script answered with a Reply other than
+	// the zero one.
+	Scripted int64 `json:"scripted"`
 }
 
 var operationNames = []string{
@@ -202,6 +269,7 @@ type stats struct {
 	fail500, recordFailures                 atomic.Int64
 	lost, lostRecords, resets, resetRecords atomic.Int64
 	delays, delayNanos                      atomic.Int64
+	scriptCalls, scripted                   atomic.Int64
 }
 
 func (st *stats) init() {
@@ -230,6 +298,7 @@ func (s *Server) Stats() Stats {
 			ResetRecords:        st.resetRecords.Load(),
 			Delays:              st.delays.Load(),
 			DelayMillis:         st.delayNanos.Load() / int64(time.Millisecond),
+			Scripted:            st.scripted.Load(),
 		},
 	}
 	for op, n := range st.ops {

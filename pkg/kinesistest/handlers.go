@@ -2,6 +2,8 @@ package kinesistest
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -521,11 +523,19 @@ func (s *Server) putRecords(c *call) *apiError {
 		return invalidArgument("Records size %d bytes exceeds the %d byte (5 MiB) limit of a PutRecords request.", total, maxRequestBytes)
 	}
 	s.stats.received.Add(int64(n))
-	proceed, lose := c.injectFaults(n)
-	if !proceed {
+	reply, scripted := c.runScript(st.name, in.Records)
+	if scripted && c.answerScripted(&reply) {
 		return nil
 	}
-	failures := s.drawRecordFailures(n)
+	lose := reply.LoseResponse
+	var failures []bool
+	if !scripted {
+		var proceed bool
+		if proceed, lose = c.injectFaults(n); !proceed {
+			return nil
+		}
+		failures = s.drawRecordFailures(n)
+	}
 	now := s.now()
 
 	out := respPool.Get().(*[]byte)
@@ -540,6 +550,11 @@ func (s *Server) putRecords(c *call) *apiError {
 			failed++
 			s.stats.recordFailures.Add(1)
 			b = append(b, `{"ErrorCode":"InternalFailure","ErrorMessage":"Internal service failure."}`...)
+			continue
+		}
+		if code, ok := reply.RecordErrors[i]; ok {
+			failed++
+			b = appendRecordError(b, code)
 			continue
 		}
 		sh, pos, ok := s.store(st, &in.Records[i], hashes[i], now)
@@ -569,6 +584,69 @@ func (s *Server) putRecords(c *call) *apiError {
 	c.respond(b, lose)
 	*out = b // keep the grown buffer for the next request
 	return nil
+}
+
+// runScript calls the Options.Script, if any, for a PutRecords request and
+// reports whether it answered with a Reply other than the zero one.
+func (c *call) runScript(stream string, records []putEntry) (Reply, bool) {
+	if c.s.opts.Script == nil {
+		return Reply{}, false
+	}
+	ctx, cancel := context.WithCancel(c.r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sc := &Call{Context: ctx, N: int(c.s.stats.scriptCalls.Add(1) - 1), Stream: stream, Records: make([]Entry, len(records))}
+	for i, e := range records {
+		sc.Records[i] = Entry{Data: e.Data, PartitionKey: e.PartitionKey}
+		if e.ExplicitHashKey != nil {
+			sc.Records[i].ExplicitHashKey = *e.ExplicitHashKey
+		}
+	}
+	reply := c.s.opts.Script(sc)
+	if reply.isZero() {
+		return reply, false
+	}
+	c.s.stats.scripted.Add(1)
+	return reply, true
+}
+
+// answerScripted answers a request as a Script's reply says when the reply
+// stores nothing (Hang, Body, ErrorCode), and reports whether it did.
+func (c *call) answerScripted(reply *Reply) bool {
+	switch {
+	case reply.Hang:
+		select {
+		case <-c.r.Context().Done():
+		case <-c.s.closing:
+		}
+		dropConnection(c.w, false)
+	case reply.Body != nil:
+		ct, status := cmp.Or(reply.ContentType, contentType), cmp.Or(reply.Status, http.StatusOK)
+		h := c.w.Header()
+		h.Set("Content-Type", ct)
+		h.Set("Content-Length", strconv.Itoa(len(reply.Body)))
+		c.w.WriteHeader(status)
+		_, _ = c.w.Write(reply.Body)
+	case reply.ErrorCode != "":
+		c.s.writeError(c.w, &apiError{status: cmp.Or(reply.Status, http.StatusBadRequest), code: reply.ErrorCode, msg: reply.Message})
+	default:
+		return false
+	}
+	return true
+}
+
+// appendRecordError appends a PutRecords result entry failed with code.
+func appendRecordError(b []byte, code string) []byte {
+	q, _ := json.Marshal(code)
+	b = append(b, `{"ErrorCode":`...)
+	b = append(b, q...)
+	return append(b, `,"ErrorMessage":"Injected by a Script."}`...)
 }
 
 // appendSequenceNumber appends the sequence number of the record at pos in

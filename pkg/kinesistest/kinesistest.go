@@ -9,8 +9,9 @@
 // hash-key routing, validation and, optionally, per-shard write limits. A
 // split takes effect at once: the stream is never seen UPDATING. It can inject faults
 // (HTTP 500, per-record InternalFailure, responses lost after storing,
-// connections reset before storing, latency) with a seeded random source, and
-// it keeps what it accepted so a test can count lost and duplicated records.
+// connections reset before storing, latency) with a seeded random source, or
+// answer each PutRecords request as a test's [Script] says, and it keeps
+// what it accepted so a test can count lost and duplicated records.
 //
 // Example:
 //
@@ -67,6 +68,10 @@ type Options struct {
 	// Faults to inject, drawn from a random source seeded with Seed.
 	Faults Faults
 	Seed   uint64
+
+	// Script, when set, decides the answer to each PutRecords request
+	// before any random fault; see [Script].
+	Script Script
 
 	// DiscardData keeps only the FNV-64a hash and length of each accepted
 	// record's data, not the data or the partition key, for long benchmarks.

@@ -270,6 +270,23 @@ func TrustDifferences(a, b []byte, nameA, nameB string) []string {
 	return out
 }
 
+// AWSPrincipals lists, sorted, the distinct AWS principals (ARNs or account
+// IDs) that the statements of trust policy doc (JSON) name, whether each
+// Principal.AWS is a string or an array.
+func AWSPrincipals(doc []byte) ([]string, error) {
+	f, err := flattenTrust(doc)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range f["Principal"] {
+		if v, ok := strings.CutPrefix(p, "AWS:"); ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
 // flattenTrust lists, per statement field, the sorted distinct values of
 // every statement: principals as TYPE:VALUE, conditions as OP KEY=VALUE.
 func flattenTrust(doc []byte) (map[string][]string, error) {

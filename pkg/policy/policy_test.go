@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -186,5 +187,25 @@ func TestTrustDifferences(t *testing.T) {
 	if len(d) != 2 || d[0] != "Principal AWS:arn:aws:iam::554582317989:role/LaunchDarkly-data-export in LaunchDarkly's, AWS:arn:aws:iam::554582317989:root in the offline one" ||
 		d[1] != "Condition StringEquals sts:ExternalId=abc in LaunchDarkly's, none in the offline one" {
 		t.Fatalf("differences %q", d)
+	}
+}
+
+func TestAWSPrincipals(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want []string
+	}{
+		{`{"Statement":[{"Principal":{"AWS":"arn:aws:iam::554582317989:root"}}]}`, []string{"arn:aws:iam::554582317989:root"}},
+		{`{"Statement":[{"Principal":{"AWS":["b","a"]}},{"Principal":{"AWS":"a","Service":"s.amazonaws.com"}}]}`, []string{"a", "b"}},
+		{`{"Statement":[{"Principal":"*"},{"Principal":{"Federated":"f"}}]}`, nil},
+	}
+	for _, tt := range tests {
+		got, err := AWSPrincipals([]byte(tt.doc))
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("AWSPrincipals(%s) = %q, %v; want %q", tt.doc, got, err, tt.want)
+		}
+	}
+	if _, err := AWSPrincipals([]byte("not json")); err == nil {
+		t.Error("not JSON: no error")
 	}
 }

@@ -208,18 +208,12 @@ func atLeastOnce(t *testing.T, sent []*Record, got [][]byte, possibleDuplicates 
 // A failing aggregate goes out again as the same bytes; when it is given up,
 // each of its lines is rejected on its own.
 func TestAggregateFailedAggregateRetriedWholeThenRejectedPerLine(t *testing.T) {
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-		failed := map[int]string{}
-		for i := range data {
-			failed[i] = "InternalFailure"
-		}
-		return failed, nil
-	}}
+	f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply { return failAll(c, "InternalFailure") })
 	rs := records(50)
 	for _, r := range rs {
 		r.Key = "same" // one aggregate
 	}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, Aggregate: true, MaxAttempts: 3}, rs)
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, Aggregate: true, MaxAttempts: 3}, rs)
 	if r.stats.Failed != 50 || len(r.rejected) != 50 || r.stats.Sent != 0 {
 		t.Fatalf("stats %+v, %d rejected", r.stats, len(r.rejected))
 	}
@@ -228,11 +222,12 @@ func TestAggregateFailedAggregateRetriedWholeThenRejectedPerLine(t *testing.T) {
 			t.Fatalf("line %d: rejected %v with %q", rec.Line, ok, reason)
 		}
 	}
-	if len(f.requests) != 3 {
-		t.Fatalf("%d requests, want 3 attempts", len(f.requests))
+	log := f.log()
+	if len(log) != 3 {
+		t.Fatalf("%d requests, want 3 attempts", len(log))
 	}
-	for i, req := range f.requests {
-		if len(req) != 1 || req[0] != f.requests[0][0] || !kpl.IsAggregated([]byte(req[0])) {
+	for i, req := range log {
+		if len(req) != 1 || req[0] != log[0][0] || !kpl.IsAggregated([]byte(req[0])) {
 			t.Fatalf("attempt %d is not the same single aggregate", i+1)
 		}
 	}
@@ -241,9 +236,9 @@ func TestAggregateFailedAggregateRetriedWholeThenRejectedPerLine(t *testing.T) {
 // A slow input is not held back: an open aggregate goes after the linger
 // even though the input stays open.
 func TestAggregateLingerFlushesSlowInput(t *testing.T) {
-	f := &fakeKinesis{}
+	f := newFake(t, 1, nil)
 	acked := make(chan int64, 10)
-	s := New(context.Background(), f, Config{StreamName: "s", Aggregate: true, AggregateLinger: 20 * time.Millisecond,
+	s := New(context.Background(), f.client(), Config{StreamName: "s", Aggregate: true, AggregateLinger: 20 * time.Millisecond,
 		OnSent: func(r *Record) { acked <- r.Line }}, func(r *Record, reason string) { t.Errorf("rejected %d: %s", r.Line, reason) })
 	defer s.Close()
 	for _, r := range records(3) {
@@ -262,32 +257,32 @@ func TestAggregateLingerFlushesSlowInput(t *testing.T) {
 			t.Fatalf("only lines %v acknowledged while the input stayed open", got)
 		}
 	}
-	if len(f.requests) != 1 || len(f.requests[0]) != 1 || !kpl.IsAggregated([]byte(f.requests[0][0])) {
-		t.Fatalf("requests %d: want the three lines in one aggregate", len(f.requests))
+	if log := f.log(); len(log) != 1 || len(log[0]) != 1 || !kpl.IsAggregated([]byte(log[0][0])) {
+		t.Fatalf("requests %d: want the three lines in one aggregate", len(log))
 	}
 }
 
 // A lone record and one too large for an aggregate go as they are.
 func TestAggregateLoneAndLargeRecordsGoPlain(t *testing.T) {
-	f := &fakeKinesis{}
+	f := newFake(t, 1, nil)
 	big := &Record{Source: "in", Line: 1, Key: "a", Data: bytes.Repeat([]byte("b"), DefaultAggregateMaxBytes)}
 	lone := &Record{Source: "in", Line: 2, Key: "b", Data: []byte(`{"lone":true}`)}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Aggregate: true}, []*Record{big, lone})
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Aggregate: true}, []*Record{big, lone})
 	if r.err != nil || r.stats.Sent != 2 || r.stats.KinesisRecords != 2 {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
-	if f.stored[string(big.Data)] != 1 || f.stored[`{"lone":true}`] != 1 {
-		t.Fatalf("stored %d distinct records, not the two as they are", len(f.stored))
+	if stored := f.stored(); len(stored) != 2 || stored[string(big.Data)] != 1 || stored[`{"lone":true}`] != 1 {
+		t.Fatalf("stored %d distinct records, not the two as they are", len(stored))
 	}
 }
 
 // An interrupt rejects the lines waiting in open aggregates, each once.
 func TestAggregateInterruptRejectsOpenAggregates(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &fakeKinesis{}
+	f := newFake(t, 1, nil)
 	var mu sync.Mutex
 	rejected := 0
-	s := New(ctx, f, Config{StreamName: "s", Aggregate: true, AggregateLinger: time.Hour},
+	s := New(ctx, f.client(), Config{StreamName: "s", Aggregate: true, AggregateLinger: time.Hour},
 		func(r *Record, reason string) { mu.Lock(); rejected++; mu.Unlock() })
 	for _, r := range records(40) {
 		r.Key = "k"

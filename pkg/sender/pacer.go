@@ -2,10 +2,7 @@ package sender
 
 import (
 	"math"
-	"strings"
 	"time"
-
-	"github.com/ldexport/ldexport/pkg/awserr"
 )
 
 // Shard write limits of Kinesis: 1,000 records and 1 MiB (data + partition
@@ -364,13 +361,6 @@ func (p *pacer) misrouted() {
 	if p.m != nil {
 		p.stale = true
 	}
-}
-
-// isThrottle reports whether a failure reason (an error code, maybe with
-// ": message") is throttling.
-func isThrottle(reason string) bool {
-	code, _, _ := strings.Cut(reason, ":")
-	return awserr.CodeKind(code) == awserr.Throttled
 }
 
 // deque is a FIFO of records that can also take one at the front.

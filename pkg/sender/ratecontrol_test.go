@@ -2,66 +2,56 @@ package sender
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
-
-// shardEcho stores every record and answers with the shard it names
-// (shardID), remembering each record's ExplicitHashKey.
-type shardEcho struct {
-	mu       sync.Mutex
-	shardID  func(e types.PutRecordsRequestEntry) string
-	hashKeys []string
-}
-
-func (f *shardEcho) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := &kinesis.PutRecordsOutput{}
-	for _, e := range in.Records {
-		f.hashKeys = append(f.hashKeys, aws.ToString(e.ExplicitHashKey))
-		out.Records = append(out.Records, types.PutRecordsResultEntry{SequenceNumber: aws.String("1"), ShardId: aws.String(f.shardID(e))})
-	}
-	return out, nil
-}
 
 // countingLister counts ListShards calls, safely across goroutines.
 type countingLister struct {
-	n atomic.Int64
+	api ListShardsAPI
+	n   atomic.Int64
 }
 
 func (c *countingLister) ListShards(ctx context.Context, in *kinesis.ListShardsInput, o ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error) {
 	c.n.Add(1)
-	return &kinesis.ListShardsOutput{Shards: evenShards(2)}, nil
+	return c.api.ListShards(ctx, in, o...)
+}
+
+// shardMapOf lists the shards of f's stream.
+func shardMapOf(t *testing.T, f *fakeKinesis) *ShardMap {
+	t.Helper()
+	m, err := LoadShardMap(context.Background(), f.client(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func TestBalanceSetsHashKeysInTurn(t *testing.T) {
-	m := mapOf(t, 4)
-	f := &shardEcho{shardID: func(e types.PutRecordsRequestEntry) string {
-		h, _ := parseHashKey(aws.ToString(e.ExplicitHashKey))
-		return m.Shards[m.Find(h)].ID
-	}}
+	f := newFake(t, 4, nil)
+	m := shardMapOf(t, f)
 	rs := records(400)
 	for _, r := range rs {
 		r.Key = "hot" // one key would put everything in one shard
 	}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, ShardMap: m, Balance: true}, rs)
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, ShardMap: m, Balance: true}, rs)
 	if r.err != nil || r.stats.Sent != 400 {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
 	per := map[int]int{}
-	for _, k := range f.hashKeys {
-		h, ok := parseHashKey(k)
+	for _, rec := range f.srv.Records("s") {
+		h, ok := parseHashKey(rec.ExplicitHashKey)
 		if !ok {
-			t.Fatalf("ExplicitHashKey %q", k)
+			t.Fatalf("ExplicitHashKey %q", rec.ExplicitHashKey)
 		}
-		per[m.Find(h)]++
+		i := m.Find(h)
+		if rec.ShardID != m.Shards[i].ID {
+			t.Fatalf("a record with ExplicitHashKey %s was stored in %s, not %s", rec.ExplicitHashKey, rec.ShardID, m.Shards[i].ID)
+		}
+		per[i]++
 	}
 	for i := 0; i < 4; i++ {
 		if per[i] != 100 {
@@ -71,9 +61,12 @@ func TestBalanceSetsHashKeysInTurn(t *testing.T) {
 }
 
 func TestMisroutedRecordRefreshesShardMap(t *testing.T) {
-	l := &countingLister{}
-	f := &shardEcho{shardID: func(types.PutRecordsRequestEntry) string { return "shardId-000000000099" }}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, ShardMap: mapOf(t, 1), Lister: l, MaxBatchRecords: 10}, records(100))
+	// The stream has two shards; its lister says it has one, again and
+	// again, so records keep landing in a shard the map does not know.
+	f := newFake(t, 2, nil)
+	stale := newFake(t, 1, nil)
+	l := &countingLister{api: stale.client()}
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, ShardMap: shardMapOf(t, stale), Lister: l, MaxBatchRecords: 10}, records(100))
 	if r.err != nil || r.stats.Sent != 100 {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
@@ -89,9 +82,9 @@ func TestMisroutedRecordRefreshesShardMap(t *testing.T) {
 // While a shard's pace holds records back, reading waits: records waiting for
 // pacing count against the bytes-in-flight budget.
 func TestPacedRecordsHoldTheByteBudget(t *testing.T) {
-	f := &shardEcho{shardID: func(types.PutRecordsRequestEntry) string { return "shardId-000000000000" }}
+	f := newFake(t, 1, nil)
 	const budget = 10 << 10
-	s := New(context.Background(), f, Config{StreamName: "s", ShardMap: mapOf(t, 1), ShardRecordsPerSecond: 200, MaxBytesInFlight: budget},
+	s := New(context.Background(), f.client(), Config{StreamName: "s", ShardMap: mapOf(t, 1), ShardRecordsPerSecond: 200, MaxBytesInFlight: budget},
 		func(*Record, string) { t.Error("rejected") })
 	rs := records(600)
 	for _, r := range rs {

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,10 +222,7 @@ type Sender struct {
 	abort   context.CancelFunc
 	done    chan struct{}
 	workers sync.WaitGroup
-	rng     *rand.Rand
-	pace    *pacer         // dispatcher only
-	agg     *aggregator    // dispatcher only; nil unless Config.Aggregate
-	window  *window        // dispatcher only
+	disp    *dispatcher    // the dispatcher goroutine's state: touch it only after done
 	maps    chan *ShardMap // refreshed shard maps (nil: listing failed)
 
 	sent, failed, bytes, requests, retries, throttled, dups, kinesisRecords atomic.Int64
@@ -260,36 +256,35 @@ func New(ctx context.Context, api PutRecordsAPI, cfg Config, onReject RejectFunc
 		results:  make(chan result, cfg.Concurrency),
 		budget:   semaphore.NewWeighted(cfg.MaxBytesInFlight),
 		done:     make(chan struct{}),
-		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed+1)),
 		maps:     make(chan *ShardMap, 1),
-		window:   newWindow(cfg.Concurrency),
-	}
-	s.pace = newPacer(cfg.ShardMap, cfg.Balance && cfg.ShardMap != nil,
-		float64(cfg.ShardRecordsPerSecond), float64(cfg.ShardBytesPerSecond), cfg.Now())
-	if cfg.Aggregate {
-		s.agg = newAggregator(cfg.AggregateMaxBytes, cfg.AggregateLinger, cfg.ShardMap)
 	}
 	s.stop, s.halt = context.WithCancelCause(ctx)
 	s.reqCtx, s.abort = context.WithCancel(context.WithoutCancel(ctx))
-	go func() {
-		select {
-		case <-ctx.Done():
-			t := time.NewTimer(cfg.ShutdownTimeout)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				s.abort()
-			case <-s.done:
-			}
-		case <-s.done:
-		}
-	}()
+	s.disp = newDispatcher(ctx, s)
+	go s.abortAfterGrace(ctx)
 	for i := 0; i < cfg.Concurrency; i++ {
 		s.workers.Add(1)
 		go s.worker()
 	}
-	go s.dispatch(ctx)
+	go s.disp.run()
 	return s
+}
+
+// abortAfterGrace cancels the requests still in flight ShutdownTimeout
+// after an interrupt (ctx done), unless the run ends first.
+func (s *Sender) abortAfterGrace(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-s.done:
+		return
+	}
+	t := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		s.abort()
+	case <-s.done:
+	}
 }
 
 // Put hands r to the sender, waiting while too many bytes are in flight. From
@@ -371,264 +366,4 @@ func (s *Sender) reject(r *Record, reason string) {
 // finish releases a record's (each user record's) share of the byte budget.
 func (s *Sender) finish(r *Record) {
 	r.each(func(u *Record) { s.budget.Release(u.weight) })
-}
-
-// dispatch is the only goroutine that builds batches, schedules retries and
-// decides each record's fate after a request.
-func (s *Sender) dispatch(ctx context.Context) {
-	defer close(s.done)
-	var (
-		batch       = make([]*Record, 0, s.cfg.MaxBatchRecords)
-		batchBytes  int
-		batchStart  time.Time // when the batch's first record arrived
-		carry       *Record   // read but did not fit the batch
-		retry       retryQueue
-		outstanding int // records taken from s.in and not finished
-		inOpen      = true
-		stopping    bool
-		timer       = time.NewTimer(time.Hour)
-		refreshing  bool      // a ListShards refresh is running
-		lastRefresh time.Time // when the last one started
-	)
-	defer timer.Stop()
-	fits := func(r *Record) bool {
-		return len(batch) == 0 || (len(batch) < s.cfg.MaxBatchRecords && batchBytes+r.Size() <= s.cfg.MaxBatchBytes)
-	}
-	add := func(r *Record) {
-		if len(batch) == 0 {
-			batchStart = s.cfg.Now()
-		}
-		batch = append(batch, r)
-		batchBytes += r.Size()
-	}
-	// A record taken from s.in waits in the pacer (still holding its share of
-	// the byte budget) until its shard's rate lets it into a batch.
-	take := func(r *Record) {
-		outstanding++
-		if stopping {
-			s.finish(r)
-			s.reject(r, s.stopReason())
-			outstanding--
-			return
-		}
-		if s.agg != nil {
-			s.agg.add(r, s.cfg.Now())
-			return
-		}
-		s.pace.push(r)
-	}
-	halt := func(cause error) {
-		if stopping {
-			return
-		}
-		stopping = true
-		s.halt(cause)
-		reason := s.stopReason()
-		pending := append(batch, retry.drain()...)
-		pending = append(pending, s.pace.drain()...)
-		if carry != nil {
-			pending = append(pending, carry)
-		}
-		if s.agg != nil {
-			pending = append(pending, s.agg.flush(time.Time{}, true)...)
-		}
-		for _, r := range pending {
-			s.finish(r)
-			s.reject(r, reason)
-			outstanding -= r.count()
-		}
-		batch, batchBytes, carry = nil, 0, nil
-	}
-	ctxDone := ctx.Done()
-	for {
-		// Results first: a fatal error must stop new requests as soon as possible.
-	results:
-		for {
-			select {
-			case res := <-s.results:
-				if res.fatal != nil {
-					halt(res.fatal)
-				}
-				outstanding -= s.settle(res, stopping, &retry)
-			default:
-				break results
-			}
-		}
-		if !stopping {
-			now := s.cfg.Now()
-			for retry.Len() > 0 && !retry.peek().due.After(now) {
-				s.pace.pushFront(retry.pop())
-			}
-		drain:
-			for inOpen {
-				select {
-				case r, ok := <-s.in:
-					if !ok {
-						inOpen = false
-						break drain
-					}
-					take(r)
-				default:
-					break drain
-				}
-			}
-			if s.agg != nil {
-				for _, a := range s.agg.flush(now, !inOpen) {
-					s.pace.push(a)
-				}
-			}
-			for carry == nil && len(batch) < s.cfg.MaxBatchRecords {
-				r := s.pace.next(now)
-				if r == nil {
-					break
-				}
-				if fits(r) {
-					add(r)
-				} else {
-					carry = r
-				}
-			}
-			if s.pace.stale && s.cfg.Lister != nil && !refreshing && (lastRefresh.IsZero() || now.Sub(lastRefresh) >= refreshWindow) {
-				refreshing, lastRefresh = true, now
-				go s.refreshShards()
-			}
-		}
-		if !inOpen && outstanding == 0 {
-			break
-		}
-		full := carry != nil || len(batch) >= s.cfg.MaxBatchRecords
-		now := s.cfg.Now()
-		// A partial batch waits up to Linger for more records, so a reader that
-		// is only a little slower than the requests still fills batches.
-		var wake time.Time
-		var workCh chan []*Record
-		if len(batch) > 0 && !stopping && s.window.open() {
-			if lingerEnd := batchStart.Add(s.pace.linger(s.cfg.Linger)); full || (!inOpen && s.pace.queued == 0) || !now.Before(lingerEnd) {
-				workCh = s.work
-			} else {
-				wake = lingerEnd
-			}
-		}
-		var inCh chan *Record
-		if inOpen {
-			inCh = s.in // the byte budget bounds what waits in the pacer
-		}
-		if !stopping && retry.Len() > 0 && (wake.IsZero() || retry.peek().due.Before(wake)) {
-			wake = retry.peek().due
-		}
-		if !stopping && !full {
-			if w := s.pace.wake(now); !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
-				wake = w
-			}
-		}
-		if s.agg != nil && !stopping {
-			if w := s.agg.wake(); !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
-				wake = w
-			}
-		}
-		var timerC <-chan time.Time
-		if !wake.IsZero() {
-			timer.Reset(max(wake.Sub(now), 0))
-			timerC = timer.C
-		}
-		select {
-		case workCh <- batch:
-			s.window.sent()
-			batch, batchBytes = make([]*Record, 0, s.cfg.MaxBatchRecords), 0
-			if carry != nil {
-				add(carry)
-				carry = nil
-			}
-		case r, ok := <-inCh:
-			if !ok {
-				inOpen = false
-				continue
-			}
-			take(r)
-		case res := <-s.results:
-			if res.fatal != nil {
-				halt(res.fatal)
-			}
-			outstanding -= s.settle(res, stopping, &retry)
-		case m := <-s.maps:
-			refreshing = false
-			s.pace.stale = false
-			if m != nil && !stopping {
-				if s.agg != nil {
-					s.agg.setMap(m) // sealed here, pushed to the new map's lanes below
-				}
-				s.pace.setMap(m, s.cfg.Now())
-			}
-		case <-timerC:
-		case <-ctxDone:
-			ctxDone = nil
-			halt(ctx.Err())
-		}
-	}
-	close(s.work)
-	s.workers.Wait()
-	if c := context.Cause(s.stop); c != nil && stopping {
-		s.err = c
-	}
-}
-
-// settle decides the fate of each record of a finished request and returns
-// how many are finished (sent or rejected); the others are queued for retry.
-func (s *Sender) settle(res result, stopping bool, q *retryQueue) int {
-	finished := 0
-	now := s.cfg.Now()
-	s.window.done(res.overloaded)
-	if res.misrouted {
-		s.pace.misrouted()
-	}
-	for i, r := range res.batch {
-		reason := res.errs[i]
-		if reason == "" {
-			if s.cfg.OnSent != nil {
-				r.each(s.cfg.OnSent)
-			}
-			s.pace.acked(r, now)
-			s.finish(r)
-			finished += r.count()
-			continue
-		}
-		if isThrottle(reason) || res.overloaded {
-			// A 5xx or a timeout says the endpoint is overloaded: slow
-			// down as for a throttle, rather than retry harder.
-			s.pace.throttled(r, now)
-		}
-		r.lastErr = reason
-		if res.maybeStored || reason == unconfirmed {
-			// Each lost response may have stored one more copy of the record,
-			// so a record in two lost responses counts twice.
-			s.dups.Add(int64(r.count()))
-		}
-		if stopping {
-			s.finish(r)
-			finished += r.count()
-			s.reject(r, fmt.Sprintf("%s (last error: %s)", s.stopReason(), reason))
-			continue
-		}
-		delay := s.backoff(r.attempts)
-		if r.attempts >= s.cfg.MaxAttempts || now.Add(delay).Sub(r.first) > s.cfg.RetryTimeout {
-			s.finish(r)
-			finished += r.count()
-			s.reject(r, fmt.Sprintf("gave up after %d attempts over %s: %s", r.attempts, now.Sub(r.first).Round(time.Millisecond), reason))
-			continue
-		}
-		r.due = now.Add(delay)
-		q.push(r)
-	}
-	return finished
-}
-
-// backoff is "full jitter": a uniform delay in [0, min(max, base·2^(n-1))).
-func (s *Sender) backoff(attempts int) time.Duration {
-	d := s.cfg.MaxBackoff
-	if attempts < 40 {
-		if e := s.cfg.BaseBackoff << (attempts - 1); e > 0 && e < d {
-			d = e
-		}
-	}
-	return time.Duration(s.rng.Int64N(int64(d)) + 1)
 }

@@ -4,80 +4,81 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
-// fakeKinesis records every request and answers with respond, which sees the
-// request number (from 0) and the data of its records.
+// fakeKinesis is stream "s" on a pkg/kinesistest server, which answers as
+// Kinesis does unless script (nil: never) says otherwise, with a log of the
+// data of each PutRecords request's records, in arrival order.
 type fakeKinesis struct {
+	srv    *kinesistest.Server
+	script kinesistest.Script
+
 	mu       sync.Mutex
 	requests [][]string
-	stored   map[string]int
-	respond  func(n int, data []string) (failed map[int]string, err error)
 }
 
-func (f *fakeKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	data := make([]string, len(in.Records))
-	for i, e := range in.Records {
+func newFake(t testing.TB, shards int, script kinesistest.Script) *fakeKinesis {
+	t.Helper()
+	f := &fakeKinesis{script: script}
+	f.srv = kinesistest.NewServer(kinesistest.Options{Script: f.answer})
+	t.Cleanup(f.srv.Close)
+	if err := f.srv.CreateStream("s", shards); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fakeKinesis) answer(c *kinesistest.Call) kinesistest.Reply {
+	data := make([]string, len(c.Records))
+	for i, e := range c.Records {
 		data[i] = string(e.Data)
-		if aws.ToString(e.PartitionKey) == "" {
-			return nil, &smithy.GenericAPIError{Code: "ValidationException", Message: "empty partition key"}
-		}
 	}
 	f.mu.Lock()
-	n := len(f.requests)
 	f.requests = append(f.requests, data)
 	f.mu.Unlock()
-	var failed map[int]string
-	var err error
-	if f.respond != nil {
-		failed, err = f.respond(n, data)
+	if f.script == nil {
+		return kinesistest.Reply{}
 	}
-	if err != nil {
-		if errors.Is(err, errLostAfterStore) {
-			f.store(data, nil)
-		}
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(data))}
-	for i := range data {
-		if code, ok := failed[i]; ok {
-			out.Records[i] = types.PutRecordsResultEntry{ErrorCode: aws.String(code), ErrorMessage: aws.String("fake")}
-			// FailedRecordCount deliberately left 0, as some emulators do.
-		} else {
-			out.Records[i] = types.PutRecordsResultEntry{SequenceNumber: aws.String("1"), ShardId: aws.String("shardId-0")}
-		}
-	}
-	f.store(data, failed)
-	return out, nil
+	return f.script(c)
 }
 
-var errLostAfterStore = fmt.Errorf("read tcp: connection reset by peer: %w", io.ErrUnexpectedEOF)
+// client is a real SDK client for the server, set up as send sets it up.
+func (f *fakeKinesis) client() *kinesis.Client { return f.srv.NewClient(ClientOptions(8)) }
 
-func (f *fakeKinesis) store(data []string, failed map[int]string) {
+// log returns the data of each request's records, in arrival order.
+func (f *fakeKinesis) log() [][]string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.stored == nil {
-		f.stored = map[string]int{}
+	return slices.Clone(f.requests)
+}
+
+// stored counts the copies of each record data the stream holds.
+func (f *fakeKinesis) stored() map[string]int {
+	n := map[string]int{}
+	for _, r := range f.srv.Records("s") {
+		n[string(r.Data)]++
 	}
-	for i, d := range data {
-		if _, bad := failed[i]; !bad {
-			f.stored[d]++
-		}
+	return n
+}
+
+// failAll fails every record of a request with code.
+func failAll(c *kinesistest.Call, code string) kinesistest.Reply {
+	errs := map[int]string{}
+	for i := range c.Records {
+		errs[i] = code
 	}
+	return kinesistest.Reply{RecordErrors: errs}
 }
 
 type run struct {
@@ -130,23 +131,24 @@ func send(t *testing.T, ctx context.Context, api PutRecordsAPI, cfg Config, rs [
 }
 
 func TestSendAllDelivered(t *testing.T) {
-	f := &fakeKinesis{}
+	f := newFake(t, 1, nil)
 	rs := records(1234)
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 3}, rs)
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 3}, rs)
 	if r.err != nil || r.stats.Sent != 1234 || r.stats.Failed != 0 || r.stats.Retries != 0 {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
 	total := 0
-	for _, req := range f.requests {
+	for _, req := range f.log() {
 		if len(req) > 500 {
 			t.Errorf("request of %d records", len(req))
 		}
 		total += len(req)
 	}
-	if total != 1234 || len(f.stored) != 1234 {
-		t.Fatalf("put %d records, stored %d distinct", total, len(f.stored))
+	stored := f.stored()
+	if total != 1234 || len(stored) != 1234 {
+		t.Fatalf("put %d records, stored %d distinct", total, len(stored))
 	}
-	for d, n := range f.stored {
+	for d, n := range stored {
 		if n != 1 {
 			t.Errorf("%s stored %d times", d, n)
 		}
@@ -154,17 +156,17 @@ func TestSendAllDelivered(t *testing.T) {
 }
 
 func TestBatchByteLimit(t *testing.T) {
-	f := &fakeKinesis{}
+	f := newFake(t, 1, nil)
 	rs := make([]*Record, 120)
 	for i := range rs {
 		d := fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", 100<<10))
 		rs[i] = &Record{Source: "-", Line: int64(i + 1), Data: []byte(d), Key: "k"}
 	}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 2}, rs)
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 2}, rs)
 	if r.err != nil || r.stats.Sent != 120 {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
-	for _, req := range f.requests {
+	for _, req := range f.log() {
 		size := 0
 		for _, d := range req {
 			size += len(d) + 1
@@ -176,19 +178,19 @@ func TestBatchByteLimit(t *testing.T) {
 }
 
 func TestPartialFailureResendsOnlyFailedRecords(t *testing.T) {
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-		if n == 0 {
-			return map[int]string{1: "ProvisionedThroughputExceededException", 3: "InternalFailure", 4: "ProvisionedThroughputExceededException"}, nil
+	f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
+		if c.N == 0 {
+			return kinesistest.Reply{RecordErrors: map[int]string{1: "ProvisionedThroughputExceededException", 3: "InternalFailure", 4: "ProvisionedThroughputExceededException"}}
 		}
-		return nil, nil
-	}}
+		return kinesistest.Reply{}
+	})
 	rs := records(6)
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, MaxBatchRecords: 6}, rs)
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, MaxBatchRecords: 6}, rs)
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
 	var resent []string
-	for _, req := range f.requests[1:] {
+	for _, req := range f.log()[1:] {
 		resent = append(resent, req...)
 	}
 	sort.Strings(resent)
@@ -199,7 +201,7 @@ func TestPartialFailureResendsOnlyFailedRecords(t *testing.T) {
 	if r.stats.Sent != 6 || r.stats.Retries != 3 || r.stats.Throttled != 2 || r.stats.PossibleDuplicates != 0 {
 		t.Fatalf("stats %+v", r.stats)
 	}
-	for d, n := range f.stored {
+	for d, n := range f.stored() {
 		if n != 1 {
 			t.Errorf("%s stored %d times", d, n)
 		}
@@ -209,33 +211,37 @@ func TestPartialFailureResendsOnlyFailedRecords(t *testing.T) {
 func TestWholeRequestErrorsAreRetried(t *testing.T) {
 	tests := []struct {
 		name      string
-		err       error
+		reply     kinesistest.Reply
 		throttled int64
 		dups      int64
 		stored    int // times each record ends up stored
 	}{
-		{"throttled", &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "slow down"}, 4, 0, 1},
-		{"kms throttled", &smithy.GenericAPIError{Code: "KMSThrottlingException"}, 4, 0, 1},
-		{"internal failure", &smithy.GenericAPIError{Code: "InternalFailure"}, 0, 0, 1},
-		{"lost response after storing", errLostAfterStore, 0, 4, 2},
-		{"timeout", context.DeadlineExceeded, 0, 4, 1},
+		{"throttled", kinesistest.Reply{ErrorCode: "ProvisionedThroughputExceededException", Message: "slow down"}, 4, 0, 1},
+		{"kms throttled", kinesistest.Reply{ErrorCode: "KMSThrottlingException"}, 4, 0, 1},
+		{"internal failure", kinesistest.Reply{ErrorCode: "InternalFailure", Status: 500}, 0, 0, 1},
+		{"lost response after storing", kinesistest.Reply{LoseResponse: true}, 0, 4, 2},
+		{"timeout", kinesistest.Reply{Hang: true}, 0, 4, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-				if n == 0 {
-					return nil, tt.err
+			f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
+				if c.N == 0 {
+					return tt.reply
 				}
-				return nil, nil
-			}}
-			r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, MaxBatchRecords: 4}, records(4))
+				return kinesistest.Reply{}
+			})
+			cfg := Config{StreamName: "s", Concurrency: 1, MaxBatchRecords: 4}
+			if tt.reply.Hang {
+				cfg.RequestTimeout = 200 * time.Millisecond
+			}
+			r := send(t, context.Background(), f.client(), cfg, records(4))
 			if r.err != nil || r.stats.Sent != 4 || r.stats.Retries != 4 {
 				t.Fatalf("err %v stats %+v", r.err, r.stats)
 			}
 			if r.stats.Throttled != tt.throttled || r.stats.PossibleDuplicates != tt.dups {
 				t.Fatalf("throttled %d dups %d, want %d %d", r.stats.Throttled, r.stats.PossibleDuplicates, tt.throttled, tt.dups)
 			}
-			for d, n := range f.stored {
+			for d, n := range f.stored() {
 				if n != tt.stored {
 					t.Errorf("%s stored %d times, want %d", d, n, tt.stored)
 				}
@@ -247,25 +253,22 @@ func TestWholeRequestErrorsAreRetried(t *testing.T) {
 // A record whose response is lost three times may be stored four times:
 // three possible duplicates, one per lost response (here all four are stored).
 func TestPossibleDuplicatesCountEveryLostResponse(t *testing.T) {
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-		if n < 3 {
-			return nil, errLostAfterStore
-		}
-		return nil, nil
-	}}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1}, records(1))
-	if r.stats.Sent != 1 || r.stats.PossibleDuplicates != 3 || r.stats.Retries != 3 || f.stored[`{"n":0}`] != 4 {
-		t.Fatalf("stats %+v", r.stats)
+	f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
+		return kinesistest.Reply{LoseResponse: c.N < 3}
+	})
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1}, records(1))
+	if r.stats.Sent != 1 || r.stats.PossibleDuplicates != 3 || r.stats.Retries != 3 || f.stored()[`{"n":0}`] != 4 {
+		t.Fatalf("stats %+v, stored %v", r.stats, f.stored())
 	}
 }
 
 func TestFatalErrorStopsAndRejectsEverything(t *testing.T) {
 	for _, code := range []string{"ResourceNotFoundException", "AccessDeniedException", "KMSDisabledException", "ValidationException", "InvalidArgumentException"} {
 		t.Run(code, func(t *testing.T) {
-			f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-				return nil, &smithy.GenericAPIError{Code: code, Message: "boom"}
-			}}
-			r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 2}, records(2000))
+			f := newFake(t, 1, func(*kinesistest.Call) kinesistest.Reply {
+				return kinesistest.Reply{ErrorCode: code, Message: "boom"}
+			})
+			r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 2}, records(2000))
 			var fe *FatalError
 			if !errors.As(r.err, &fe) || fe.Code != code {
 				t.Fatalf("err = %v, want FatalError %s", r.err, code)
@@ -280,18 +283,18 @@ func TestFatalErrorStopsAndRejectsEverything(t *testing.T) {
 			}
 			// Results are handled before new work is handed out, so each
 			// worker starts at most one more request after the fatal one.
-			if len(f.requests) > 4 {
-				t.Errorf("%d requests; want at most 2 per worker", len(f.requests))
+			if n := len(f.log()); n > 4 {
+				t.Errorf("%d requests; want at most 2 per worker", n)
 			}
 		})
 	}
 }
 
 func TestPerRecordFatalCodeStops(t *testing.T) {
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-		return map[int]string{0: "KMSAccessDeniedException"}, nil
-	}}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, MaxBatchRecords: 3}, records(3))
+	f := newFake(t, 1, func(*kinesistest.Call) kinesistest.Reply {
+		return kinesistest.Reply{RecordErrors: map[int]string{0: "KMSAccessDeniedException"}}
+	})
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, MaxBatchRecords: 3}, records(3))
 	var fe *FatalError
 	if !errors.As(r.err, &fe) || fe.Code != "KMSAccessDeniedException" {
 		t.Fatalf("err %v", r.err)
@@ -302,16 +305,16 @@ func TestPerRecordFatalCodeStops(t *testing.T) {
 }
 
 func TestRetryBudget(t *testing.T) {
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
+	f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
 		failed := map[int]string{}
-		for i, d := range data {
-			if d == `{"n":2}` {
+		for i, e := range c.Records {
+			if string(e.Data) == `{"n":2}` {
 				failed[i] = "ProvisionedThroughputExceededException"
 			}
 		}
-		return failed, nil
-	}}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, MaxAttempts: 4}, records(5))
+		return kinesistest.Reply{RecordErrors: failed}
+	})
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, MaxAttempts: 4}, records(5))
 	if r.stats.Sent != 4 || r.stats.Failed != 1 {
 		t.Fatalf("stats %+v", r.stats)
 	}
@@ -319,10 +322,11 @@ func TestRetryBudget(t *testing.T) {
 	if !strings.HasPrefix(reason, "gave up after 4 attempts") || !strings.Contains(reason, "ProvisionedThroughputExceededException") {
 		t.Fatalf("reason %q", reason)
 	}
-	if got := len(f.requests); got != 4 {
+	log := f.log()
+	if got := len(log); got != 4 {
 		t.Fatalf("%d requests, want 4 (1 + 3 retries of the one record)", got)
 	}
-	for _, req := range f.requests[1:] {
+	for _, req := range log[1:] {
 		if len(req) != 1 || req[0] != `{"n":2}` {
 			t.Fatalf("retry request %v", req)
 		}
@@ -330,11 +334,13 @@ func TestRetryBudget(t *testing.T) {
 }
 
 func TestRetryTimeout(t *testing.T) {
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-		return nil, &smithy.GenericAPIError{Code: "InternalFailure"}
-	}}
+	f := newFake(t, 1, func(*kinesistest.Call) kinesistest.Reply {
+		return kinesistest.Reply{ErrorCode: "InternalFailure", Status: 500}
+	})
 	start := time.Now()
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 1, RetryTimeout: 50 * time.Millisecond, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}, records(3))
+	// The retry budget caps each request's wait for an answer too: 200ms
+	// leaves a loaded machine's local round trip well inside it.
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, RetryTimeout: 200 * time.Millisecond, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}, records(3))
 	if r.stats.Failed != 3 || r.stats.Sent != 0 || r.err != nil {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
@@ -351,18 +357,18 @@ func TestRetryTimeout(t *testing.T) {
 func TestInterruptRejectsUndelivered(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
-		if n == 0 {
-			return nil, nil
+	f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
+		if c.N == 0 {
+			return kinesistest.Reply{}
 		}
-		if n == 1 {
+		if c.N == 1 {
 			cancel()
 		}
 		<-release
-		return nil, nil
-	}}
+		return kinesistest.Reply{}
+	})
 	go func() { time.Sleep(50 * time.Millisecond); close(release) }()
-	r := send(t, ctx, f, Config{StreamName: "s", Concurrency: 2, MaxBatchRecords: 10}, records(1000))
+	r := send(t, ctx, f.client(), Config{StreamName: "s", Concurrency: 2, MaxBatchRecords: 10}, records(1000))
 	if !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("err %v", r.err)
 	}
@@ -374,13 +380,12 @@ func TestInterruptRejectsUndelivered(t *testing.T) {
 
 func TestInterruptAbandonsHungRequests(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
+	f := newFake(t, 1, func(*kinesistest.Call) kinesistest.Reply {
 		cancel()
-		time.Sleep(time.Second) // a hung request: the fake then checks ctx
-		return nil, nil
-	}}
+		return kinesistest.Reply{Hang: true} // until the sender gives the request up
+	})
 	start := time.Now()
-	r := send(t, ctx, f, Config{StreamName: "s", Concurrency: 1, ShutdownTimeout: 20 * time.Millisecond}, records(10))
+	r := send(t, ctx, f.client(), Config{StreamName: "s", Concurrency: 1, ShutdownTimeout: 20 * time.Millisecond}, records(10))
 	if !errors.Is(r.err, context.Canceled) || r.stats.Failed != 10 || r.stats.PossibleDuplicates != 10 {
 		t.Fatalf("err %v stats %+v", r.err, r.stats)
 	}
@@ -392,29 +397,31 @@ func TestInterruptAbandonsHungRequests(t *testing.T) {
 func TestBytesInFlightBounded(t *testing.T) {
 	var mu sync.Mutex
 	inflight, peak := 0, 0
-	f := &fakeKinesis{respond: func(n int, data []string) (map[int]string, error) {
+	f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
 		mu.Lock()
-		for _, d := range data {
-			inflight += len(d)
+		for _, e := range c.Records {
+			inflight += len(e.Data)
 		}
 		peak = max(peak, inflight)
 		mu.Unlock()
 		time.Sleep(time.Millisecond)
 		mu.Lock()
-		for _, d := range data {
-			inflight -= len(d)
+		for _, e := range c.Records {
+			inflight -= len(e.Data)
 		}
 		mu.Unlock()
-		return nil, nil
-	}}
+		return kinesistest.Reply{}
+	})
 	rs := make([]*Record, 300)
 	for i := range rs {
 		rs[i] = &Record{Source: "-", Line: int64(i + 1), Data: []byte(fmt.Sprintf("%04d%s", i, strings.Repeat("x", 10<<10))), Key: "k"}
 	}
-	r := send(t, context.Background(), f, Config{StreamName: "s", Concurrency: 8, MaxBytesInFlight: 100 << 10}, rs)
+	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 8, MaxBytesInFlight: 100 << 10}, rs)
 	if r.stats.Sent != 300 {
 		t.Fatalf("stats %+v", r.stats)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if peak > 100<<10 {
 		t.Fatalf("peak %d bytes in flight, budget %d", peak, 100<<10)
 	}

@@ -2,88 +2,100 @@ package sender
 
 import (
 	"context"
-	"errors"
 	"math"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
-// overloadedKinesis answers its first `failing` requests with fail() and the
-// others with success, each after a short delay, and records how many
-// requests were in flight when each one arrived.
-type overloadedKinesis struct {
+// overloaded is stream "s" on a pkg/kinesistest server whose first
+// `failing` PutRecords requests fail, as fail says, and the others are
+// stored, each after a short delay; it records how many requests were in
+// flight when each one arrived.
+type overloaded struct {
+	*fakeKinesis
 	failing int
-	fail    func() error
+	fail    func(*kinesistest.Call) kinesistest.Reply
 
 	mu       sync.Mutex
-	n        int
 	inflight int
 	seen     []int // requests in flight, as each request arrived
-	stored   map[string]int
 }
 
-func (k *overloadedKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+func newOverloaded(t *testing.T, failing int, fail func(*kinesistest.Call) kinesistest.Reply) *overloaded {
+	k := &overloaded{failing: failing, fail: fail}
+	k.fakeKinesis = newFake(t, 1, k.answer)
+	return k
+}
+
+func (k *overloaded) answer(c *kinesistest.Call) kinesistest.Reply {
 	k.mu.Lock()
-	k.n++
-	n := k.n
 	k.inflight++
 	k.seen = append(k.seen, k.inflight)
 	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		k.inflight--
+		k.mu.Unlock()
+	}()
+	if c.N < k.failing {
+		return k.fail(c)
+	}
 	time.Sleep(2 * time.Millisecond)
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.inflight--
-	if n <= k.failing {
-		return nil, k.fail()
-	}
-	if k.stored == nil {
-		k.stored = map[string]int{}
-	}
-	out := &kinesis.PutRecordsOutput{}
-	for _, e := range in.Records {
-		k.stored[string(e.Data)]++
-		out.Records = append(out.Records, types.PutRecordsResultEntry{ShardId: aws.String("shardId-000000000000"), SequenceNumber: aws.String("1")})
-	}
-	return out, nil
+	return kinesistest.Reply{}
 }
 
-func http5xx() error {
-	return &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusServiceUnavailable}}, Err: errors.New("service unavailable")}
+// http503 is a load balancer's answer to an overloaded endpoint, after 50ms
+// (long enough for the first requests to be in flight together, even on a
+// busy machine).
+func http503(*kinesistest.Call) kinesistest.Reply {
+	time.Sleep(50 * time.Millisecond)
+	return kinesistest.Reply{Status: http.StatusServiceUnavailable, ContentType: "text/html", Body: []byte("<html>503 Service Unavailable</html>")}
+}
+
+// noAnswer holds the request until the client gives up.
+func noAnswer(c *kinesistest.Call) kinesistest.Reply {
+	<-c.Context.Done()
+	return kinesistest.Reply{Hang: true}
 }
 
 // Overload (5xx, timeouts) cuts the requests in flight, like a throttle, and
 // the window grows back one request at a time once answers are good again.
 func TestOverloadCutsRequestsInFlight(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		fail func() error
+		name           string
+		fail           func(*kinesistest.Call) kinesistest.Reply
+		requestTimeout time.Duration
 	}{
-		{"HTTP 503", http5xx},
-		{"timeout", func() error { return context.DeadlineExceeded }},
+		{"HTTP 503", http503, 0},
+		// Long enough that a request answered in 2ms does not time out
+		// (it would be sent again and stored twice) on a busy machine.
+		{"timeout", noAnswer, 250 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			k := &overloadedKinesis{failing: 24, fail: tt.fail}
+			k := newOverloaded(t, 24, tt.fail)
 			rs := make([]*Record, 4000)
 			for i := range rs {
 				rs[i] = &Record{Source: "-", Line: int64(i + 1), Data: []byte{byte(i), byte(i >> 8)}, Key: "k"}
 			}
-			r := send(t, context.Background(), k, Config{StreamName: "s", Concurrency: 8, MaxBatchRecords: 10, ShardRecordsPerSecond: 1 << 20}, rs)
-			if r.err != nil || r.stats.Sent != 4000 || len(k.stored) != 4000 {
-				t.Fatalf("err %v, stats %+v, %d stored", r.err, r.stats, len(k.stored))
+			cfg := Config{StreamName: "s", Concurrency: 8, MaxBatchRecords: 10, ShardRecordsPerSecond: 1 << 20, RequestTimeout: tt.requestTimeout}
+			r := send(t, context.Background(), k.client(), cfg, rs)
+			stored := k.stored()
+			if r.err != nil || r.stats.Sent != 4000 || len(stored) != 4000 {
+				t.Fatalf("err %v, stats %+v, %d stored", r.err, r.stats, len(stored))
 			}
-			for d, n := range k.stored {
+			for d, n := range stored {
 				if n != 1 {
-					t.Fatalf("record %q stored %d times", d, n)
+					t.Fatalf("record %q stored %d times (stats %+v)", d, n, r.stats)
 				}
 			}
-			seen := k.seen
+			k.mu.Lock()
+			seen := slices.Clone(k.seen)
+			k.mu.Unlock()
 			peak := func(from, to int) int {
 				m := 0
 				for _, v := range seen[from:min(to, len(seen))] {
@@ -121,8 +133,8 @@ func TestOverloadCutsRequestsInFlight(t *testing.T) {
 // A 5xx lowers the pacing rate as a throttle does (stream mode: from no
 // limit to a finite rate).
 func TestOverloadLowersPacingRate(t *testing.T) {
-	k := &overloadedKinesis{failing: 2, fail: http5xx}
-	s := New(context.Background(), k, Config{StreamName: "s", Concurrency: 2, MaxBatchRecords: 10, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, func(*Record, string) {
+	k := newOverloaded(t, 2, http503)
+	s := New(context.Background(), k.client(), Config{StreamName: "s", Concurrency: 2, MaxBatchRecords: 10, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, func(*Record, string) {
 		t.Error("a record was rejected")
 	})
 	for i := 0; i < 100; i++ {
@@ -134,7 +146,7 @@ func TestOverloadLowersPacingRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The dispatcher has stopped: its pacer can be read.
-	if l := s.pace.lanes[0]; math.IsInf(l.rate, 1) || l.throttledN == 0 {
+	if l := s.disp.pace.lanes[0]; math.IsInf(l.rate, 1) || l.throttledN == 0 {
 		t.Errorf("after HTTP 503s the pacing rate is %v (%d throttle signals), want a finite rate", l.rate, l.throttledN)
 	}
 }

@@ -1,7 +1,6 @@
 package sender
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 
@@ -14,12 +13,34 @@ import (
 
 // result is what a worker reports about one request.
 type result struct {
-	batch       []*Record
-	errs        []string // per record: "" when stored, else why it was not
-	maybeStored bool     // the response was lost: the failed records may be stored
-	misrouted   bool     // a record landed in another shard than the shard map said
-	overloaded  bool     // throttled as a whole, a 5xx or a timeout: fewer requests in flight
-	fatal       *FatalError
+	batch      []*Record
+	verdicts   []verdict // per record of batch; nil while all are stored
+	misrouted  bool      // a record landed in another shard than the shard map said
+	overloaded bool      // throttled as a whole, a 5xx or a timeout: fewer requests in flight
+	fatal      *FatalError
+}
+
+// verdict is what a request's answer says about one of its records.
+type verdict struct {
+	err         string // "" when stored, else why it was not
+	throttled   bool   // the record (or its whole request) was throttled
+	maybeStored bool   // not confirmed, but it may be stored: a retry may duplicate it
+}
+
+// verdict returns record i's verdict.
+func (res *result) verdict(i int) verdict {
+	if res.verdicts == nil {
+		return verdict{}
+	}
+	return res.verdicts[i]
+}
+
+// fail sets record i's verdict, one of a record not stored.
+func (res *result) fail(i int, v verdict) {
+	if res.verdicts == nil {
+		res.verdicts = make([]verdict, len(res.batch))
+	}
+	res.verdicts[i] = v
 }
 
 // FatalError is an error no retry can fix; it stops the run.
@@ -54,8 +75,29 @@ func (s *Sender) putRecords(ctx context.Context, batch []*Record) (*kinesis.PutR
 	return s.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(s.cfg.StreamName), Records: entries})
 }
 
-// put sends one PutRecords request and classifies its outcome.
+// put sends one PutRecords request and says what became of each record.
 func (s *Sender) put(batch []*Record) result {
+	s.countAttempt(batch)
+	out, err := s.call(batch)
+	res := result{batch: batch}
+	if err == nil && len(out.Records) != len(batch) {
+		// Which records were stored cannot be told: each may be (an answer
+		// without a status reads as a lost response to awserr.MaybeDone).
+		err = &smithy.DeserializationError{Err: fmt.Errorf("PutRecords answered %d results for %d records", len(out.Records), len(batch))}
+	}
+	if err != nil {
+		s.requestFailed(&res, err)
+		return res
+	}
+	// Read each entry: some endpoints set FailedRecordCount wrongly.
+	for i, entry := range out.Records {
+		s.entryResult(&res, i, entry)
+	}
+	return res
+}
+
+// countAttempt notes one more attempt of each record of batch.
+func (s *Sender) countAttempt(batch []*Record) {
 	now := s.cfg.Now()
 	for _, r := range batch {
 		if r.attempts == 0 {
@@ -66,72 +108,78 @@ func (s *Sender) put(batch []*Record) result {
 		r.attempts++
 	}
 	s.requests.Add(1)
+}
+
+// call sends batch under the per-request limit.
+func (s *Sender) call(batch []*Record) (*kinesis.PutRecordsOutput, error) {
 	ctx, cancel := awserr.WithDeadline(s.reqCtx, s.cfg.RequestTimeout, "per-request limit")
+	defer cancel()
 	out, err := s.putRecords(ctx, batch)
 	if err != nil && ctx.Err() != nil && s.reqCtx.Err() == nil {
 		// The request's own limit ran out: name it (the SDK only says
 		// "context deadline exceeded").
 		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
-	cancel()
-	res := result{batch: batch, errs: make([]string, len(batch))}
-	if err == nil && len(out.Records) != len(batch) {
-		// Which records were stored cannot be told: each may be.
-		err = &smithy.DeserializationError{Err: fmt.Errorf("PutRecords answered %d results for %d records", len(out.Records), len(batch))}
-		res.maybeStored = true
+	return out, err
+}
+
+// requestFailed gives every record of a failed request the request's verdict.
+func (s *Sender) requestFailed(res *result, err error) {
+	kind, reason := classify(err)
+	v := verdict{err: reason, throttled: kind == failThrottled, maybeStored: kind == failLost}
+	switch kind {
+	case failFatal:
+		res.fatal = &FatalError{Code: awserr.Code(err), Err: err}
+	case failThrottled:
+		s.throttled.Add(int64(len(res.batch)))
 	}
-	if err != nil {
-		kind, reason := classify(err)
-		switch kind {
-		case failFatal:
-			res.fatal = &FatalError{Code: awserr.Code(err), Err: err}
-		case failThrottled:
-			s.throttled.Add(int64(len(batch)))
-		case failLost:
-			res.maybeStored = true
-		}
-		res.overloaded = kind == failThrottled || overloaded(err)
-		if s.reqCtx.Err() != nil {
-			reason = "request abandoned at shutdown: " + reason
-			res.maybeStored = true
-		}
-		for i := range res.errs {
-			res.errs[i] = reason
-		}
-		return res
+	res.overloaded = kind == failThrottled || awserr.Overloaded(err)
+	if s.reqCtx.Err() != nil {
+		v.err = "request abandoned at shutdown: " + v.err
+		v.maybeStored = true
 	}
-	// Count the per-record error codes: some endpoints set FailedRecordCount wrongly.
-	for i, rr := range out.Records {
-		if rr.ErrorCode == nil && (rr.SequenceNumber == nil || rr.ShardId == nil || *rr.SequenceNumber == "" || *rr.ShardId == "") {
-			// Success needs proof: an entry without an error code, a shard
-			// and a sequence number says nothing was stored, or may have
-			// been. Retry it, counted as a possible duplicate.
-			res.errs[i] = unconfirmed
-			continue
-		}
-		if rr.ErrorCode == nil {
-			if batch[i].shardID != "" && rr.ShardId != nil && *rr.ShardId != batch[i].shardID {
-				res.misrouted = true
-			}
-			s.sent.Add(int64(batch[i].count()))
-			s.bytes.Add(batch[i].dataBytes())
-			s.kinesisRecords.Add(1)
-			continue
-		}
-		code := aws.ToString(rr.ErrorCode)
-		kind := awserr.CodeKind(code)
-		if kind == awserr.Throttled {
-			s.throttled.Add(1)
-		}
-		res.errs[i] = code
-		if msg := aws.ToString(rr.ErrorMessage); msg != "" {
-			res.errs[i] = code + ": " + msg
-		}
-		if kind.Fatal() && res.fatal == nil {
-			res.fatal = &FatalError{Code: code, Err: &smithy.GenericAPIError{Code: code, Message: aws.ToString(rr.ErrorMessage)}}
-		}
+	for i := range res.batch {
+		res.fail(i, v)
 	}
-	return res
+}
+
+// entryResult reads the result entry of record i of a PutRecords answer.
+func (s *Sender) entryResult(res *result, i int, entry types.PutRecordsResultEntry) {
+	r := res.batch[i]
+	switch {
+	case aws.ToString(entry.ErrorCode) != "":
+		s.entryFailed(res, i, entry)
+	case aws.ToString(entry.SequenceNumber) == "" || aws.ToString(entry.ShardId) == "":
+		// Success needs proof: an entry without an error code (or with an
+		// empty one), a shard and a sequence number says nothing was
+		// stored, or may have been. Retry it, counted as a possible
+		// duplicate.
+		res.fail(i, verdict{err: unconfirmed, maybeStored: true})
+	default:
+		if r.shardID != "" && *entry.ShardId != r.shardID {
+			res.misrouted = true
+		}
+		s.sent.Add(int64(r.count()))
+		s.bytes.Add(r.dataBytes())
+		s.kinesisRecords.Add(1)
+	}
+}
+
+// entryFailed reads a result entry with an error code.
+func (s *Sender) entryFailed(res *result, i int, entry types.PutRecordsResultEntry) {
+	code, msg := aws.ToString(entry.ErrorCode), aws.ToString(entry.ErrorMessage)
+	kind := awserr.CodeKind(code)
+	v := verdict{err: code, throttled: kind == awserr.Throttled}
+	if msg != "" {
+		v.err = code + ": " + msg
+	}
+	if v.throttled {
+		s.throttled.Add(1)
+	}
+	if kind.Fatal() && res.fatal == nil {
+		res.fatal = &FatalError{Code: code, Err: &smithy.GenericAPIError{Code: code, Message: msg}}
+	}
+	res.fail(i, v)
 }
 
 type failure int
@@ -152,12 +200,7 @@ func classify(err error) (failure, string) {
 	k := awserr.Classify(err)
 	reason := awserr.Short(err)
 	switch {
-	case k.Fatal():
-		return failFatal, reason
-	case awserr.Unparsable(err) && awserr.IsClientError(err):
-		// A 4xx whose body is not an AWS error (a proxy's or firewall's HTML
-		// page, an emulator's XML) is an answer, not a hiccup: sending it
-		// again gets it again.
+	case awserr.Fatal(err):
 		return failFatal, reason
 	case k == awserr.Throttled:
 		return failThrottled, reason
@@ -169,28 +212,3 @@ func classify(err error) (failure, string) {
 	}
 	return failRetry, reason
 }
-
-// overloaded reports whether a whole-request error says the endpoint is
-// overloaded: a 5xx answer, or no answer in time.
-func overloaded(err error) bool {
-	switch awserr.Classify(err) {
-	case awserr.ServerError, awserr.Timeout:
-		return true
-	case awserr.BadResponse:
-		return awserr.Unparsable(err) && !awserr.IsClientError(err)
-	}
-	return false
-}
-
-// retryQueue is a min-heap of records by due time.
-type retryQueue []*Record
-
-func (q retryQueue) Len() int           { return len(q) }
-func (q retryQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q retryQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *retryQueue) Push(x any)        { *q = append(*q, x.(*Record)) }
-func (q *retryQueue) Pop() any          { old := *q; r := old[len(old)-1]; *q = old[:len(old)-1]; return r }
-func (q *retryQueue) push(r *Record)    { heap.Push(q, r) }
-func (q *retryQueue) pop() *Record      { return heap.Pop(q).(*Record) }
-func (q retryQueue) peek() *Record      { return q[0] }
-func (q *retryQueue) drain() []*Record  { d := *q; *q = nil; return d }

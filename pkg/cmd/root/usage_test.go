@@ -54,6 +54,14 @@ func TestUsageErrorsReachNoService(t *testing.T) {
 		{"dest check prod --events-per-month 0", "--events-per-month"},
 		{"dest test prod --timeout 0s", "--timeout: must be more than 0"},
 		{"tail", "exactly one of --dest NAME or --stream S"},
+		// A malformed --stream went to Kinesis (exit 1); a malformed NAME was
+		// looked up in the store ("not found", exit 1).
+		{"tail --stream a/b", "--stream: invalid stream name"},
+		{"tail --dest a/b", "--dest: invalid destination name"},
+		{"dest show a/b", "invalid destination name"},
+		{"dest delete a/b --yes", "invalid destination name"},
+		{"dest test a/b", "invalid destination name"},
+		{"dest check a/b", "invalid destination name"},
 		{"tail --stream s --max -1", "--max"},
 		{"tail --dest prod --from 2999-01-01T00:00:00Z", "is in the future"},
 		{"iam apply", "--dest is required"},

@@ -84,7 +84,7 @@ Without --follow, tail ends when every shard is drained.`,
 	fl.BoolVar(&opts.Follow, "follow", false, "keep waiting for new records")
 	fl.DurationVar(&opts.Timeout, "timeout", 0, "stop after this long, e.g. 30s, 5m (0: no limit; running out is exit 1)")
 	fl.BoolVar(&opts.Raw, "raw", false, "print KPL aggregated records as stored, not as their user records")
-	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.CompleteDestinationNames(f.Store))
 	_ = cmd.RegisterFlagCompletionFunc("from", cobra.FixedCompletions([]cobra.Completion{"trim-horizon", "latest"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -96,10 +96,10 @@ func (o *TailOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, _ []string)
 	return nil
 }
 
-// Validate checks the target, --from (read into From), --max and --timeout.
+// Validate checks the target (shared.ValidateTarget), --from (read into From), --max and --timeout.
 func (o *TailOptions) Validate() error {
-	if (o.Dest == "") == (o.Stream == "") {
-		return cmdutil.FlagErrorf("name exactly one of --dest NAME or --stream S")
+	if err := shared.ValidateTarget(o.Dest, o.Stream); err != nil {
+		return err
 	}
 	pos, err := streamread.ParsePosition(o.from)
 	if err != nil {

@@ -31,6 +31,8 @@ func TestNewCmdTailFlags(t *testing.T) {
 		{Args: "--stream s --raw", Want: tail.TailOptions{Stream: "s", From: streamread.TrimHorizon, Raw: true}},
 		{Args: "", WantErr: "exactly one of --dest NAME or --stream S"},
 		{Args: "--dest a --stream b", WantErr: "exactly one of --dest NAME or --stream S"},
+		{Args: "--stream a/b", WantErr: "--stream: invalid stream name"},
+		{Args: "--dest a/b", WantErr: "--dest: invalid destination name"},
 		{Args: "--stream s --from yesterday", WantErr: "--from: invalid position"},
 		{Args: "--stream s --max -1", WantErr: "--max: must be 0"},
 		{Args: "--stream s --timeout -1s", WantErr: "--timeout: must not be negative"},

@@ -73,7 +73,7 @@ that runs out of time fails).`,
 		Example: `  ldexport dest check prod --events-per-month 120_000_000
   ldexport dest check prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest check NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, checkRun),
 	}
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Minute, "how long all the checks together may take, e.g. 30s, 2m")
@@ -90,8 +90,11 @@ func (o *CheckOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []s
 	return nil
 }
 
-// Validate checks --timeout and reads --events-per-month.
+// Validate checks the name's form and --timeout, and reads --events-per-month.
 func (o *CheckOptions) Validate() error {
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
+	}
 	if err := cmdutil.ValidateTimeout(o.Timeout); err != nil {
 		return err
 	}

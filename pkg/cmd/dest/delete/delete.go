@@ -41,7 +41,7 @@ LAUNCHDARKLY_ACCESS_TOKEN), so LaunchDarkly stops exporting to the stream.`,
   ldexport dest delete staging --yes
   ldexport dest delete staging --yes --remote`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest delete NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, deleteRun),
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
@@ -56,8 +56,12 @@ func (o *DeleteOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []st
 	return nil
 }
 
-// Validate refuses to delete without --yes where nobody can be asked.
+// Validate checks the name's form and refuses to delete without --yes
+// where nobody can be asked.
 func (o *DeleteOptions) Validate() error {
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
+	}
 	if !o.Yes && !o.IO.CanPrompt() {
 		return cmdutil.FlagErrorf("--yes is required to delete %q when not on a terminal", o.Name)
 	}
@@ -74,6 +78,14 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
+	var client *launchdarkly.Client
+	if opts.Remote && d.LaunchDarklyID != "" {
+		// A missing token or a bad --ld-api-host (exit 2) is said before the
+		// question, not after the user said yes.
+		if client, err = opts.LaunchDarkly(); err != nil {
+			return err
+		}
+	}
 	if !opts.Yes {
 		where := s.Path()
 		if opts.Remote && d.LaunchDarklyID != "" {
@@ -87,7 +99,7 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 		}
 	}
 	if opts.Remote {
-		if err := deleteRemote(ctx, opts, d); err != nil {
+		if err := deleteRemote(ctx, opts.IO, client, d); err != nil {
 			return err
 		}
 	}
@@ -101,25 +113,22 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	return nil
 }
 
-// deleteRemote deletes d's linked destination in LaunchDarkly before the local
-// one goes, so a failure leaves both sides as they were.
-func deleteRemote(ctx context.Context, opts *DeleteOptions, d store.Destination) error {
+// deleteRemote deletes d's linked destination in LaunchDarkly (with client,
+// nil when d is not linked) before the local one goes, so a failure leaves
+// both sides as they were.
+func deleteRemote(ctx context.Context, ios *iostreams.IOStreams, client *launchdarkly.Client, d store.Destination) error {
 	if d.LaunchDarklyID == "" {
-		fmt.Fprintf(opts.IO.ErrOut, "Destination %s is not linked to LaunchDarkly (never pushed or pulled): nothing to delete there.\n", d.Name)
+		fmt.Fprintf(ios.ErrOut, "Destination %s is not linked to LaunchDarkly (never pushed or pulled): nothing to delete there.\n", d.Name)
 		return nil
-	}
-	client, err := opts.LaunchDarkly()
-	if err != nil {
-		return err
 	}
 	existed, err := client.Delete(ctx, d.Project, d.Environment, d.LaunchDarklyID)
 	if err != nil {
 		return cmdutil.RuntimeErrorf("%v (the local destination is kept)", err)
 	}
 	if existed {
-		fmt.Fprintf(opts.IO.ErrOut, "Deleted destination %s in LaunchDarkly (%s/%s, ID %s).\n", d.Name, d.Project, d.Environment, d.LaunchDarklyID)
+		fmt.Fprintf(ios.ErrOut, "Deleted destination %s in LaunchDarkly (%s/%s, ID %s).\n", d.Name, d.Project, d.Environment, d.LaunchDarklyID)
 	} else {
-		fmt.Fprintf(opts.IO.ErrOut, "LaunchDarkly no longer had destination %s (ID %s).\n", d.Name, d.LaunchDarklyID)
+		fmt.Fprintf(ios.ErrOut, "LaunchDarkly no longer had destination %s (ID %s).\n", d.Name, d.LaunchDarklyID)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -88,5 +89,27 @@ func TestDeleteUnknownExits1(t *testing.T) {
 	err := deleteRun(context.Background(), &DeleteOptions{IO: e.IO, Store: e.Factory.Store, Name: "nope", Yes: true})
 	if cmdutil.ExitCode(err) != 1 || !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown: %v", err)
+	}
+}
+
+// TestDeleteRemoteSaysTheMissingTokenBeforeAsking: `dest delete --remote` of
+// a linked destination asked "Delete ...? [y/N]" and only after a yes found
+// that no LaunchDarkly token was set (exit 2). The usage error now comes
+// first, nothing is asked and nothing deleted.
+func TestDeleteRemoteSaysTheMissingTokenBeforeAsking(t *testing.T) {
+	e := cmdtest.New(t)
+	d := cmdtest.Destinations()[0]
+	d.LaunchDarklyID, d.LaunchDarklyVersion = "610addeadbeefaa86ec9a7d4", 1
+	e.Seed(t, d)
+	e.In.WriteString("y\n")
+	err := deleteRun(context.Background(), &DeleteOptions{IO: e.IO, Store: e.Factory.Store, LaunchDarkly: e.Factory.LaunchDarkly, Name: "prod", Remote: true})
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !errors.Is(err, launchdarkly.ErrNoToken) {
+		t.Fatalf("err %v: want exit 2, no token", err)
+	}
+	if strings.Contains(e.ErrOut.String(), "Delete destination") {
+		t.Errorf("asked %q before the usage error", e.ErrOut)
+	}
+	if _, err := store.New(e.StorePath).Get("prod"); err != nil {
+		t.Errorf("deleted: %v", err)
 	}
 }

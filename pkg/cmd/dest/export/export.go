@@ -45,7 +45,7 @@ func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions)
 		Example: `  ldexport dest export prod --format terraform > ldexport-prod.tf
   ldexport dest export prod --format api --on`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest export NAME --format terraform|api"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, exportRun),
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "terraform", "terraform or api")
@@ -65,8 +65,8 @@ func (o *ExportOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []st
 
 // Validate checks the name, --format and --launchdarkly-account.
 func (o *ExportOptions) Validate() error {
-	if err := store.ValidateName(o.Name); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
 	}
 	if o.Format != "terraform" && o.Format != "api" {
 		return cmdutil.FlagErrorf("--format: %q is not terraform or api", o.Format)

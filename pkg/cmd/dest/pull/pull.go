@@ -42,7 +42,9 @@ func NewCmdPull(f *cmdutil.Factory, runF func(context.Context, *PullOptions) err
 		Long: `Read LaunchDarkly's Kinesis destinations (GET /api/v2/destinations) and add the ones the
 store lacks, or link a local destination of the same project and environment with the
 same region, role and stream. A local destination that differs from LaunchDarkly's is
-reported as a conflict (exit 1) and left as it is; nothing local is overwritten.`,
+reported as a conflict (exit 1) and left as it is; nothing local is overwritten. A
+LaunchDarkly destination that cannot be stored (an invalid role ARN, region or stream
+name, or ID) is reported as skipped, with the reason, and the exit is 1 as well.`,
 		Example: `  ldexport dest pull
   ldexport dest pull --project default --env production`,
 		Args: cmdutil.NoArgs,
@@ -105,12 +107,6 @@ func pullRun(ctx context.Context, opts *PullOptions) error {
 	if outcomes == nil {
 		outcomes = []Outcome{}
 	}
-	conflicts := 0
-	for _, o := range outcomes {
-		if o.Result == "conflict" {
-			conflicts++
-		}
-	}
 	err = output.Write(ios, opts.Output, outcomes, func() error {
 		if len(outcomes) == 0 {
 			_, err := fmt.Fprintln(ios.ErrOut, "LaunchDarkly has no Kinesis destinations to import.")
@@ -125,10 +121,34 @@ func pullRun(ctx context.Context, opts *PullOptions) error {
 	if err != nil {
 		return err
 	}
-	if conflicts > 0 {
-		return cmdutil.RuntimeErrorf("%d conflict(s) with LaunchDarkly: nothing local was overwritten; fix the local destination (dest delete, dest create) or push it (dest push) to make LaunchDarkly match", conflicts)
+	return notImported(outcomes)
+}
+
+// notImported is the run-time failure (exit 1) of a pull that left out
+// something the user asked for: a conflict with a local destination, or a
+// LaunchDarkly destination that cannot be stored (skipped); nil when every
+// one was added, linked or up to date.
+func notImported(outcomes []Outcome) error {
+	conflicts, skipped := 0, 0
+	for _, o := range outcomes {
+		switch o.Result {
+		case "conflict":
+			conflicts++
+		case "skipped":
+			skipped++
+		}
 	}
-	return nil
+	var reasons []string
+	if conflicts > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d conflict(s) with LaunchDarkly: nothing local was overwritten; fix the local destination (dest delete, dest create) or push it (dest push) to make LaunchDarkly match", conflicts))
+	}
+	if skipped > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d LaunchDarkly destination(s) skipped: they cannot be stored as they are (each one's detail says why); fix them in LaunchDarkly and pull again", skipped))
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	return cmdutil.RuntimeErrorf("%s", strings.Join(reasons, "; "))
 }
 
 // apply changes file for every pair with a LaunchDarkly side that passes

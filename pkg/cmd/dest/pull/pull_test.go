@@ -1,12 +1,20 @@
 package pull
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
+	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/destsync"
+	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
+	"github.com/ldexport/ldexport/pkg/ldfake"
+	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -70,6 +78,70 @@ func TestHostilePullNeverStoresABadID(t *testing.T) {
 	for _, o := range out {
 		if o.Result != "skipped" {
 			t.Errorf("outcome %+v: want skipped", o)
+		}
+	}
+}
+
+// TestPullFailsWhenItSkipsADestination: a LaunchDarkly destination that
+// cannot be stored was listed as skipped, but the pull exited 0, so a script
+// took "pulled" to mean everything. It still adds what it can, says on
+// stderr (one line) what it left out, and exits 1.
+func TestPullFailsWhenItSkipsADestination(t *testing.T) {
+	fake := ldfake.Start(t, "tok")
+	fake.Put(ldfake.Destination{Project: "mobile", Environment: "staging", Name: "mobile-staging", Kind: "kinesis",
+		Config: map[string]any{"region": "eu-west-1", "roleArn": "arn:aws:iam::210987654321:role/ld-export", "streamName": "ld-staging"}})
+	fake.Put(ldfake.Destination{Project: "mobile", Environment: "dev", Name: "mobile-dev", Kind: "kinesis",
+		Config: map[string]any{"region": "eu-west-1", "roleArn": "not-an-arn", "streamName": "ld-dev"}})
+	ios, _, out, _ := iostreams.Test()
+	s := store.New(filepath.Join(t.TempDir(), "config.yaml"))
+	opts := &PullOptions{IO: ios, Output: output.Table, Now: func() time.Time { return cmdtest.Clock },
+		Store: func() (*store.Store, error) { return s, nil },
+		LaunchDarkly: func() (*launchdarkly.Client, error) {
+			return launchdarkly.New(launchdarkly.Config{Host: fake.URL, Token: "tok"})
+		},
+	}
+	err := pullRun(context.Background(), opts)
+	if cmdutil.ExitCode(err) != cmdutil.ExitRuntime || !strings.Contains(fmt.Sprint(err), "1 LaunchDarkly destination(s) skipped") || strings.Contains(fmt.Sprint(err), "\n") {
+		t.Fatalf("err %v: want exit 1 and one line saying one destination was skipped", err)
+	}
+	if !strings.Contains(out.String(), "skipped") || !strings.Contains(out.String(), "roleArn") {
+		t.Errorf("table %q: want the skipped row and its reason", out)
+	}
+	if d, err := s.Get("mobile-staging"); err != nil || d.StreamName != "ld-staging" {
+		t.Errorf("the storable destination was not added: %+v, %v", d, err)
+	}
+}
+
+func TestNotImported(t *testing.T) {
+	tests := []struct {
+		results []string
+		want    []string // substrings; none: no error
+	}{
+		{results: []string{"added", "linked", "up to date"}},
+		{results: []string{"added", "conflict"}, want: []string{"1 conflict(s)"}},
+		{results: []string{"skipped", "skipped"}, want: []string{"2 LaunchDarkly destination(s) skipped"}},
+		{results: []string{"conflict", "skipped"}, want: []string{"1 conflict(s)", "; 1 LaunchDarkly destination(s) skipped"}},
+	}
+	for _, tt := range tests {
+		var outcomes []Outcome
+		for _, r := range tt.results {
+			outcomes = append(outcomes, Outcome{Result: r})
+		}
+		err := notImported(outcomes)
+		if len(tt.want) == 0 {
+			if err != nil {
+				t.Errorf("%v: %v, want nil", tt.results, err)
+			}
+			continue
+		}
+		if cmdutil.ExitCode(err) != cmdutil.ExitRuntime {
+			t.Errorf("%v: %v, want exit 1", tt.results, err)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: %q lacks %q", tt.results, err, w)
+			}
 		}
 	}
 }

@@ -53,7 +53,7 @@ destination it reads LaunchDarkly's copy to work out the patch).`,
 		Example: `  ldexport dest push prod --dry-run
   ldexport dest push prod --on`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest push NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, pushRun),
 	}
 	cmd.Flags().BoolVar(&opts.On, "on", false, "turn the export on")
@@ -85,8 +85,8 @@ func (o *PushOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []stri
 
 // Validate checks the name and that --on and --off are not both given.
 func (o *PushOptions) Validate() error {
-	if err := store.ValidateName(o.Name); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
 	}
 	if o.On && o.off {
 		return cmdutil.FlagErrorf("--on and --off cannot be used together")

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
@@ -41,6 +42,34 @@ func Load(openStore func() (*store.Store, error), name string) (store.Destinatio
 	}
 	d, err := s.Get(name)
 	return d, StoreError(err)
+}
+
+// ValidateName is the usage rule (exit 2) of a destination NAME argument,
+// checked in Validate before the store is opened: a malformed name is bad
+// input, not an unknown destination.
+func ValidateName(name string) error {
+	if err := store.ValidateName(name); err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	return nil
+}
+
+// ValidateTarget is the usage rule (exit 2) of --dest NAME | --stream S:
+// exactly one, each well formed, checked before any call reaches Kinesis.
+func ValidateTarget(dest, stream string) error {
+	if (dest == "") == (stream == "") {
+		return cmdutil.FlagErrorf("name the target: exactly one of --dest NAME or --stream S")
+	}
+	if stream != "" {
+		if err := awsarn.ValidateStreamName(stream); err != nil {
+			return cmdutil.FlagErrorf("--stream: %v", err)
+		}
+		return nil
+	}
+	if err := store.ValidateName(dest); err != nil {
+		return cmdutil.FlagErrorf("--dest: %v", err)
+	}
+	return nil
 }
 
 // Target is the stream a command reads or writes.

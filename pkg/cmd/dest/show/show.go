@@ -30,7 +30,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) err
 		Example: `  ldexport dest show prod
   ldexport dest show prod -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest show NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, showRun),
 	}
 }
@@ -42,8 +42,8 @@ func (o *ShowOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []stri
 	return nil
 }
 
-// Validate has nothing to check: any name may be looked up.
-func (o *ShowOptions) Validate() error { return nil }
+// Validate checks the name's form before the store is opened.
+func (o *ShowOptions) Validate() error { return shared.ValidateName(o.Name) }
 
 func showRun(_ context.Context, opts *ShowOptions) error {
 	d, err := shared.Load(opts.Store, opts.Name)

@@ -91,7 +91,7 @@ STS, or --allow-real-aws is given.`,
 		Example: `  ldexport dest test prod --verify
   ldexport dest test prod --assume-role -o json`,
 		Args:              cmdutil.ExactArgs(1, "name the destination: ldexport dest test NAME"),
-		ValidArgsFunction: cmdutil.DestinationNames(f),
+		ValidArgsFunction: cmdutil.CompleteDestinationNames(f.Store),
 		RunE:              cmdutil.RunE(f, opts, runF, testRun),
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "read the record back and fail unless it arrived intact")
@@ -109,8 +109,13 @@ func (o *TestOptions) Complete(f *cmdutil.Factory, _ *cobra.Command, args []stri
 	return nil
 }
 
-// Validate checks --timeout.
-func (o *TestOptions) Validate() error { return cmdutil.ValidateTimeout(o.Timeout) }
+// Validate checks the name's form and --timeout.
+func (o *TestOptions) Validate() error {
+	if err := shared.ValidateName(o.Name); err != nil {
+		return err
+	}
+	return cmdutil.ValidateTimeout(o.Timeout)
+}
 
 // testEvent is the exported-event wrapper; field order is LaunchDarkly's.
 type testEvent struct {

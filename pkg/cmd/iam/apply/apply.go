@@ -108,6 +108,11 @@ kept); the policy name defaults to ldexport-<destination>-put-records.
 With --trust-from-launchdarkly the role trusts what LaunchDarkly's generated trust
 policy says (token from LAUNCHDARKLY_ACCESS_TOKEN), as ` + "`ldexport iam trust --from-launchdarkly`" + ` prints it.
 
+A role in aws-cn or aws-us-gov cannot be assumed from LaunchDarkly's commercial account
+(AssumeRole does not cross partitions): as with ` + "`iam trust`" + `, name LaunchDarkly's account in
+that partition with --launchdarkly-account, or apply refuses before calling anything.
+With --trust-from-launchdarkly, the generated policy must then name only that account.
+
 IAM and STS calls go where the AWS SDK's endpoint settings say
 (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the shared
 config's services section), else to AWS. For a destination whose Kinesis
@@ -127,7 +132,7 @@ endpoints are set or --allow-real-aws is given.`,
 	cmd.Flags().BoolVar(&opts.TrustFromLaunchDarkly, "trust-from-launchdarkly", false, "use the trust policy LaunchDarkly generates for the destination's environment")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long all the IAM and STS calls together may take, e.g. 1m, 5m")
 	cmd.Flags().BoolVar(&opts.AllowRealAWS, "allow-real-aws", false, "change real AWS IAM although the destination's Kinesis endpoint is a local emulator")
-	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.CompleteDestinationNames(f.Store))
 	return cmd
 }
 
@@ -233,8 +238,8 @@ func (o *ApplyOptions) Validate() error {
 			return cmdutil.FlagErrorf("--launchdarkly-account: %v", err)
 		}
 	}
-	if o.TrustFromLaunchDarkly && (o.Restricted || o.LaunchDarklyAccount != "") {
-		return cmdutil.FlagErrorf("--trust-from-launchdarkly uses LaunchDarkly's own trust policy: drop --restricted and --launchdarkly-account")
+	if o.TrustFromLaunchDarkly && o.Restricted {
+		return cmdutil.FlagErrorf("--trust-from-launchdarkly uses LaunchDarkly's own trust policy: drop --restricted")
 	}
 	return nil
 }
@@ -245,14 +250,20 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	ldAccount := opts.LaunchDarklyAccount
-	if opts.TrustFromLaunchDarkly && ldAccount == "" {
-		// LaunchDarkly's policy replaces the offline one below; don't let the
-		// offline partition check refuse it.
-		ldAccount = policy.LaunchDarklyAccountID
-	}
-	plan, err := NewPlan(d, opts.RoleName, opts.PolicyName, opts.Restricted, ldAccount)
+	// The partition rule holds with --trust-from-launchdarkly too, as in
+	// `iam trust`: a role in aws-cn or aws-us-gov needs --launchdarkly-account
+	// (exit 2), checked before anything reaches the network.
+	plan, err := NewPlan(d, opts.RoleName, opts.PolicyName, opts.Restricted, opts.LaunchDarklyAccount)
 	if err != nil {
+		return err
+	}
+	awsCtx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
+	defer cancel()
+	c, err := cmdutil.NewAWSClients(awsCtx, d.Region, cmdutil.KinesisEndpointURL(opts.EndpointURL, d.EndpointURL), opts.Kinesis, opts.STS, opts.IAM)
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.RefuseRealAWS("iam apply --dest "+d.Name, opts.AllowRealAWS, cmdutil.KinesisEndpoint(c.Kinesis), cmdutil.IAMEndpoint(c.IAM), cmdutil.STSEndpoint(c.STS)); err != nil {
 		return err
 	}
 	if opts.TrustFromLaunchDarkly {
@@ -260,20 +271,14 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		if err != nil {
 			return err
 		}
+		if err := shared.CheckPrincipals(doc, plan.Partition, opts.LaunchDarklyAccount); err != nil {
+			return cmdutil.RuntimeErrorf("%v; nothing was changed", err)
+		}
 		trust, err := policy.Marshal(doc)
 		if err != nil {
 			return err
 		}
 		plan.Trust = string(trust)
-	}
-	ctx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
-	defer cancel()
-	c, err := cmdutil.NewAWSClients(ctx, d.Region, cmdutil.KinesisEndpointURL(opts.EndpointURL, d.EndpointURL), opts.Kinesis, opts.STS, opts.IAM)
-	if err != nil {
-		return err
-	}
-	if err := cmdutil.RefuseRealAWS("iam apply --dest "+d.Name, opts.AllowRealAWS, cmdutil.KinesisEndpoint(c.Kinesis), cmdutil.IAMEndpoint(c.IAM), cmdutil.STSEndpoint(c.STS)); err != nil {
-		return err
 	}
 	a := &applier{iam: c.IAM, sts: c.STS, plan: plan, dryRun: opts.DryRun}
 	if opts.Output == output.Table {
@@ -282,7 +287,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			fmt.Fprintln(ios.ErrOut, "Dry run: reading only, nothing is changed.")
 		}
 	}
-	report, err := a.run(ctx)
+	report, err := a.run(awsCtx)
 	if err != nil {
 		return err
 	}

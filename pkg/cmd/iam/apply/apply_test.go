@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,14 +46,15 @@ const account = "123456789012"
 // clients are pointed at this server. It keeps just enough state (roles,
 // policies with versions, attachments) to check idempotence.
 type fakeAWS struct {
-	mu       sync.Mutex
-	account  string
-	actions  []string
-	forms    map[string]url.Values // last request of each action
-	roles    map[string]*fakeRole  // by name
-	policies map[string]*fakePolicy
-	attached map[string][]string // role name → policy ARNs
-	deny     map[string]bool     // actions answered with AccessDenied
+	mu        sync.Mutex
+	account   string
+	partition string // of the ARNs it makes
+	actions   []string
+	forms     map[string]url.Values // last request of each action
+	roles     map[string]*fakeRole  // by name
+	policies  map[string]*fakePolicy
+	attached  map[string][]string // role name → policy ARNs
+	deny      map[string]bool     // actions answered with AccessDenied
 }
 
 type fakeRole struct{ path, name, trust string }
@@ -69,7 +71,7 @@ type fakeVersion struct {
 }
 
 func newFakeAWS() *fakeAWS {
-	return &fakeAWS{account: account, forms: map[string]url.Values{}, roles: map[string]*fakeRole{}, policies: map[string]*fakePolicy{}, attached: map[string][]string{}, deny: map[string]bool{}}
+	return &fakeAWS{account: account, partition: "aws", forms: map[string]url.Values{}, roles: map[string]*fakeRole{}, policies: map[string]*fakePolicy{}, attached: map[string][]string{}, deny: map[string]bool{}}
 }
 
 // iamEncode encodes a document as IAM returns it (RFC 3986 percent-encoding).
@@ -84,8 +86,8 @@ func esc(s string) string {
 }
 
 func (f *fakeAWS) roleXML(r *fakeRole) string {
-	return fmt.Sprintf("<Role><Path>%s</Path><RoleName>%s</RoleName><RoleId>AROAFAKE</RoleId><Arn>arn:aws:iam::%s:role%s%s</Arn><CreateDate>2026-11-26T10:00:00Z</CreateDate><AssumeRolePolicyDocument>%s</AssumeRolePolicyDocument></Role>",
-		esc(r.path), esc(r.name), f.account, esc(r.path), esc(r.name), iamEncode(r.trust))
+	return fmt.Sprintf("<Role><Path>%s</Path><RoleName>%s</RoleName><RoleId>AROAFAKE</RoleId><Arn>arn:%s:iam::%s:role%s%s</Arn><CreateDate>2026-11-26T10:00:00Z</CreateDate><AssumeRolePolicyDocument>%s</AssumeRolePolicyDocument></Role>",
+		esc(r.path), esc(r.name), f.partition, f.account, esc(r.path), esc(r.name), iamEncode(r.trust))
 }
 
 func policyXML(arn string, p *fakePolicy) string {
@@ -189,7 +191,7 @@ func (f *fakeAWS) handle(action string, form url.Values) (string, int, string) {
 		}
 		return policyXML(form.Get("PolicyArn"), p), 0, ""
 	case "CreatePolicy":
-		arn := "arn:aws:iam::" + f.account + ":policy/" + form.Get("PolicyName")
+		arn := "arn:" + f.partition + ":iam::" + f.account + ":policy/" + form.Get("PolicyName")
 		p := &fakePolicy{name: form.Get("PolicyName")}
 		p.addVersion(form.Get("PolicyDocument"), now, true)
 		f.policies[arn] = p
@@ -338,6 +340,9 @@ func TestNewCmdApplyFlags(t *testing.T) {
 		{Args: "--dest prod --policy-name=", WantErr: "--policy-name: "},
 		{Args: "--dest prod --launchdarkly-account 12", WantErr: "--launchdarkly-account: "},
 		{Args: "--dest prod --trust-from-launchdarkly --restricted", WantErr: "--trust-from-launchdarkly uses LaunchDarkly's own trust policy"},
+		// As in `iam trust`, --launchdarkly-account names LaunchDarkly's account
+		// in the role's partition; LaunchDarkly's generated policy must name it.
+		{Args: "--dest prod --trust-from-launchdarkly --launchdarkly-account 123456789012", Want: ApplyOptions{Dest: "prod", TrustFromLaunchDarkly: true, LaunchDarklyAccount: "123456789012", Timeout: 2 * time.Minute}},
 	})
 }
 
@@ -707,20 +712,119 @@ func TestApplyWarnsAboutTheExternalIDAfterSuccess(t *testing.T) {
 // role; it is refused, and no role is created.
 func TestHostileTrustFromLaunchDarklyWildcardPrincipal(t *testing.T) {
 	for _, principal := range []string{`"*"`, `{"AWS":"*"}`, `{"AWS":["arn:aws:iam::554582317989:root","*"]}`} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"awsTrustPolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":%s,"Action":["sts:AssumeRole"]}]}}`, principal)
-		}))
 		fake := newFakeAWS()
 		f, _, _, _ := testFactory(t, fake, prodDest("arn:aws:iam::"+account+":role/ld-export", ""))
-		f.LaunchDarkly = func() (*launchdarkly.Client, error) {
-			return launchdarkly.New(launchdarkly.Config{Host: srv.URL, Token: "tok"})
-		}
+		srv := serveTrustPolicy(t, f, principal)
 		err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--trust-from-launchdarkly")
 		srv.Close()
 		if err == nil || fake.roles["ld-export"] != nil {
 			t.Errorf("principal %s: err %v, role %+v: want refused, no role", principal, err, fake.roles["ld-export"])
 		}
+	}
+}
+
+// trustServer is a LaunchDarkly that answers generate-trust-policy with one
+// statement whose Principal is principal (JSON) and counts the requests.
+type trustServer struct {
+	*httptest.Server
+	requests atomic.Int32
+}
+
+// serveTrustPolicy starts a trustServer and points f's LaunchDarkly at it.
+func serveTrustPolicy(t *testing.T, f *cmdutil.Factory, principal string) *trustServer {
+	t.Helper()
+	ts := &trustServer{}
+	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"awsTrustPolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":%s,"Action":["sts:AssumeRole"]}]}}`, principal)
+	}))
+	t.Cleanup(ts.Close)
+	f.LaunchDarkly = func() (*launchdarkly.Client, error) {
+		return launchdarkly.New(launchdarkly.Config{Host: ts.URL, Token: "tok"})
+	}
+	return ts
+}
+
+// govDest is prod with its role and stream in aws-us-gov.
+func govDest() store.Destination {
+	d := prodDest("arn:aws-us-gov:iam::"+account+":role/ld-export", "")
+	d.Region = "us-gov-west-1"
+	d.StreamARN = "arn:aws-us-gov:kinesis:us-gov-west-1:" + account + ":stream/ld-events"
+	return d
+}
+
+// TestApplyTrustFromLaunchDarklyKeepsThePartitionRule: with
+// --trust-from-launchdarkly, a role in aws-us-gov was set up to trust
+// LaunchDarkly's commercial account, which can never assume it; `iam trust`
+// refuses that. Now apply refuses it the same way (exit 2, before asking
+// LaunchDarkly or AWS) unless --launchdarkly-account names LaunchDarkly's
+// account in that partition, and then the generated policy must name it.
+func TestApplyTrustFromLaunchDarklyKeepsThePartitionRule(t *testing.T) {
+	const govLD = "210987654321"
+	tests := []struct {
+		name      string
+		principal string
+		args      []string
+		wantCode  int
+		wantErr   string
+		wantLD    int32 // requests LaunchDarkly gets
+		wantTrust string
+	}{
+		{name: "no --launchdarkly-account", principal: `{"AWS":"arn:aws:iam::554582317989:root"}`, args: nil,
+			wantCode: cmdutil.ExitUsage, wantErr: "cannot assume roles in another partition"},
+		{name: "generated policy in the commercial partition", principal: `{"AWS":"arn:aws:iam::554582317989:root"}`, args: []string{"--launchdarkly-account", govLD},
+			wantCode: cmdutil.ExitRuntime, wantErr: `in partition "aws", but the role is in partition aws-us-gov`, wantLD: 1},
+		{name: "generated policy names another account", principal: `{"AWS":["arn:aws-us-gov:iam::111122223333:root"]}`, args: []string{"--launchdarkly-account", govLD},
+			wantCode: cmdutil.ExitRuntime, wantErr: "not --launchdarkly-account " + govLD, wantLD: 1},
+		{name: "generated policy names the account given", principal: `{"AWS":"arn:aws-us-gov:iam::` + govLD + `:root"}`, args: []string{"--launchdarkly-account", govLD},
+			wantLD: 1, wantTrust: "arn:aws-us-gov:iam::" + govLD + ":root"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFakeAWS()
+			fake.partition = "aws-us-gov"
+			f, _, _, _ := testFactory(t, fake, govDest())
+			ld := serveTrustPolicy(t, f, tt.principal)
+			err := cmdtest.Exec(f, NewCmdApply, append([]string{"--dest", "prod", "--trust-from-launchdarkly"}, tt.args...)...)
+			if code := cmdutil.ExitCode(err); code != tt.wantCode || (tt.wantErr != "" && !strings.Contains(fmt.Sprint(err), tt.wantErr)) {
+				t.Fatalf("exit %d, err %v: want exit %d with %q", code, err, tt.wantCode, tt.wantErr)
+			}
+			if got := ld.requests.Load(); got != tt.wantLD {
+				t.Errorf("LaunchDarkly got %d requests, want %d", got, tt.wantLD)
+			}
+			role := fake.roles["ld-export"]
+			if tt.wantTrust == "" {
+				if role != nil || len(fake.actions) != 0 {
+					t.Errorf("refused run reached AWS: actions %v, role %+v", fake.actions, role)
+				}
+				return
+			}
+			if role == nil || !strings.Contains(role.trust, tt.wantTrust) {
+				t.Fatalf("role %+v: want the generated trust policy naming %s", role, tt.wantTrust)
+			}
+		})
+	}
+}
+
+// TestApplyRefusesRealAWSBeforeAskingLaunchDarkly: a destination on a local
+// Kinesis emulator with IAM bound for real AWS is refused (exit 2); with
+// --trust-from-launchdarkly the refusal came only after LaunchDarkly had been
+// asked for its trust policy.
+func TestApplyRefusesRealAWSBeforeAskingLaunchDarkly(t *testing.T) {
+	d := prodDest("arn:aws:iam::"+account+":role/ld-export", "")
+	d.EndpointURL = "http://127.0.0.1:4567"
+	f, _, _, _ := testFactory(t, newFakeAWS(), d)
+	f.IAM = func(ctx context.Context, region string) (*iam.Client, error) {
+		return iam.New(iam.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", "")}), nil
+	}
+	ld := serveTrustPolicy(t, f, `{"AWS":"arn:aws:iam::554582317989:root"}`)
+	err := cmdtest.Exec(f, NewCmdApply, "--dest", "prod", "--trust-from-launchdarkly")
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(fmt.Sprint(err), "--allow-real-aws") {
+		t.Fatalf("err %v: want exit 2 naming --allow-real-aws", err)
+	}
+	if n := ld.requests.Load(); n != 0 {
+		t.Errorf("LaunchDarkly got %d requests before the usage rule was checked", n)
 	}
 }

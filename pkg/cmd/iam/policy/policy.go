@@ -53,7 +53,7 @@ customer-managed KMS key if it has one. Only JSON is printed, so it pipes into t
 	cmd.Flags().StringVar(&opts.AccountID, "account-id", "", "AWS account of the stream (without --dest)")
 	cmd.Flags().StringVar(&opts.Stream, "stream", "", "Kinesis stream name (without --dest)")
 	cmd.Flags().StringVar(&opts.KMSKeyARN, "kms-key-arn", "", "customer-managed KMS key of the stream (default: the destination's)")
-	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.CompleteDestinationNames(f.Store))
 	return cmd
 }
 

@@ -4,6 +4,7 @@ package shared
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/launchdarkly"
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/policy"
+	"github.com/ldexport/ldexport/pkg/quote"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -97,6 +99,36 @@ func LaunchDarklyTrust(ctx context.Context, newClient func() (*launchdarkly.Clie
 		}
 	}
 	return doc, nil
+}
+
+// CheckPrincipals says why LaunchDarkly's generated trust policy cannot
+// serve a role in partition: one of its AWS principals is in another
+// partition (AssumeRole does not cross partitions: the role could never be
+// assumed) or, when account is not empty, in another account than account
+// (--launchdarkly-account). A bare account ID is in the role's partition.
+// Nil: it can.
+func CheckPrincipals(doc LaunchDarklyTrustDocument, partition, account string) error {
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	principals, err := policy.AWSPrincipals(data)
+	if err != nil {
+		return err
+	}
+	for _, p := range principals {
+		gotPartition, gotAccount := partition, p
+		if fields := strings.Split(p, ":"); len(fields) >= 6 && fields[0] == "arn" {
+			gotPartition, gotAccount = fields[1], fields[4]
+		}
+		if gotPartition != partition {
+			return fmt.Errorf("LaunchDarkly's generated trust policy names %s, in partition %s, but the role is in partition %s (AssumeRole does not cross partitions)", quote.Input(p), quote.Input(gotPartition), partition)
+		}
+		if account != "" && gotAccount != account {
+			return fmt.Errorf("LaunchDarkly's generated trust policy names %s, not --launchdarkly-account %s", quote.Input(p), account)
+		}
+	}
+	return nil
 }
 
 // wildcardPrincipal reports whether a policy Principal is "*" or names "*"

@@ -60,7 +60,8 @@ with --launchdarkly-account.
 With --from-launchdarkly, ask LaunchDarkly for the trust policy it generates for the
 project environment (POST .../generate-trust-policy; token from
 LAUNCHDARKLY_ACCESS_TOKEN), print it in the same layout, and say on stderr how it
-differs from the offline one. Only JSON (or YAML with -o yaml) is printed on stdout.`,
+differs from the offline one, or warn when, for --dest, it names a principal in another
+partition than the role's. Only JSON (or YAML with -o yaml) is printed on stdout.`,
 		Example: `  ldexport iam trust --restricted
   ldexport iam trust --dest prod
   ldexport iam trust --from-launchdarkly --dest prod > trust.json`,
@@ -74,7 +75,7 @@ differs from the offline one. Only JSON (or YAML with -o yaml) is printed on std
 	cmd.Flags().BoolVar(&opts.FromLaunchDarkly, "from-launchdarkly", false, "ask LaunchDarkly for the trust policy it generates")
 	cmd.Flags().StringVar(&opts.Project, "project", "", "LaunchDarkly project key (with --from-launchdarkly)")
 	cmd.Flags().StringVar(&opts.Environment, "env", "", "LaunchDarkly environment key (with --from-launchdarkly)")
-	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.CompleteDestinationNames(f.Store))
 	return cmd
 }
 
@@ -166,12 +167,16 @@ func trustRun(ctx context.Context, opts *TrustOptions) error {
 func fromLaunchDarklyRun(ctx context.Context, opts *TrustOptions) error {
 	ios := opts.IO
 	project, env, externalID := opts.Project, opts.Environment, ""
+	partition := "" // the destination role's; unknown without --dest
 	if opts.Dest != "" {
 		d, err := shared.Destination(opts.Store, opts.Dest)
 		if err != nil {
 			return err
 		}
 		project, env, externalID = d.Project, d.Environment, d.ExternalID
+		if role, err := awsarn.ParseRoleARN(d.RoleARN); err == nil {
+			partition = role.Partition
+		}
 	}
 	doc, err := shared.LaunchDarklyTrust(ctx, opts.LaunchDarkly, project, env)
 	if err != nil {
@@ -179,6 +184,14 @@ func fromLaunchDarklyRun(ctx context.Context, opts *TrustOptions) error {
 	}
 	if err := shared.PrintDocument(ios.Out, opts.Output, doc); err != nil {
 		return err
+	}
+	if partition != "" {
+		// As `iam apply --trust-from-launchdarkly` refuses it; the comparison
+		// with the offline policy below would suggest applying it.
+		if err := shared.CheckPrincipals(doc, partition, ""); err != nil {
+			fmt.Fprintf(ios.ErrOut, "Warning: %v: this policy cannot let LaunchDarkly assume destination %s's role.\n", err, opts.Dest)
+			return nil
+		}
 	}
 	ours, _ := policy.Marshal(policy.TrustPolicy(opts.Restricted, externalID))
 	theirs, _ := policy.Marshal(doc)

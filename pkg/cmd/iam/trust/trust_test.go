@@ -8,6 +8,9 @@ import (
 
 	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
+	"github.com/ldexport/ldexport/pkg/launchdarkly"
+	"github.com/ldexport/ldexport/pkg/ldfake"
+	"github.com/ldexport/ldexport/pkg/policy"
 	"github.com/ldexport/ldexport/pkg/store"
 )
 
@@ -106,5 +109,41 @@ func TestTrustLongestExternalID(t *testing.T) {
 	}
 	if got := doc.Statement[0].Condition["StringEquals"]["sts:ExternalId"]; got != id {
 		t.Errorf("external ID of %d characters, want 1224", len(got))
+	}
+}
+
+// TestFromLaunchDarklyWarnsAcrossPartitions: LaunchDarkly's generated policy
+// (commercial account) was printed for a destination whose role is in
+// aws-us-gov without a word, while `iam trust` refuses that offline and
+// `iam apply --trust-from-launchdarkly` refuses to apply it. It is still
+// printed (it is what LaunchDarkly says), with one warning line on stderr
+// and no suggestion to apply it.
+func TestFromLaunchDarklyWarnsAcrossPartitions(t *testing.T) {
+	gov := prod("")
+	gov.Name, gov.Environment, gov.Region = "gov", "gov", "us-gov-west-1"
+	gov.RoleARN = "arn:aws-us-gov:iam::123456789012:role/ld-export"
+	gov.StreamARN = "arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/ld-events"
+	for _, tt := range []struct {
+		dest, wantWarning string
+	}{
+		{"prod", ""},
+		{"gov", `Warning: LaunchDarkly's generated trust policy names "arn:aws:iam::554582317989:role/LaunchDarkly-data-export", in partition "aws", but the role is in partition aws-us-gov`},
+	} {
+		e := cmdtest.New(t)
+		e.Seed(t, prod(""), gov)
+		ld := ldfake.Start(t, "tok")
+		e.Factory.LaunchDarkly = func() (*launchdarkly.Client, error) {
+			return launchdarkly.New(launchdarkly.Config{Host: ld.URL, Token: "tok"})
+		}
+		if err := cmdtest.Exec(e.Factory, NewCmdTrust, "--from-launchdarkly", "--dest", tt.dest); err != nil {
+			t.Fatalf("--dest %s: %v", tt.dest, err)
+		}
+		if !strings.Contains(e.Out.String(), policy.LaunchDarklyRestrictedPrincipal) {
+			t.Errorf("--dest %s: stdout %q: want LaunchDarkly's policy", tt.dest, e.Out)
+		}
+		gotWarning := strings.Contains(e.ErrOut.String(), "Warning: ")
+		if tt.wantWarning == "" && gotWarning || tt.wantWarning != "" && (!strings.Contains(e.ErrOut.String(), tt.wantWarning) || strings.Count(e.ErrOut.String(), "\n") != 1) {
+			t.Errorf("--dest %s: stderr %q: want warning %q", tt.dest, e.ErrOut, tt.wantWarning)
+		}
 	}
 }
