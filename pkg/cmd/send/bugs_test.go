@@ -3,8 +3,6 @@ package send
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -32,17 +30,8 @@ func TestInterruptedDryRunDeliversNothing(t *testing.T) {
 		t.Run(string(format), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			pr, pw := io.Pipe()
-			defer pw.Close()
 			ios, _, out, errOut := iostreams.Test()
-			ios.In = pr
-			go func() {
-				for _, l := range lines(3) {
-					fmt.Fprintln(pw, l)
-				}
-				time.Sleep(100 * time.Millisecond)
-				cancel() // then the pipe stays open and idle
-			}()
+			idleStdin(t, ios, 3, cancel)
 			opts := &SendOptions{IO: ios, Globals: &cmdutil.GlobalOptions{Output: format}, DryRun: true}
 			err := runSend(ctx, opts, nil)
 			if cmdutil.ExitCode(err) != 130 {
@@ -166,21 +155,11 @@ func TestWritePathsCheckedFirst(t *testing.T) {
 		{[]string{"--reject-file", filepath.Join(v, "r")}, "--reject-file " + filepath.Join(v, "r") + ": " + v + " is not a directory"},
 	}
 	for _, tt := range tests {
-		ios, _, out, _ := iostreams.Test()
-		f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.Table}, Now: time.Now}
-		f.Kinesis = func(context.Context, string, string) (*kinesis.Client, error) {
-			t.Errorf("%v: Kinesis asked before the refusal", tt.args)
-			return nil, fmt.Errorf("no Kinesis here")
-		}
-		cmd := NewCmdSend(f, nil)
-		cmd.SetArgs(append([]string{v, "--stream", "s"}, tt.args...))
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
+		out, err := runBeforeKinesis(t, output.Table, append([]string{v, "--stream", "s"}, tt.args...))
 		if cmdutil.ExitCode(err) != 2 || err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%v: err = %v (exit %d), want exit 2, one line starting %q", tt.args, err, cmdutil.ExitCode(err), tt.want)
 		}
-		if out.Len() != 0 {
+		if out != "" {
 			t.Errorf("%v: stdout %q", tt.args, out)
 		}
 	}
