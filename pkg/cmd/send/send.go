@@ -16,6 +16,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/fileguard"
 	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/partitionkey"
 	"github.com/ldexport/ldexport/pkg/progress"
 	"github.com/ldexport/ldexport/pkg/sender"
@@ -200,8 +201,11 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		job.Observer = &bar{scr: scr, delay: opts.progressDelay}
 	}
 	sum, err := job.Run(ctx)
-	if sum == nil {
-		return exitError(err, nil, false)
+	if sum == nil { // stopped before reading; -o json still gets a summary: no counts, all unread, the error
+		if err = exitError(err, nil, false); opts.Globals.Output == output.Table {
+			return err
+		}
+		sum = job.NotStarted(err)
 	}
 	return report(opts, sum, err)
 }
@@ -233,8 +237,7 @@ type bar struct {
 func (b *bar) Start(p *ingest.Progress) {
 	b.stop = progress.Start(b.scr, b.delay, "records", func() (progress.State, bool) {
 		s := p.Snapshot()
-		counts := fmt.Sprintf("%d sent · %d retries · %d throttled · %d rejected", s.Sent, s.Retries, s.Throttled, s.Rejected)
-		return progress.State{Done: s.Settled, Total: s.Total, Measured: s.Delivered, Items: s.Sent, Counts: counts}, s.Stopping
+		return progress.State{Done: s.Settled, Total: s.Total, Measured: s.Delivered, Items: s.Sent, Counts: s.Counts()}, s.Stopping
 	})
 }
 
