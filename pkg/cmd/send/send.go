@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/fileguard"
@@ -136,10 +135,10 @@ func (o *SendOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []st
 func (o *SendOptions) Validate() error {
 	stdin := len(o.Files) == 0 || slices.Contains(o.Files, "-")
 	fieldKey := o.PartitionKey != "random" && o.PartitionKey != ""
-	var streamErr, aggErr error
-	if o.Stream != "" {
-		streamErr = awsarn.ValidateStreamName(o.Stream)
+	if err := shared.ValidateTarget(o.Dest, o.Stream); err != nil {
+		return err
 	}
+	var aggErr error
 	if o.Aggregate {
 		aggErr = shardcalc.ValidateAggregateMaxBytes(int64(o.AggregateMaxBytes))
 	}
@@ -148,8 +147,6 @@ func (o *SendOptions) Validate() error {
 		broken bool
 		msg    string
 	}{
-		{(o.Dest == "") == (o.Stream == ""), "name the target: exactly one of --dest NAME or --stream S"},
-		{streamErr != nil, fmt.Sprintf("--stream: %v", streamErr)},
 		{o.OnInvalid != "fail" && o.OnInvalid != "skip", fmt.Sprintf("--on-invalid: %q is not fail or skip", o.OnInvalid)},
 		{o.RetryTimeout <= 0, fmt.Sprintf("--retry-timeout: must be positive, got %s", o.RetryTimeout)},
 		{o.Concurrency < 1 || o.Concurrency > 64, fmt.Sprintf("--concurrency: must be 1..64, got %d", o.Concurrency)},
