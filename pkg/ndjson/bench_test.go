@@ -106,8 +106,10 @@ func BenchmarkValidateObject(b *testing.B) {
 	}
 }
 
-// BenchmarkValidators compares encoding/json.Valid with valyala/fastjson's
-// ValidateBytes on the same lines, to choose the validator.
+// BenchmarkValidators compares encoding/json.Valid, valyala/fastjson's
+// ValidateBytes, the check ValidateObject used before (fastjson, and
+// encoding/json for lines with a control byte) and validObject on the same
+// lines.
 func BenchmarkValidators(b *testing.B) {
 	in := benchInput(1000)
 	lines := bytes.Split(bytes.TrimSuffix(in, []byte("\n")), []byte("\n"))
@@ -116,6 +118,26 @@ func BenchmarkValidators(b *testing.B) {
 		for b.Loop() {
 			for _, l := range lines {
 				if !json.Valid(l) {
+					b.Fatal("invalid")
+				}
+			}
+		}
+	})
+	b.Run("validObject", func(b *testing.B) {
+		b.SetBytes(int64(len(in)))
+		for b.Loop() {
+			for _, l := range lines {
+				if !validObject(l) {
+					b.Fatal("invalid")
+				}
+			}
+		}
+	})
+	b.Run("previous (fastjson.ValidateBytes and hasControl)", func(b *testing.B) {
+		b.SetBytes(int64(len(in)))
+		for b.Loop() {
+			for _, l := range lines {
+				if !previousValidObject(l) {
 					b.Fatal("invalid")
 				}
 			}

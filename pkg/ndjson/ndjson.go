@@ -10,14 +10,12 @@ package ndjson
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/valyala/fastjson"
 )
 
 // DefaultMaxLine is the default line limit: Kinesis's default record size.
@@ -271,41 +269,10 @@ func ValidateObject(data []byte) error {
 		}
 		return invalidJSON(data)
 	}
-	// fastjson validates about 3x faster than encoding/json (BenchmarkValidators)
-	// but lets raw control characters through inside strings, which JSON
-	// forbids: a line with any byte below 0x20 is left to encoding/json, which
-	// also explains what is wrong with an invalid line.
-	if hasControl(data) {
-		if !json.Valid(data) {
-			return invalidJSON(data)
-		}
-		return nil
-	}
-	if fastjson.ValidateBytes(data) != nil {
+	if !validObject(data) {
 		return invalidJSON(data)
 	}
 	return nil
-}
-
-// hasControl reports whether data holds a byte below 0x20. It tests eight
-// bytes at a time: (w - 0x20 in each byte) & ^w & 0x80 in each byte is
-// non-zero exactly when some byte of w is below 0x20 ("hasless" from Bit
-// Twiddling Hacks; exact for bounds up to 128).
-func hasControl(data []byte) bool {
-	const highs, bound = 0x8080808080808080, 0x20 * 0x0101010101010101
-	for len(data) >= 8 {
-		w := binary.LittleEndian.Uint64(data)
-		if (w-bound)&^w&highs != 0 {
-			return true
-		}
-		data = data[8:]
-	}
-	for _, c := range data {
-		if c < 0x20 {
-			return true
-		}
-	}
-	return false
 }
 
 func invalidJSON(data []byte) error {

@@ -1,24 +1,23 @@
 package sender
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/valyala/fastjson"
 )
 
 // The lean PutRecords path. The SDK's generic serializer copies every
@@ -27,8 +26,9 @@ import (
 // sender writes the JSON body itself, straight from the records, into a
 // pooled buffer, and a serialize-step middleware hands that body to the SDK
 // in place of its own. Everything after serialization is the SDK's as
-// before: endpoint resolution, the payload SHA-256 and SigV4 signing,
-// retries off, the plain-body HTTP client.
+// before: endpoint resolution, SigV4 signing (with the payload SHA-256,
+// computed here from the body in memory), retries off, the plain-body HTTP
+// client.
 
 // LeanClient is a Kinesis client whose PutRecords calls from a Sender take
 // the lean path. Build it with NewLeanClient from a client made with
@@ -70,20 +70,43 @@ func (lb *leanBody) release() {
 	}
 }
 
-// buffer returns an empty body buffer from the pool, or a new one.
-func (c *LeanClient) buffer() []byte {
+// buffer returns an empty body buffer of at least size bytes: one from the
+// pool, or a new one of that size (a pooled one too small is dropped), so a
+// body is never grown and copied while it is written.
+func (c *LeanClient) buffer(size int) []byte {
 	select {
 	case b := <-c.free:
-		return b
+		if cap(b) >= size {
+			return b
+		}
 	default:
-		return make([]byte, 0, 64<<10)
 	}
+	// Rounded up to 32 KiB, so that the next batch, a little larger, still
+	// fits.
+	return make([]byte, 0, (size+32<<10-1)&^(32<<10-1))
+}
+
+// putRecordsBodySize is the length of appendPutRecordsBody's output when no
+// partition key, hash key or stream name needs escaping (else a little
+// more).
+func putRecordsBodySize(stream string, batch []*Record) int {
+	n := len(`{"Records":[],"StreamName":""}`) + len(stream)
+	for _, r := range batch {
+		n += len(`{"Data":"","PartitionKey":""},`) + base64.StdEncoding.EncodedLen(len(r.Data)) + len(r.Key)
+		if r.hashKey != "" {
+			n += len(`,"ExplicitHashKey":""`) + len(r.hashKey)
+		}
+	}
+	if len(batch) > 0 {
+		n-- // no comma after the last record
+	}
+	return n
 }
 
 // putRecords sends batch as one PutRecords request with a body written
 // from the records.
 func (c *LeanClient) putRecords(ctx context.Context, stream string, batch []*Record) (*kinesis.PutRecordsOutput, error) {
-	lb := &leanBody{b: appendPutRecordsBody(c.buffer(), stream, batch), client: c}
+	lb := &leanBody{b: appendPutRecordsBody(c.buffer(putRecordsBodySize(stream, batch)), stream, batch), client: c}
 	lb.refs.Store(1)
 	defer lb.release()
 	return c.Client.PutRecords(context.WithValue(ctx, leanBodyKey{}, lb), &kinesis.PutRecordsInput{StreamName: aws.String(stream)},
@@ -99,7 +122,7 @@ func appendPutRecordsBody(b []byte, stream string, batch []*Record) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"Data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, r.Data)
+		b = appendBase64(b, r.Data)
 		b = append(b, `","PartitionKey":`...)
 		b = appendJSONString(b, r.Key)
 		if r.hashKey != "" {
@@ -115,6 +138,15 @@ func appendPutRecordsBody(b []byte, stream string, batch []*Record) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonPlain marks the bytes a JSON string holds as they are: ASCII from
+// 0x20 up, but for '"' and '\\'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string, as encoding/json would
 // (invalid UTF-8 becomes U+FFFD), without escaping HTML characters.
 func appendJSONString(b []byte, s string) []byte {
@@ -122,7 +154,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if jsonPlain[c] {
 			i++
 			continue
 		}
@@ -137,6 +169,10 @@ func appendJSONString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 			}
@@ -198,7 +234,11 @@ func (m *leanSerializer) HandleSerialize(ctx context.Context, in middleware.Seri
 		return middleware.SerializeOutput{}, middleware.Metadata{}, err
 	}
 	in.Request = sreq
-	return next.HandleSerialize(ctx, in)
+	// The payload SHA-256 SigV4 signs, computed here from the body in
+	// memory: the SDK's ComputePayloadSHA256 takes it as given instead of
+	// reading the body through a 32 KiB copy buffer and rewinding it.
+	sum := sha256.Sum256(lb.b)
+	return next.HandleSerialize(v4.SetPayloadHash(ctx, hex.EncodeToString(sum[:])), in)
 }
 
 // leanReader reads a leanBody; it is an io.ReadSeeker so the SDK can hash
@@ -303,82 +343,4 @@ func (m *leanDeserializer) HandleDeserialize(ctx context.Context, in middleware.
 		out.Result = parsed
 	}
 	return out, md, err
-}
-
-var (
-	responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	responseParsers fastjson.ParserPool
-)
-
-// readPutRecordsOutput reads a PutRecords answer.
-func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
-	buf := responseBuffers.Get().(*bytes.Buffer)
-	defer responseBuffers.Put(buf)
-	buf.Reset()
-	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, err
-	}
-	p := responseParsers.Get()
-	defer responseParsers.Put(p)
-	v, err := p.ParseBytes(buf.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	recs := v.GetArray("Records")
-	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(recs))}
-	var shards []*string // the shard IDs seen, shared by the entries
-	str := func(v *fastjson.Value, key string) *string {
-		b := v.GetStringBytes(key)
-		if b == nil {
-			return nil
-		}
-		s := string(b)
-		return &s
-	}
-	// Sequence numbers are the proof of delivery: every one is kept, in
-	// one string for all (two allocations a response, not one a record).
-	var seqBytes []byte
-	seqEnd := make([]int, len(recs)) // end of record i's number in seqBytes; -1: none
-	for i, r := range recs {
-		e := &out.Records[i]
-		seqEnd[i] = -1
-		if code := str(r, "ErrorCode"); code != nil {
-			e.ErrorCode, e.ErrorMessage = code, str(r, "ErrorMessage")
-			continue
-		}
-		if seq := r.GetStringBytes("SequenceNumber"); seq != nil {
-			seqBytes = append(seqBytes, seq...)
-			seqEnd[i] = len(seqBytes)
-		}
-		id := r.GetStringBytes("ShardId")
-		if id == nil {
-			continue
-		}
-		for _, s := range shards {
-			if *s == string(id) {
-				e.ShardId = s
-				break
-			}
-		}
-		if e.ShardId == nil {
-			s := string(id)
-			shards = append(shards, &s)
-			e.ShardId = &s
-		}
-	}
-	allSeq := string(seqBytes)
-	seqs := make([]string, len(recs))
-	start := 0
-	for i, end := range seqEnd {
-		if end < 0 {
-			continue
-		}
-		seqs[i] = allSeq[start:end]
-		out.Records[i].SequenceNumber = &seqs[i]
-		start = end
-	}
-	if n := v.GetInt("FailedRecordCount"); n > 0 {
-		out.FailedRecordCount = aws.Int32(int32(n))
-	}
-	return out, nil
 }

@@ -19,11 +19,15 @@ import (
 )
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{
+	cases := []string{
 		"", "plain", `quote " and \ backslash`, "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f",
 		"ü é 日本", "<html>&amp;", "line\u2028sep\u2029", "bad \xff utf-8 \xc3", "emoji 😀",
 		strings.Repeat("k", 256),
-	} {
+	}
+	for c := range 256 { // every byte value, alone and inside ASCII
+		cases = append(cases, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)})+"cd")
+	}
+	for _, s := range cases {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)

@@ -1,0 +1,170 @@
+package sender
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+)
+
+// answerText writes out what the sender uses of an output.
+func answerText(out *kinesis.PutRecordsOutput) string {
+	p := func(s *string) string {
+		if s == nil {
+			return "<nil>"
+		}
+		return fmt.Sprintf("%q", *s)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "failed %s;", func() string {
+		if out.FailedRecordCount == nil {
+			return "<nil>"
+		}
+		return fmt.Sprint(*out.FailedRecordCount)
+	}())
+	for _, r := range out.Records {
+		fmt.Fprintf(&b, " {%s %s %s %s}", p(r.ErrorCode), p(r.ErrorMessage), p(r.SequenceNumber), p(r.ShardId))
+	}
+	return b.String()
+}
+
+// checkAnswer: what the scanner takes, it reads as fastjson does; what it
+// leaves, fastjson reads as before.
+func checkAnswer(t *testing.T, b []byte) (scanned bool) {
+	t.Helper()
+	scratch := new([]answerEntry)
+	want, wantErr := parsePutRecordsOutput(b, scratch)
+	entries, failed, ok := scanPutRecordsOutput(b, nil)
+	if ok {
+		if wantErr != nil {
+			t.Fatalf("scanned %q, which fastjson rejects: %v", b, wantErr)
+		}
+		if got := answerText(buildPutRecordsOutput(entries, failed)); got != answerText(want) {
+			t.Fatalf("answer %q\nscanned  %s\nfastjson %s", b, got, answerText(want))
+		}
+	}
+	got, gotErr := readPutRecordsOutput(bytes.NewReader(b))
+	if (gotErr == nil) != (wantErr == nil) || gotErr == nil && answerText(got) != answerText(want) {
+		t.Fatalf("answer %q: read %v %v, fastjson %v %v", b, got, gotErr, want, wantErr)
+	}
+	return ok
+}
+
+var answerSeeds = []string{
+	`{"FailedRecordCount":0,"Records":[{"SequenceNumber":"49590338271490256608559692538361571095921575989136588898","ShardId":"shardId-000000000000"}]}`,
+	`{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"shardId-000000000001"},{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"slow down"},{"SequenceNumber":"2","ShardId":"shardId-000000000001"}],"EncryptionType":"KMS"}`,
+	` { "Records" : [ ] , "FailedRecordCount" : -3 } `, `{"Records":[{}]}`, `{"Records":[]}`, `{}`, `{"Records":[{"ErrorCode":"X"}]}`,
+	`{"Records":[{"ErrorCode":""}]}`, `{"Records":[{"ShardId":null}]}`, `{"Records":[{"Shard\u0049d":"a"}]}`, `{"Records":[{"ShardId":"a\"b"}]}`,
+	`{"Records":[{"ShardId":"a","ShardId":"b"}]}`, `{"Records":[],"Records":[{"ShardId":"a"}]}`, `{"FailedRecordCount":1.0,"Records":[]}`,
+	`{"FailedRecordCount":01,"Records":[]}`, `{"FailedRecordCount":99999999999999999999,"Records":[]}`, `{"FailedRecordCount":"1","Records":[]}`,
+	`{"Records":[{"SequenceNumber":"1"}]}x`, `{"Records":[{"SequenceNumber":"1"},]}`, `{"Records":[{"SequenceNumber":"1"}`, `{"Other":1,"Records":[]}`,
+	`{"Records":[1,{"ShardId":"a"}]}`, `{"Records":{"ShardId":"a"}}`, "{\"Records\":[{\"ShardId\":\"a\x01\"}]}", "{\"Records\":[{\"ShardId\":\"\xff\"}]}",
+	`{"Records":[{"SequenceNumber":"1","ShardId":"s0"},{"SequenceNumber":"2","ShardId":"s1"},{"SequenceNumber":"3","ShardId":"s0"}]}`, ``, `[]`,
+}
+
+func TestScanPutRecordsOutputSeeds(t *testing.T) {
+	scanned := 0
+	for _, s := range answerSeeds {
+		if checkAnswer(t, []byte(s)) {
+			scanned++
+		}
+	}
+	if scanned < 8 {
+		t.Fatalf("only %d of the seeds scanned", scanned)
+	}
+}
+
+// TestScanPutRecordsOutputMutated: random answers, and mutations of them.
+func TestScanPutRecordsOutputMutated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	interesting := []byte("{}[]:,\"\\ 0123456789-.eE\x00\x80nul")
+	for range 2000 {
+		var recs []map[string]string
+		for range rng.IntN(6) {
+			r := map[string]string{}
+			if rng.IntN(4) == 0 {
+				r["ErrorCode"] = []string{"ProvisionedThroughputExceededException", "InternalFailure", "K"}[rng.IntN(3)]
+				if rng.IntN(2) == 0 {
+					r["ErrorMessage"] = "slow down é"
+				}
+			} else {
+				r["SequenceNumber"] = fmt.Sprint(rng.Int64())
+				r["ShardId"] = fmt.Sprintf("shardId-%012d", rng.IntN(3))
+			}
+			recs = append(recs, r)
+		}
+		doc := map[string]any{"Records": recs}
+		if rng.IntN(2) == 0 {
+			doc["FailedRecordCount"] = rng.IntN(5)
+		}
+		b, _ := json.Marshal(doc)
+		checkAnswer(t, b)
+		for range 20 {
+			m := bytes.Clone(b)
+			pos := rng.IntN(len(m) + 1)
+			switch rng.IntN(3) {
+			case 0:
+				if pos < len(m) {
+					m[pos] = interesting[rng.IntN(len(interesting))]
+				}
+			case 1:
+				m = append(m[:pos], append([]byte{interesting[rng.IntN(len(interesting))]}, m[pos:]...)...)
+			case 2:
+				if pos < len(m) {
+					m = append(m[:pos], m[pos+1:]...)
+				}
+			}
+			checkAnswer(t, m)
+		}
+	}
+}
+
+func FuzzScanPutRecordsOutput(f *testing.F) {
+	for _, s := range answerSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkAnswer(t, b) })
+}
+
+// BenchmarkReadPutRecordsOutput: a 500-record answer, scanned and through
+// fastjson.
+func BenchmarkReadPutRecordsOutput(b *testing.B) {
+	answer := []byte(`{"FailedRecordCount":0,"Records":[` + strings.TrimSuffix(strings.Repeat(`{"SequenceNumber":"49590338271490256608559692538361571095921575989136588898","ShardId":"shardId-000000000000"},`, 500), ",") + `]}`)
+	b.Run("scan", func(b *testing.B) {
+		b.SetBytes(int64(len(answer)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := readPutRecordsOutput(bytes.NewReader(answer)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("fastjson", func(b *testing.B) {
+		b.SetBytes(int64(len(answer)))
+		b.ReportAllocs()
+		scratch := new([]answerEntry)
+		for b.Loop() {
+			if _, err := parsePutRecordsOutput(answer, scratch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestEscapedOrControl(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := range 256 {
+				b := bytes.Repeat([]byte("7"), n)
+				b[pos] = byte(c)
+				if got, want := escapedOrControl(b), c == '\\' || c < 0x20; got != want {
+					t.Fatalf("escapedOrControl(%q) = %v", b, got)
+				}
+			}
+		}
+	}
+}
