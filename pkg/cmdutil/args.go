@@ -47,14 +47,6 @@ func UsageTemplate(base string) string {
 	return strings.Replace(tmpl, `{{.CommandPath}} [command] --help`, `{{.CommandPath}} <command> --help`, 1)
 }
 
-// DestinationNames completes destination names from f's store.
-//
-// Deprecated: use CompleteDestinationNames(f.Store), which takes only what it
-// uses. Kept until pkg/cmd/send, the last caller, switches.
-func DestinationNames(f *Factory) func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	return CompleteDestinationNames(f.Store)
-}
-
 // CompleteDestinationNames completes destination names from the store
 // openStore opens (a Factory's Store), for ValidArgsFunction and flag
 // completion.

@@ -3,7 +3,10 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +19,14 @@ import (
 // checkFiles checks the files the job writes and, with a checkpoint, locks
 // and loads it (nil without). The caller releases it.
 func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
+	for _, f := range []struct {
+		flag, path string
+		regular    bool
+	}{{"--checkpoint", j.Checkpoint, true}, {"--reject-file", j.Rejects, false}} {
+		if err := checkFilePath(f.flag, f.path, f.regular); err != nil {
+			return nil, err
+		}
+	}
 	if err := j.checkDistinctFiles(in); err != nil {
 		return nil, err
 	}
@@ -23,6 +34,45 @@ func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
 		return nil, nil
 	}
 	return openRunCheckpoint(j.Checkpoint, j.Target.Stream, in)
+}
+
+// checkFilePath refuses, in one line naming the flag and the path, a path
+// to write ("" for none) that is a directory or whose directory does not
+// exist: the checkpoint's lock file would otherwise be made next to a
+// directory (/tmp.lock), and the errors of open and lock say neither. When
+// regular, a path that exists must be a regular file: a checkpoint is
+// replaced by rename, which must never happen to /dev/null, and a named
+// pipe would block its reading.
+func checkFilePath(flag, path string, regular bool) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir(), err != nil && strings.HasSuffix(path, string(os.PathSeparator)):
+		return badInputf("%s %s: is a directory; give a file path", flag, path)
+	case err == nil && regular && !st.Mode().IsRegular():
+		kind := "not a regular file"
+		switch t := st.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			kind = "is a named pipe"
+		case t&fs.ModeDevice != 0:
+			kind = "is a device"
+		}
+		return badInputf("%s %s: %s; give a regular file's path", flag, path, kind)
+	case err == nil:
+		return nil
+	}
+	dir := filepath.Dir(path)
+	switch st, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return badInputf("%s %s: directory %s does not exist; create it, or give a path in an existing directory", flag, path, dir)
+	case err != nil:
+		return badInputf("%s %s: %v", flag, path, err)
+	case !st.IsDir():
+		return badInputf("%s %s: %s is not a directory", flag, path, dir)
+	}
+	return nil
 }
 
 // checkDistinctFiles refuses, before anything is opened for writing, a
@@ -86,6 +136,9 @@ func openRunCheckpoint(path, stream string, in *inputs) (_ *runCheckpoint, err e
 	for i, src := range in.list {
 		if src.name == "-" {
 			return nil, badInputf("--checkpoint cannot be used with standard input: it needs files it can read again")
+		}
+		if !src.regular { // a named pipe: Bind would wait for its writer, and it cannot be read again
+			return nil, badInputf("--checkpoint: %s: not a regular file: a checkpoint needs files it can read again", src.name)
 		}
 		b, err := checkpoint.Bind(src.name)
 		if err != nil {

@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"io"
+	"io/fs"
 	"os"
+	"sync"
 	"sync/atomic"
 )
 
@@ -53,6 +55,15 @@ func openInputs(files []string, stdin io.Reader) (*inputs, error) {
 			in.list = append(in.list, &input{name: "-", r: stdin, size: -1})
 			continue
 		}
+		if name == "" {
+			in.close()
+			return nil, badInputf("an input file name is empty: name a file, or - for standard input")
+		}
+		if st, err := os.Stat(name); err == nil && st.Mode()&fs.ModeNamedPipe != 0 {
+			p := &namedPipe{name: name}
+			in.list = append(in.list, &input{name: name, r: p, close: p.Close, size: -1})
+			continue
+		}
 		fh, err := os.Open(name)
 		if err != nil {
 			in.close()
@@ -76,6 +87,47 @@ func openInputs(files []string, stdin io.Reader) (*inputs, error) {
 		in.list = append(in.list, &input{name: name, r: fh, close: fh.Close, size: size, regular: st.Mode().IsRegular()})
 	}
 	return in, nil
+}
+
+// namedPipe is a named pipe (FIFO) opened on its first read: opening one
+// waits for a writer, and that wait must not keep an interrupt from ending
+// the run (reading runs on a goroutine an interrupt abandons).
+type namedPipe struct {
+	name string
+	once sync.Once
+	mu   sync.Mutex // guards f and closed between the opener and Close
+	f    *os.File
+	err  error
+	// closed: the run ended; a pipe opened after that is closed at once.
+	closed bool
+}
+
+func (p *namedPipe) Read(b []byte) (int, error) {
+	p.once.Do(func() {
+		f, err := os.Open(p.name)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if err == nil && p.closed {
+			_ = f.Close()
+			f, err = nil, os.ErrClosed
+		}
+		p.f, p.err = f, err
+	})
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.f.Read(b)
+}
+
+// Close closes the pipe if it was opened, and keeps it from being opened later.
+func (p *namedPipe) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.f == nil {
+		return nil
+	}
+	return p.f.Close()
 }
 
 // isGzip reports whether f starts with gzip's magic bytes, without moving

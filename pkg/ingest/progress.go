@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/ldexport/ldexport/pkg/sender"
@@ -35,6 +36,7 @@ type Snapshot struct {
 	// Stopping: an interrupt or a fatal error is ending the run; what
 	// settles from then on is not delivery.
 	Stopping bool
+	DryRun   bool // nothing is sent: Sent counts the valid records
 }
 
 // Snapshot returns the progress now.
@@ -45,12 +47,22 @@ func (p *Progress) Snapshot() Snapshot {
 		Sent:     t.sent.Load(),
 		Rejected: t.invalid.Load() + t.givenUp.Load(),
 		Stopping: p.stopping(),
+		DryRun:   p.snd == nil,
 	}
 	if p.snd != nil {
 		st := p.snd.Stats()
 		s.Retries, s.Throttled = st.Retries, st.Throttled
 	}
 	return s
+}
+
+// Counts names the counts of a progress line: "5000 sent · 2 retries · 0
+// throttled · 1 rejected", or in a dry run "5000 valid · 1 rejected".
+func (s Snapshot) Counts() string {
+	if s.DryRun {
+		return fmt.Sprintf("%d valid · %d rejected", s.Sent, s.Rejected)
+	}
+	return fmt.Sprintf("%d sent · %d retries · %d throttled · %d rejected", s.Sent, s.Retries, s.Throttled, s.Rejected)
 }
 
 // tracker counts each line's fate for the progress and the summary: the

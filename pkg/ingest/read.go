@@ -40,6 +40,9 @@ func (r *reader) readAll(in *inputs) error {
 			continue
 		}
 		rd, err := ndjson.NewReader(src.r, src.name, r.limit)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return gzipCut(src.name, 0)
+		}
 		if err != nil {
 			return badInput(err)
 		}
@@ -55,6 +58,17 @@ func (r *reader) readAll(in *inputs) error {
 		}
 	}
 	return nil
+}
+
+// gzipCut says that the gzip data of input name ended in the middle, in
+// line (0: in its header): Go's "unexpected EOF" names neither the cause
+// nor what was read.
+func gzipCut(name string, line int64) error {
+	const why = "the gzip data ends early (the file is truncated, still being written, or has junk after its end)"
+	if line == 0 {
+		return badInputf("%s: %s", name, why)
+	}
+	return badInputf("%s:%d: %s; the lines before it were read", name, line, why)
 }
 
 // oversizeSink is where an oversize line goes as it streams past: the
@@ -78,6 +92,9 @@ func (r *reader) readInput() error {
 			fck.eof(rd.LineNumber())
 			src.done.Store(true)
 			return nil
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) && rd.Gzipped() {
+			return gzipCut(src.name, rd.LineNumber()+1)
 		}
 		if err != nil {
 			return badInput(err)

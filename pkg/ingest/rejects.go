@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -190,7 +191,14 @@ func createDefaultRejectFile(start time.Time) (*os.File, error) {
 // it. A file that already holds something is refused unless appending is
 // meant (a resumed --checkpoint run, whose earlier lines it holds).
 func openGivenRejectFile(path string, appendOK bool) (*os.File, error) {
-	fh, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	flags := os.O_CREATE | os.O_APPEND | os.O_WRONLY
+	if st, err := os.Stat(path); err == nil && st.Mode()&fs.ModeNamedPipe != 0 {
+		flags |= syscall.O_NONBLOCK // a pipe nobody reads fails at once (ENXIO) instead of blocking the run
+	}
+	fh, err := os.OpenFile(path, flags, 0o600)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, fmt.Errorf("--reject-file %s: a named pipe that nothing reads; start its reader first, or give a file", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--reject-file: %v", err)
 	}

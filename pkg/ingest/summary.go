@@ -46,6 +46,9 @@ type Summary struct {
 	// Unread names, per input not read to its end (an interrupt or a stop),
 	// the first line never read; absent when every input was read.
 	Unread []Unread `json:"unread,omitempty"`
+	// Error is why a job that stopped before reading failed (NotStarted):
+	// the line the command prints on standard error.
+	Error string `json:"error,omitempty"`
 
 	Stream      string   `json:"-"` // the stream sent to
 	DryRun      bool     `json:"-"`
@@ -84,6 +87,25 @@ func (t *tracker) summary(st sender.Stats, elapsed time.Duration) *Summary {
 	s.Failed = s.GivenUp + s.Stopped + s.LeftForNextRun
 	if elapsed > 0 {
 		s.RecordsPerSecond = float64(s.Sent) / elapsed.Seconds()
+	}
+	return s
+}
+
+// NotStarted is the summary of a job whose Run returned none, because it
+// stopped before reading (a refused file, a stream not found or not
+// reachable) on err: nothing counted, every input unread from its first
+// line, and err's one line.
+func (j *Job) NotStarted(err error) *Summary {
+	files := j.Inputs
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	s := &Summary{Stream: j.Target.Stream, DryRun: j.Connect == nil}
+	if err != nil {
+		s.Error = err.Error()
+	}
+	for _, f := range files {
+		s.Unread = append(s.Unread, Unread{File: f, FromLine: 1})
 	}
 	return s
 }
@@ -188,8 +210,12 @@ func records(n int64) string {
 }
 
 // Counts says what a stopped run delivered and what became of the rest,
-// each count once: "900 of 2000 records delivered, 1100 not delivered".
+// each count once: "900 of 2000 records delivered, 1100 not delivered"; a
+// dry run, which delivers nothing, says how many were valid.
 func (s *Summary) Counts() string {
+	if s.DryRun {
+		return fmt.Sprintf("dry run, %d of %d records valid; nothing sent", s.Sent, s.Records)
+	}
 	msg := fmt.Sprintf("%d of %d records delivered", s.Sent, s.Records)
 	if s.LeftForNextRun > 0 {
 		msg += fmt.Sprintf(", %d left for the next run", s.LeftForNextRun)
@@ -201,12 +227,15 @@ func (s *Summary) Counts() string {
 }
 
 // Whereabouts says, after an error line, where the records not delivered
-// are: "; lines not delivered are in PATH" (or, when counted says no text
-// summary gave the count, "; N lines written to PATH"), and how to go on
-// from a checkpoint.
+// are: "; lines not delivered are in PATH" (a dry run's are only rejected:
+// "; rejected lines are in PATH"; or, when counted says no text summary
+// gave the count, "; N lines written to PATH"), and how to go on from a
+// checkpoint.
 func (s *Summary) Whereabouts(counted bool) string {
 	note := ""
 	switch {
+	case s.RejectLines > 0 && counted && s.DryRun:
+		note = "; rejected lines are in " + s.RejectFile
 	case s.RejectLines > 0 && counted:
 		note = "; lines not delivered are in " + s.RejectFile
 	case s.RejectLines > 0:

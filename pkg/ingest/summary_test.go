@@ -126,3 +126,29 @@ func TestResumeNamesWhereToStartAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunWording: a dry run delivers nothing, so what a stopped one says
+// of itself (the error line's counts, where its rejects are, the progress
+// bar's counts) speaks of valid records, as its summary line does, never
+// of delivered or sent ones.
+func TestDryRunWording(t *testing.T) {
+	s := Summary{DryRun: true, Records: 5, Sent: 4, Invalid: 1, RejectLines: 1, RejectFile: "r.ndjson"}
+	p := Snapshot{DryRun: true, Sent: 4, Rejected: 1}
+	for _, tt := range []struct{ got, want string }{
+		{s.Counts(), "dry run, 4 of 5 records valid; nothing sent"},
+		{s.Whereabouts(true), "; rejected lines are in r.ndjson"},
+		{s.Whereabouts(false), "; 1 lines written to r.ndjson"},
+		{p.Counts(), "4 valid · 1 rejected"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+	s.DryRun, p.DryRun = false, false
+	if got := s.Counts(); got != "4 of 5 records delivered" {
+		t.Errorf("a real run: %q", got)
+	}
+	if got := p.Counts(); got != "4 sent · 0 retries · 0 throttled · 1 rejected" {
+		t.Errorf("a real run's bar: %q", got)
+	}
+}

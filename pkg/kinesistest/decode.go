@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/ldexport/ldexport/pkg/jsonscan"
 )
 
 // putRecordsInput is the body of a PutRecords request.
@@ -31,16 +33,16 @@ func decodePutRecords(body []byte, in *putRecordsInput) error {
 // free of escapes and valid UTF-8. When it reports true, in holds what
 // json.Unmarshal would have stored.
 func decodePutRecordsFast(body []byte, in *putRecordsInput) bool {
-	s := jsonScanner{b: body}
-	if !s.consume('{') {
+	s := jsonScanner{jsonscan.Scanner{B: body}}
+	if !s.Take('{') {
 		return false
 	}
-	if s.consume('}') {
-		return s.atEnd()
+	if s.Take('}') {
+		return s.AtEnd()
 	}
 	for {
 		key, ok := s.plainString()
-		if !ok || !s.consume(':') {
+		if !ok || !s.Take(':') {
 			return false
 		}
 		switch string(key) {
@@ -61,50 +63,21 @@ func decodePutRecordsFast(body []byte, in *putRecordsInput) bool {
 		default:
 			return false
 		}
-		if s.consume(',') {
+		if s.Take(',') {
 			continue
 		}
-		return s.consume('}') && s.atEnd()
+		return s.Take('}') && s.AtEnd()
 	}
 }
 
 // jsonScanner reads JSON tokens from b at i.
-type jsonScanner struct {
-	b []byte
-	i int
-}
-
-func (s *jsonScanner) skipSpace() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// consume skips space and then c, or reports false.
-func (s *jsonScanner) consume(c byte) bool {
-	s.skipSpace()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-func (s *jsonScanner) atEnd() bool {
-	s.skipSpace()
-	return s.i == len(s.b)
-}
+type jsonScanner struct{ jsonscan.Scanner }
 
 // null consumes a JSON null if one is next.
 func (s *jsonScanner) null() bool {
-	s.skipSpace()
-	if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
-		s.i += 4
+	s.Space()
+	if len(s.B)-s.I >= 4 && string(s.B[s.I:s.I+4]) == "null" {
+		s.I += 4
 		return true
 	}
 	return false
@@ -113,15 +86,15 @@ func (s *jsonScanner) null() bool {
 // plainString reads a string without escapes or control characters and
 // returns its bytes (pointing into b).
 func (s *jsonScanner) plainString() ([]byte, bool) {
-	if !s.consume('"') {
+	if !s.Take('"') {
 		return nil, false
 	}
-	start := s.i
-	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
+	start := s.I
+	for j := start; j < len(s.B); j++ {
+		switch c := s.B[j]; {
 		case c == '"':
-			s.i = j + 1
-			return s.b[start:j], true
+			s.I = j + 1
+			return s.B[start:j], true
 		case c == '\\' || c < 0x20:
 			return nil, false
 		}
@@ -143,11 +116,11 @@ func (s *jsonScanner) stringField(v *string) bool {
 }
 
 func (s *jsonScanner) records(out *[]putEntry) bool {
-	if !s.consume('[') {
+	if !s.Take('[') {
 		return false
 	}
 	recs := make([]putEntry, 0, 64)
-	if s.consume(']') {
+	if s.Take(']') {
 		*out = recs
 		return true
 	}
@@ -157,10 +130,10 @@ func (s *jsonScanner) records(out *[]putEntry) bool {
 			return false
 		}
 		recs = append(recs, e)
-		if s.consume(',') {
+		if s.Take(',') {
 			continue
 		}
-		if !s.consume(']') {
+		if !s.Take(']') {
 			return false
 		}
 		*out = recs
@@ -172,15 +145,15 @@ func (s *jsonScanner) entry(e *putEntry) bool {
 	if s.null() {
 		return true // json.Unmarshal leaves a null element zero
 	}
-	if !s.consume('{') {
+	if !s.Take('{') {
 		return false
 	}
-	if s.consume('}') {
+	if s.Take('}') {
 		return true
 	}
 	for {
 		key, ok := s.plainString()
-		if !ok || !s.consume(':') {
+		if !ok || !s.Take(':') {
 			return false
 		}
 		switch string(key) {
@@ -216,9 +189,9 @@ func (s *jsonScanner) entry(e *putEntry) bool {
 		default:
 			return false
 		}
-		if s.consume(',') {
+		if s.Take(',') {
 			continue
 		}
-		return s.consume('}')
+		return s.Take('}')
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/ldexport/ldexport/pkg/jsonscan"
 	"github.com/valyala/fastjson"
 )
 
@@ -131,23 +132,23 @@ func buildPutRecordsOutput(entries []answerEntry, failed int64) *kinesis.PutReco
 // is not a non-empty string without escapes (or for FailedRecordCount an
 // integer), no Records, invalid JSON.
 func scanPutRecordsOutput(b []byte, entries []answerEntry) (_ []answerEntry, failed int64, ok bool) {
-	s := answerScanner{b: b}
-	if !s.take('{') {
+	s := answerScanner{jsonscan.Scanner{B: b}}
+	if !s.Take('{') {
 		return nil, 0, false
 	}
 	var seenFailed, seenRecords, seenType bool
 	for first := true; ; first = false {
-		if first && s.take('}') {
+		if first && s.Take('}') {
 			break
 		}
-		if !first && !s.take(',') {
-			if !s.take('}') {
+		if !first && !s.Take(',') {
+			if !s.Take('}') {
 				return nil, 0, false
 			}
 			break
 		}
 		key, ok := s.str()
-		if !ok || !s.take(':') {
+		if !ok || !s.Take(':') {
 			return nil, 0, false
 		}
 		switch string(key) {
@@ -163,7 +164,7 @@ func scanPutRecordsOutput(b []byte, entries []answerEntry) (_ []answerEntry, fai
 			}
 			seenType = true
 		case "Records":
-			if seenRecords || !s.take('[') {
+			if seenRecords || !s.Take('[') {
 				return nil, 0, false
 			}
 			seenRecords = true
@@ -174,8 +175,8 @@ func scanPutRecordsOutput(b []byte, entries []answerEntry) (_ []answerEntry, fai
 			return nil, 0, false
 		}
 	}
-	s.space()
-	if s.i != len(s.b) || !seenRecords {
+	s.Space()
+	if s.I != len(s.B) || !seenRecords {
 		return nil, 0, false
 	}
 	return entries, failed, true
@@ -183,43 +184,19 @@ func scanPutRecordsOutput(b []byte, entries []answerEntry) (_ []answerEntry, fai
 
 // answerScanner reads the usual PutRecords answer; every method skips the
 // white space before what it reads.
-type answerScanner struct {
-	b []byte
-	i int
-}
-
-func (s *answerScanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// take reads the byte c, if it is next.
-func (s *answerScanner) take(c byte) bool {
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
+type answerScanner struct{ jsonscan.Scanner }
 
 // str reads a non-empty string without escapes or control bytes.
 func (s *answerScanner) str() ([]byte, bool) {
-	if !s.take('"') {
+	if !s.Take('"') {
 		return nil, false
 	}
-	n := bytes.IndexByte(s.b[s.i:], '"')
+	n := bytes.IndexByte(s.B[s.I:], '"')
 	if n <= 0 {
 		return nil, false
 	}
-	v := s.b[s.i : s.i+n]
-	s.i += n + 1
+	v := s.B[s.I : s.I+n]
+	s.I += n + 1
 	return v, !escapedOrControl(v)
 }
 
@@ -245,24 +222,24 @@ func escapedOrControl(b []byte) bool {
 
 // integer reads -?(0|[1-9][0-9]*) that fits an int64.
 func (s *answerScanner) integer() (int64, bool) {
-	s.space()
-	neg := s.i < len(s.b) && s.b[s.i] == '-'
+	s.Space()
+	neg := s.I < len(s.B) && s.B[s.I] == '-'
 	if neg {
-		s.i++
+		s.I++
 	}
-	start := s.i
+	start := s.I
 	var n int64
-	for ; s.i < len(s.b) && s.b[s.i]-'0' <= 9; s.i++ {
+	for ; s.I < len(s.B) && s.B[s.I]-'0' <= 9; s.I++ {
 		if n > (1<<63-1-9)/10 {
 			return 0, false // may not fit: fastjson decides
 		}
-		n = n*10 + int64(s.b[s.i]-'0')
+		n = n*10 + int64(s.B[s.I]-'0')
 	}
-	digits := s.i - start
-	if digits == 0 || digits > 1 && s.b[start] == '0' {
+	digits := s.I - start
+	if digits == 0 || digits > 1 && s.B[start] == '0' {
 		return 0, false
 	}
-	if s.i < len(s.b) && (s.b[s.i] == '.' || s.b[s.i]|0x20 == 'e') {
+	if s.I < len(s.B) && (s.B[s.I] == '.' || s.B[s.I]|0x20 == 'e') {
 		return 0, false
 	}
 	if neg {
@@ -273,26 +250,26 @@ func (s *answerScanner) integer() (int64, bool) {
 
 // entries reads the Records array after its '[', appending to entries.
 func (s *answerScanner) entries(entries []answerEntry) ([]answerEntry, bool) {
-	if s.take(']') {
+	if s.Take(']') {
 		return entries, true
 	}
 	for {
-		if !s.take('{') {
+		if !s.Take('{') {
 			return nil, false
 		}
 		var e answerEntry
 		for first := true; ; first = false {
-			if first && s.take('}') {
+			if first && s.Take('}') {
 				break
 			}
-			if !first && !s.take(',') {
-				if !s.take('}') {
+			if !first && !s.Take(',') {
+				if !s.Take('}') {
 					return nil, false
 				}
 				break
 			}
 			key, ok := s.str()
-			if !ok || !s.take(':') {
+			if !ok || !s.Take(':') {
 				return nil, false
 			}
 			var field *[]byte
@@ -315,10 +292,10 @@ func (s *answerScanner) entries(entries []answerEntry) ([]answerEntry, bool) {
 			*field = v
 		}
 		entries = append(entries, e)
-		if s.take(']') {
+		if s.Take(']') {
 			return entries, true
 		}
-		if !s.take(',') {
+		if !s.Take(',') {
 			return nil, false
 		}
 	}

@@ -32,7 +32,7 @@ func refuseServices(t *testing.T, f *cmdutil.Factory) {
 	f.Store = func() (*store.Store, error) { return nil, called("Store") }
 }
 
-// TestUsageErrorsReachNoService: every command (but send) checks its flags
+// TestUsageErrorsReachNoService: every command checks its flags
 // in Validate and answers a usage error (exit 2) before it makes a client,
 // reads the AWS configuration or opens the store.
 func TestUsageErrorsReachNoService(t *testing.T) {
@@ -75,6 +75,13 @@ func TestUsageErrorsReachNoService(t *testing.T) {
 		{"shards --events-per-month 9e18 --peak-factor 1e9", "lower them"},
 		{"gen --count lots", "--count"},
 		{"completion tcsh", "unsupported shell"},
+		{"send --dest a/b", "--dest: invalid destination name"},
+		{"send --stream a/b", "--stream: invalid stream name"},
+		{"send --stream s --dest prod", "exactly one of --dest NAME or --stream S"},
+		// A bad key path went to Kinesis first (exit 1 with an unreachable endpoint).
+		{"send --stream s --partition-key a..b", "--partition-key"},
+		{"send --stream s --concurrency 0", "--concurrency"},
+		{"send --stream s --checkpoint ck", "--checkpoint cannot be used with standard input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {

@@ -222,6 +222,24 @@ func TestHostileUnreadStdinAndCheckpoint(t *testing.T) {
 	}
 }
 
+// runBeforeKinesis runs the command with args and output format, failing t
+// if it asks for a Kinesis client; it returns standard output and the error.
+func runBeforeKinesis(t *testing.T, format output.Format, args []string) (stdout string, err error) {
+	t.Helper()
+	ios, _, out, _ := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: format}, Now: time.Now}
+	f.Kinesis = func(context.Context, string, string) (*kinesis.Client, error) {
+		t.Errorf("%v: Kinesis asked before the refusal", args)
+		return nil, errors.New("no Kinesis here")
+	}
+	cmd := NewCmdSend(f, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err = cmd.Execute()
+	return out.String(), err
+}
+
 // TestHostileRefusedBeforeKinesis: the command refuses a same-file
 // --reject-file and a checkpoint in use before it asks Kinesis anything, so
 // a slow or unreachable endpoint cannot delay the refusal.
@@ -243,17 +261,7 @@ func TestHostileRefusedBeforeKinesis(t *testing.T) {
 		{[]string{v, "--stream", "s", "--partition-key", "a..b"}, "--partition-key: "},
 	}
 	for _, tt := range tests {
-		ios, _, _, _ := iostreams.Test()
-		f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Output: output.JSON}, Now: time.Now}
-		f.Kinesis = func(context.Context, string, string) (*kinesis.Client, error) {
-			t.Errorf("%v: Kinesis asked before the refusal", tt.args)
-			return nil, errors.New("no Kinesis here")
-		}
-		cmd := NewCmdSend(f, nil)
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
+		_, err := runBeforeKinesis(t, output.JSON, tt.args)
 		if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: err = %v (exit %d), want exit 2 with %q", tt.args, err, cmdutil.ExitCode(err), tt.want)
 		}

@@ -80,8 +80,11 @@ func printResume(opts *SendOptions, sum *ingest.Summary, named bool) {
 		fmt.Fprintf(w, "To finish the job, run the same command again: it resumes from checkpoint %s\n", opts.Checkpoint)
 		return
 	}
-	flags := resendFlags(opts)
-	fmt.Fprintln(w, "To send them:")
+	flags, header := resendFlags(opts), "To send them:"
+	if sum.DryRun {
+		header = "To check them (dry run):"
+	}
+	fmt.Fprintln(w, header)
 	for _, r := range sum.Resume {
 		note := ""
 		if r.FixFirst {

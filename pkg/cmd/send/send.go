@@ -10,12 +10,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ldexport/ldexport/pkg/awsarn"
 	"github.com/ldexport/ldexport/pkg/cmd/dest/shared"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/fileguard"
 	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
+	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/partitionkey"
 	"github.com/ldexport/ldexport/pkg/progress"
 	"github.com/ldexport/ldexport/pkg/sender"
@@ -106,7 +106,7 @@ deaggregate (KCL, Lambda libraries, Firehose and ldexport tail do).`,
 	fl.BoolVar(&opts.Balance, "balance", false, "spread records evenly over the open shards (an ExplicitHashKey per record, in turn)")
 	fl.BoolVar(&opts.Aggregate, "aggregate", false, "pack records into KPL aggregated records, one per shard at a time (consumers must deaggregate: KCL, Lambda, Firehose do)")
 	fl.IntVar(&opts.AggregateMaxBytes, "aggregate-max-bytes", sender.DefaultAggregateMaxBytes, "with --aggregate: largest aggregated record, data plus partition key")
-	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.DestinationNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("dest", cmdutil.CompleteDestinationNames(f.Store))
 	_ = cmd.RegisterFlagCompletionFunc("on-invalid", cobra.FixedCompletions([]cobra.Completion{"fail", "skip"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -135,10 +135,10 @@ func (o *SendOptions) Complete(f *cmdutil.Factory, cmd *cobra.Command, args []st
 func (o *SendOptions) Validate() error {
 	stdin := len(o.Files) == 0 || slices.Contains(o.Files, "-")
 	fieldKey := o.PartitionKey != "random" && o.PartitionKey != ""
-	var streamErr, aggErr error
-	if o.Stream != "" {
-		streamErr = awsarn.ValidateStreamName(o.Stream)
+	if err := shared.ValidateTarget(o.Dest, o.Stream); err != nil {
+		return err
 	}
+	var aggErr error
 	if o.Aggregate {
 		aggErr = shardcalc.ValidateAggregateMaxBytes(int64(o.AggregateMaxBytes))
 	}
@@ -147,8 +147,6 @@ func (o *SendOptions) Validate() error {
 		broken bool
 		msg    string
 	}{
-		{(o.Dest == "") == (o.Stream == ""), "name the target: exactly one of --dest NAME or --stream S"},
-		{streamErr != nil, fmt.Sprintf("--stream: %v", streamErr)},
 		{o.OnInvalid != "fail" && o.OnInvalid != "skip", fmt.Sprintf("--on-invalid: %q is not fail or skip", o.OnInvalid)},
 		{o.RetryTimeout <= 0, fmt.Sprintf("--retry-timeout: must be positive, got %s", o.RetryTimeout)},
 		{o.Concurrency < 1 || o.Concurrency > 64, fmt.Sprintf("--concurrency: must be 1..64, got %d", o.Concurrency)},
@@ -200,8 +198,11 @@ func sendRun(ctx context.Context, opts *SendOptions) error {
 		job.Observer = &bar{scr: scr, delay: opts.progressDelay}
 	}
 	sum, err := job.Run(ctx)
-	if sum == nil {
-		return exitError(err, nil, false)
+	if sum == nil { // stopped before reading; -o json still gets a summary: no counts, all unread, the error
+		if err = exitError(err, nil, false); opts.Globals.Output == output.Table {
+			return err
+		}
+		sum = job.NotStarted(err)
 	}
 	return report(opts, sum, err)
 }
@@ -233,8 +234,7 @@ type bar struct {
 func (b *bar) Start(p *ingest.Progress) {
 	b.stop = progress.Start(b.scr, b.delay, "records", func() (progress.State, bool) {
 		s := p.Snapshot()
-		counts := fmt.Sprintf("%d sent · %d retries · %d throttled · %d rejected", s.Sent, s.Retries, s.Throttled, s.Rejected)
-		return progress.State{Done: s.Settled, Total: s.Total, Measured: s.Delivered, Items: s.Sent, Counts: counts}, s.Stopping
+		return progress.State{Done: s.Settled, Total: s.Total, Measured: s.Delivered, Items: s.Sent, Counts: s.Counts()}, s.Stopping
 	})
 }
 

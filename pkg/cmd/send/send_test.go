@@ -399,6 +399,24 @@ func (s *slowKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInpu
 	return s.Memory.PutRecords(ctx, in, o...)
 }
 
+// idleStdin makes ios's standard input a pipe that gives n lines, then
+// calls cancel (when not nil) a moment later, and stays open and idle
+// until t ends.
+func idleStdin(t *testing.T, ios *iostreams.IOStreams, n int, cancel context.CancelFunc) {
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pw.Close() })
+	ios.In = pr
+	go func() {
+		for _, l := range lines(n) {
+			fmt.Fprintln(pw, l)
+		}
+		if cancel != nil {
+			time.Sleep(100 * time.Millisecond)
+			cancel()
+		}
+	}()
+}
+
 // An idle pipe (say `tail -f events | ldexport send`) must not keep a stopped
 // run alive: after a fatal error or an interrupt, run returns while the read
 // is still blocked.
@@ -417,20 +435,12 @@ func TestRunEndsWhileStdinIsIdle(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			pr, pw := io.Pipe()
-			defer pw.Close()
 			ios, _, out, _ := iostreams.Test()
-			ios.In = pr
-			go func() {
-				for _, l := range lines(3) {
-					fmt.Fprintln(pw, l)
-				}
-				if tt.interrupt {
-					time.Sleep(100 * time.Millisecond)
-					cancel()
-				}
-				// then the pipe stays open and idle
-			}()
+			var interrupt context.CancelFunc
+			if tt.interrupt {
+				interrupt = cancel
+			}
+			idleStdin(t, ios, 3, interrupt)
 			opts := &SendOptions{
 				IO: ios, RejectFile: filepath.Join(t.TempDir(), "rej"), Concurrency: 1, Now: time.Now,
 				shutdownTimeout: 50 * time.Millisecond,
