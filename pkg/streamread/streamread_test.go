@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/ldexport/ldexport/pkg/ctxtime"
-	"github.com/ldexport/ldexport/pkg/kinesalite"
-	"github.com/ldexport/ldexport/pkg/kinesistest"
+	"github.com/ldexport/ldexport/pkg/kinesisbackend"
 	"github.com/ldexport/ldexport/pkg/streamread"
 )
 
@@ -51,39 +49,12 @@ func TestParsePosition(t *testing.T) {
 // returns a client of it.
 type startFunc func(t *testing.T, streams ...string) *kinesis.Client
 
-type backend struct {
-	name  string
-	start startFunc
-}
-
-// backends are the in-process fake, which always runs, and kinesalite, an
-// independent implementation, which skips where it is not installed.
-var backends = []backend{
-	{"kinesistest", func(t *testing.T, streams ...string) *kinesis.Client {
-		srv := kinesistest.NewServer(kinesistest.Options{})
-		t.Cleanup(srv.Close)
-		for _, s := range streams {
-			name, n, _ := strings.Cut(s, ":")
-			shards, err := strconv.Atoi(n)
-			if err != nil {
-				t.Fatalf("stream %q: want name:shards", s)
-			}
-			if err := srv.CreateStream(name, shards); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return srv.NewClient()
-	}},
-	{"kinesalite", func(t *testing.T, streams ...string) *kinesis.Client {
-		return kinesalite.Start(t, streams...).Client()
-	}},
-}
-
-// onEachBackend runs test as a subtest against each backend.
+// onEachBackend runs test as a subtest against each backend: the in-process
+// fake, which always runs, and kinesalite, which skips where not installed.
 func onEachBackend(t *testing.T, test func(t *testing.T, start startFunc)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { test(t, b.start) })
-	}
+	kinesisbackend.Each(t, func(t *testing.T, b kinesisbackend.Backend) {
+		test(t, func(t *testing.T, streams ...string) *kinesis.Client { return b.Start(t, streams...).Client })
+	})
 }
 
 func put(t *testing.T, c *kinesis.Client, stream string, n, from int) []string {

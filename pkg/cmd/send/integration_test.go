@@ -5,17 +5,19 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/ingest"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/kinesisbackend"
 )
 
 type cli struct {
@@ -45,9 +47,9 @@ func setup(t *testing.T) {
 var events = ingesttest.Events
 
 // assertStored checks the stream holds exactly the lines: same multiset, bytes intact.
-func assertStored(t *testing.T, e *kinesalite.Emulator, stream string, lines []string) {
+func assertStored(t *testing.T, e kinesisbackend.Kinesis, stream string, lines []string) {
 	t.Helper()
-	recs := e.ReadAll(t, stream)
+	recs := kinesalite.ReadStream(t, e.Client, stream)
 	for _, r := range recs {
 		if len(r.PartitionKey) == 0 || len(r.PartitionKey) > 256 {
 			t.Fatalf("partition key %q", r.PartitionKey)
@@ -73,9 +75,13 @@ func summary(t *testing.T, c cli) ingest.Summary {
 	return s
 }
 
-func TestSendKinesalite(t *testing.T) {
+func TestSendToLocalKinesis(t *testing.T) {
+	kinesisbackend.Each(t, testSendToLocalKinesis)
+}
+
+func testSendToLocalKinesis(t *testing.T, backend kinesisbackend.Backend) {
 	setup(t)
-	e := kinesalite.Start(t, "files:2", "stdin:3", "gz:1", "dest:2")
+	e := backend.Start(t, "files:2", "stdin:3", "gz:1", "dest:2")
 	t.Chdir(t.TempDir()) // after Start, which finds tools/ from the working directory
 	ev := events(2600)
 	dir := t.TempDir()
@@ -110,7 +116,7 @@ func TestSendKinesalite(t *testing.T) {
 			t.Fatalf("stderr: %s", c.stderr)
 		}
 		assertStored(t, e, "stdin", ev)
-		for _, r := range e.ReadAll(t, "stdin") {
+		for _, r := range kinesalite.ReadStream(t, e.Client, "stdin") {
 			if !strings.HasPrefix(r.PartitionKey, "user-") {
 				t.Fatalf("partition key %q, want the user context key", r.PartitionKey)
 			}
@@ -136,9 +142,13 @@ func TestSendKinesalite(t *testing.T) {
 	})
 }
 
-func TestSendKinesaliteBadInput(t *testing.T) {
+func TestSendBadInput(t *testing.T) {
+	kinesisbackend.Each(t, testSendBadInput)
+}
+
+func testSendBadInput(t *testing.T, backend kinesisbackend.Backend) {
 	setup(t)
-	e := kinesalite.Start(t, "fail:1", "skip:1")
+	e := backend.Start(t, "fail:1", "skip:1")
 	t.Chdir(t.TempDir())
 	ev := events(30)
 

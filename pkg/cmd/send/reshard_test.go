@@ -17,6 +17,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/iostreams"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/kinesisbackend"
 	"github.com/ldexport/ldexport/pkg/kinesismock"
 )
 
@@ -158,6 +159,35 @@ func TestSendWhileSplittingAndMerging(t *testing.T) {
 			},
 		},
 		children: []string{"shardId-000000000002", "shardId-000000000003", "shardId-000000000004"},
+	}.run(t)
+}
+
+// Shards are split on pkg/kinesistest while `send` runs, so resharding under
+// load is checked without node too; merging, which kinesistest lacks, stays
+// on kinesalite (TestSendWhileSplittingAndMerging).
+func TestSendWhileSplitting(t *testing.T) {
+	setup(t)
+	k := kinesisbackend.Fake.Start(t, "sp:2")
+	t.Chdir(t.TempDir())
+	ctx := context.Background()
+	split := func(shard string, at *big.Int) func(t *testing.T) {
+		return func(t *testing.T) {
+			if _, err := k.Client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("sp"), ShardToSplit: aws.String(shard), NewStartingHashKey: aws.String(at.String())}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	quarter := new(big.Int).Lsh(big.NewInt(1), 126)
+	reshardUnderLoad{
+		endpoint: k.Endpoint, client: k.Client, stream: "sp", records: 12000,
+		waitActive: func(t *testing.T) {}, // a kinesistest split is ACTIVE at once
+		reshards: []func(t *testing.T){
+			// Shard 0 holds the lower half of the hash keys: split it at a quarter,
+			split("shardId-000000000000", quarter),
+			// then shard 1, the upper half, at three quarters.
+			split("shardId-000000000001", new(big.Int).Mul(quarter, big.NewInt(3))),
+		},
+		children: []string{"shardId-000000000002", "shardId-000000000003", "shardId-000000000004", "shardId-000000000005"},
 	}.run(t)
 }
 

@@ -3,7 +3,6 @@ package tail_test
 import (
 	"context"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmd/tail"
-	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/kinesisbackend"
 	"github.com/ldexport/ldexport/pkg/streamread"
 )
 
@@ -69,9 +70,8 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	return cmdtest.Execute(root.Execute, nil, args...)
 }
 
-func putRecords(t *testing.T, e *kinesalite.Emulator, stream string, data []string) {
+func putRecords(t *testing.T, c *kinesis.Client, stream string, data []string) {
 	t.Helper()
-	c := e.Client()
 	for i, d := range data {
 		if _, err := c.PutRecord(context.Background(), &kinesis.PutRecordInput{StreamName: aws.String(stream), PartitionKey: aws.String(fmt.Sprintf("user-%d", i*104729)), Data: []byte(d)}); err != nil {
 			t.Fatalf("PutRecord: %v", err)
@@ -86,14 +86,18 @@ func lines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
 
-func TestTailAgainstKinesalite(t *testing.T) {
-	e := kinesalite.Start(t, "four:4", "empty:2")
+func TestTail(t *testing.T) {
+	kinesisbackend.Each(t, testTail)
+}
+
+func testTail(t *testing.T, b kinesisbackend.Backend) {
+	e := b.Start(t, "four:4", "empty:2")
 	var sent []string
 	for i := range 200 {
 		kind := []string{"feature", "custom", "identify", "summary"}[i%4]
 		sent = append(sent, fmt.Sprintf(`{"project":"default","environment":"test","event":{"kind":%q,"n":%d},"version":1}`, kind, i))
 	}
-	putRecords(t, e, "four", sent)
+	putRecords(t, e.Client, "four", sent)
 	config := filepath.Join(t.TempDir(), "config.yaml")
 	base := []string{"--config", config, "--endpoint-url", e.Endpoint, "tail"}
 
@@ -186,24 +190,30 @@ func TestTailAgainstKinesalite(t *testing.T) {
 // with no record at or after the time, so this stream has one shard and
 // records on both sides of the time.
 func TestTailFromTimestamp(t *testing.T) {
-	e := kinesalite.Start(t, "one:1")
-	putRecords(t, e, "one", []string{`{"old":1}`, `{"old":2}`})
-	time.Sleep(20 * time.Millisecond)
-	from := time.Now().UTC().Format(time.RFC3339Nano)
-	time.Sleep(20 * time.Millisecond)
-	putRecords(t, e, "one", []string{`{"new":1}`, `{"new":2}`})
-	out, stderr, code := run(t, "--config", filepath.Join(t.TempDir(), "c.yaml"), "--endpoint-url", e.Endpoint, "tail", "--stream", "one", "--from", from)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if want := "{\"new\":1}\n{\"new\":2}\n"; out != want {
-		t.Errorf("tail --from %s printed %q, want %q", from, out, want)
-	}
+	kinesisbackend.Each(t, func(t *testing.T, b kinesisbackend.Backend) {
+		e := b.Start(t, "one:1")
+		putRecords(t, e.Client, "one", []string{`{"old":1}`, `{"old":2}`})
+		time.Sleep(20 * time.Millisecond)
+		from := time.Now().UTC().Format(time.RFC3339Nano)
+		time.Sleep(20 * time.Millisecond)
+		putRecords(t, e.Client, "one", []string{`{"new":1}`, `{"new":2}`})
+		out, stderr, code := run(t, "--config", filepath.Join(t.TempDir(), "c.yaml"), "--endpoint-url", e.Endpoint, "tail", "--stream", "one", "--from", from)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if want := "{\"new\":1}\n{\"new\":2}\n"; out != want {
+			t.Errorf("tail --from %s printed %q, want %q", from, out, want)
+		}
+	})
 }
 
 func TestTailDestination(t *testing.T) {
-	e := kinesalite.Start(t, "ld-events:2")
-	putRecords(t, e, "ld-events", []string{`{"a":1}`, "not json\nwith a break"})
+	kinesisbackend.Each(t, testTailDestination)
+}
+
+func testTailDestination(t *testing.T, b kinesisbackend.Backend) {
+	e := b.Start(t, "ld-events:2")
+	putRecords(t, e.Client, "ld-events", []string{`{"a":1}`, "not json\nwith a break"})
 	config := filepath.Join(t.TempDir(), "config.yaml")
 	if _, stderr, code := run(t, "--config", config, "--endpoint-url", e.Endpoint, "dest", "create", "local", "--env", "test", "--stream", "ld-events",
 		"--role-arn", "arn:aws:iam::123456789012:role/ld-export", "--region", "us-east-1"); code != 0 {

@@ -21,7 +21,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmd/dest/check"
 	"github.com/ldexport/ldexport/pkg/cmd/root"
 	"github.com/ldexport/ldexport/pkg/cmdutil"
-	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/kinesisbackend"
 	"github.com/ldexport/ldexport/pkg/preflight"
 )
 
@@ -42,15 +42,15 @@ func TestNewCmdCheckFlags(t *testing.T) {
 type harness struct {
 	t      *testing.T
 	config string
-	e      *kinesalite.Emulator
-	// aws, when set, answers STS and IAM; Kinesis then goes to kinesalite
+	k      kinesisbackend.Kinesis
+	// aws, when set, answers STS and IAM; Kinesis then goes to k
 	// without the destination knowing it is an emulator.
 	aws *awsquerytest.Server
 }
 
-func newHarness(t *testing.T, streams ...string) *harness {
+func newHarness(t *testing.T, b kinesisbackend.Backend, streams ...string) *harness {
 	cmdtest.EmulatorCredentials(t, "AKIDCALLER")
-	return &harness{t: t, config: filepath.Join(t.TempDir(), "config.yaml"), e: kinesalite.Start(t, streams...)}
+	return &harness{t: t, config: filepath.Join(t.TempDir(), "config.yaml"), k: b.Start(t, streams...)}
 }
 
 func (h *harness) run(args ...string) (string, string, int) {
@@ -58,7 +58,7 @@ func (h *harness) run(args ...string) (string, string, int) {
 	return cmdtest.Execute(root.Execute, h.fake, append([]string{"--config", h.config}, args...)...)
 }
 
-// fake sends STS and IAM calls to h.aws and Kinesis calls to kinesalite,
+// fake sends STS and IAM calls to h.aws and Kinesis calls to h.k,
 // when h.aws is set.
 func (h *harness) fake(f *cmdutil.Factory) {
 	if h.aws != nil {
@@ -70,7 +70,7 @@ func (h *harness) fake(f *cmdutil.Factory) {
 			return iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(h.aws.URL), Credentials: creds}), nil
 		}
 		f.Kinesis = func(ctx context.Context, region, endpointURL string) (*kinesis.Client, error) {
-			return h.e.Client(), nil
+			return h.k.Client, nil
 		}
 	}
 }
@@ -101,10 +101,14 @@ func statuses(rep preflight.Report) string {
 	return strings.Join(parts, " ")
 }
 
-func TestDestCheckAgainstKinesalite(t *testing.T) {
-	h := newHarness(t, "ld-events:2")
-	h.create("local", "--env", "test", "--stream", "ld-events", "--role-arn", "arn:aws:iam::123456789012:role/ld-export", "--region", "us-east-1", "--endpoint-url", h.e.Endpoint)
-	h.create("gone", "--env", "other", "--stream", "no-such-stream", "--role-arn", "arn:aws:iam::123456789012:role/ld-export", "--region", "us-east-1", "--endpoint-url", h.e.Endpoint)
+func TestDestCheck(t *testing.T) {
+	kinesisbackend.Each(t, testDestCheck)
+}
+
+func testDestCheck(t *testing.T, b kinesisbackend.Backend) {
+	h := newHarness(t, b, "ld-events:2")
+	h.create("local", "--env", "test", "--stream", "ld-events", "--role-arn", "arn:aws:iam::123456789012:role/ld-export", "--region", "us-east-1", "--endpoint-url", h.k.Endpoint)
+	h.create("gone", "--env", "other", "--stream", "no-such-stream", "--role-arn", "arn:aws:iam::123456789012:role/ld-export", "--region", "us-east-1", "--endpoint-url", h.k.Endpoint)
 
 	t.Run("stream checks pass, IAM checks skip", func(t *testing.T) {
 		out, stderr, code := h.run("dest", "check", "local", "--events-per-month", "120_000_000", "-o", "json")
@@ -116,7 +120,7 @@ func TestDestCheckAgainstKinesalite(t *testing.T) {
 		if got := statuses(rep); got != want || !rep.OK || rep.Destination != "local" {
 			t.Fatalf("checks %s (ok %v), want %s (ok true)", got, rep.OK, want)
 		}
-		if want := (preflight.Endpoints{Kinesis: h.e.Endpoint}); rep.Endpoints != want || !strings.Contains(out, `"iam": "AWS"`) {
+		if want := (preflight.Endpoints{Kinesis: h.k.Endpoint}); rep.Endpoints != want || !strings.Contains(out, `"iam": "AWS"`) {
 			t.Errorf("endpoints %+v, want %+v:\n%s", rep.Endpoints, want, out)
 		}
 		if d := rep.Checks[3].Detail; !strings.Contains(d, "provisioned with 2 open shards") || !strings.Contains(d, "need 3") {
@@ -147,7 +151,7 @@ func TestDestCheckAgainstKinesalite(t *testing.T) {
 		if got := statuses(rep); got != want || rep.OK {
 			t.Fatalf("checks %s (ok %v), want %s (ok false)", got, rep.OK, want)
 		}
-		if !strings.Contains(rep.Checks[2].Detail, "stream no-such-stream not found at endpoint "+h.e.Endpoint) || !strings.Contains(rep.Checks[2].Detail, "fix:") {
+		if !strings.Contains(rep.Checks[2].Detail, "stream no-such-stream not found at endpoint "+h.k.Endpoint) || !strings.Contains(rep.Checks[2].Detail, "fix:") {
 			t.Errorf("stream detail %q", rep.Checks[2].Detail)
 		}
 		if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "1 of 8 checks failed: stream") {
@@ -163,7 +167,7 @@ func TestDestCheckAgainstKinesalite(t *testing.T) {
 // <ErrorResponse> documents with 403 (AccessDenied) or 404 (NoSuchEntity).
 
 const (
-	account   = "000000000000" // kinesalite's account, so the stream ARN matches
+	account   = "000000000000" // kinesistest's and kinesalite's account, so the stream ARN matches
 	roleARN   = "arn:aws:iam::000000000000:role/ld-export"
 	goodTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::554582317989:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}`
 )
@@ -282,36 +286,38 @@ func TestDestCheckIAM(t *testing.T) {
 			"credentials=fail account=skip stream=pass capacity=pass encryption=pass role=skip trust=skip permissions=skip",
 			"credentials", "InvalidClientTokenId", 1},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, "ld-events:1")
-			h.aws = awsquerytest.NewServer(t, tt.actions)
-			args := []string{"prod", "--env", "production", "--stream", "ld-events", "--role-arn", roleARN, "--region", "us-east-1"}
-			if tt.externalID != "" {
-				args = append(args, "--external-id", tt.externalID)
-			}
-			h.create(args...)
-			out, stderr, code := h.run("dest", "check", "prod", "--events-per-month", "50_000_000", "-o", "json")
-			if code != tt.exit {
-				t.Errorf("exit %d, want %d (stderr %q)", code, tt.exit, stderr)
-			}
-			rep := decode(t, out)
-			if got := statuses(rep); got != tt.want {
-				t.Fatalf("checks\n %s\nwant\n %s\n%s", got, tt.want, out)
-			}
-			if rep.OK != (tt.exit == 0) {
-				t.Errorf("ok %v with exit %d", rep.OK, tt.exit)
-			}
-			for _, c := range rep.Checks {
-				if c.Name == tt.check && !strings.Contains(c.Detail, tt.detail) {
-					t.Errorf("%s detail %q, want it to contain %q", c.Name, c.Detail, tt.detail)
+	kinesisbackend.Each(t, func(t *testing.T, b kinesisbackend.Backend) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				h := newHarness(t, b, "ld-events:1")
+				h.aws = awsquerytest.NewServer(t, tt.actions)
+				args := []string{"prod", "--env", "production", "--stream", "ld-events", "--role-arn", roleARN, "--region", "us-east-1"}
+				if tt.externalID != "" {
+					args = append(args, "--external-id", tt.externalID)
 				}
-			}
-			for _, call := range h.aws.Calls() {
-				if call.Get("Action") == "SimulatePrincipalPolicy" && (call.Get("PolicySourceArn") != roleARN || call.Get("ResourceArns.member.1") != "arn:aws:kinesis:us-east-1:000000000000:stream/ld-events") {
-					t.Errorf("SimulatePrincipalPolicy asked %v", call)
+				h.create(args...)
+				out, stderr, code := h.run("dest", "check", "prod", "--events-per-month", "50_000_000", "-o", "json")
+				if code != tt.exit {
+					t.Errorf("exit %d, want %d (stderr %q)", code, tt.exit, stderr)
 				}
-			}
-		})
-	}
+				rep := decode(t, out)
+				if got := statuses(rep); got != tt.want {
+					t.Fatalf("checks\n %s\nwant\n %s\n%s", got, tt.want, out)
+				}
+				if rep.OK != (tt.exit == 0) {
+					t.Errorf("ok %v with exit %d", rep.OK, tt.exit)
+				}
+				for _, c := range rep.Checks {
+					if c.Name == tt.check && !strings.Contains(c.Detail, tt.detail) {
+						t.Errorf("%s detail %q, want it to contain %q", c.Name, c.Detail, tt.detail)
+					}
+				}
+				for _, call := range h.aws.Calls() {
+					if call.Get("Action") == "SimulatePrincipalPolicy" && (call.Get("PolicySourceArn") != roleARN || call.Get("ResourceArns.member.1") != "arn:aws:kinesis:us-east-1:000000000000:stream/ld-events") {
+						t.Errorf("SimulatePrincipalPolicy asked %v", call)
+					}
+				}
+			})
+		}
+	})
 }

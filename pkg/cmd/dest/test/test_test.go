@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/ldexport/ldexport/pkg/cmdtest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ldexport/ldexport/pkg/cmdtest"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -28,6 +29,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/cmdutil"
 	"github.com/ldexport/ldexport/pkg/eventgen"
 	"github.com/ldexport/ldexport/pkg/kinesalite"
+	"github.com/ldexport/ldexport/pkg/kinesisbackend"
 	"github.com/ldexport/ldexport/pkg/kpl"
 	"github.com/ldexport/ldexport/pkg/store"
 )
@@ -58,16 +60,16 @@ func TestBuildTestEvent(t *testing.T) {
 }
 
 // harness is a factory over a temporary store, with a destination "local"
-// whose stream lives in kinesalite behind a recording proxy.
+// whose stream lives in a local Kinesis behind a recording proxy.
 type harness struct {
 	t      *testing.T
 	config string
-	e      *kinesalite.Emulator
+	k      kinesisbackend.Kinesis
 	proxy  *kinesisProxy
 	stsURL string
 }
 
-// kinesisProxy passes requests to kinesalite, remembers the operation and the
+// kinesisProxy passes requests to the local Kinesis, remembers the operation and the
 // access key of each request's signature ("PutRecord AKID"), and can rewrite
 // the data GetRecords returns.
 type kinesisProxy struct {
@@ -134,10 +136,10 @@ func (p *kinesisProxy) keys() []string {
 	return append([]string(nil), p.accessKeys...)
 }
 
-func newHarness(t *testing.T, streams ...string) *harness {
+func newHarness(t *testing.T, b kinesisbackend.Backend, streams ...string) *harness {
 	cmdtest.EmulatorCredentials(t, "AKIDCALLER")
-	e := kinesalite.Start(t, streams...)
-	return &harness{t: t, config: filepath.Join(t.TempDir(), "config.yaml"), e: e, proxy: newKinesisProxy(t, e.Endpoint)}
+	k := b.Start(t, streams...)
+	return &harness{t: t, config: filepath.Join(t.TempDir(), "config.yaml"), k: k, proxy: newKinesisProxy(t, k.Endpoint)}
 }
 
 func (h *harness) run(args ...string) (string, string, int) {
@@ -160,8 +162,12 @@ func (h *harness) create(name, stream string, extra ...string) {
 	}
 }
 
-func TestDestTestAgainstKinesalite(t *testing.T) {
-	h := newHarness(t, "ld-events:2")
+func TestDestTest(t *testing.T) {
+	kinesisbackend.Each(t, testDestTest)
+}
+
+func testDestTest(t *testing.T, b kinesisbackend.Backend) {
+	h := newHarness(t, b, "ld-events:2")
 	h.create("local", "ld-events")
 	h.create("gone", "no-such-stream")
 
@@ -218,7 +224,7 @@ func TestDestTestAgainstKinesalite(t *testing.T) {
 			t.Errorf("result %+v", res)
 		}
 		found := 0
-		for _, r := range h.e.ReadAll(t, "ld-events") {
+		for _, r := range kinesalite.ReadStream(t, h.k.Client, "ld-events") {
 			if bytes.Contains(r.Data, []byte(res.TestID)) {
 				found++
 				if r.ShardID != res.ShardID || r.SequenceNumber != res.SequenceNumber || r.PartitionKey != res.PartitionKey {
@@ -299,7 +305,11 @@ const assumeRoleXML = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/
 </AssumeRoleResponse>`
 
 func TestDestTestAssumeRole(t *testing.T) {
-	h := newHarness(t, "ld-events:1")
+	kinesisbackend.Each(t, testDestTestAssumeRole)
+}
+
+func testDestTestAssumeRole(t *testing.T, b kinesisbackend.Backend) {
+	h := newHarness(t, b, "ld-events:1")
 	h.create("local", "ld-events", "--external-id", "ext-123")
 
 	t.Run("the role signs the PutRecord, the caller reads it back", func(t *testing.T) {
