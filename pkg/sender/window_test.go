@@ -72,8 +72,8 @@ func TestOverloadCutsRequestsInFlight(t *testing.T) {
 		requestTimeout time.Duration
 	}{
 		{"HTTP 503", http503, 0},
-		// Long enough that a request answered in 2ms does not time out
-		// (it would be sent again and stored twice) on a busy machine.
+		// Long enough that a request answered in 2ms seldom times out on a
+		// busy machine (it would be sent again and stored twice).
 		{"timeout", noAnswer, 250 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +89,10 @@ func TestOverloadCutsRequestsInFlight(t *testing.T) {
 				t.Fatalf("err %v, stats %+v, %d stored", r.err, r.stats, len(stored))
 			}
 			for d, n := range stored {
-				if n != 1 {
+				// A request that outlives the client's timeout on a loaded
+				// machine may be stored and then sent again: at least once is
+				// Kinesis's promise then, exactly once only without timeouts.
+				if n != 1 && (tt.requestTimeout == 0 || n > 2) {
 					t.Fatalf("record %q stored %d times (stats %+v)", d, n, r.stats)
 				}
 			}
