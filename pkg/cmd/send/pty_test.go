@@ -147,8 +147,12 @@ func TestProgressTracksDeliveryInATerminal(t *testing.T) {
 		maxLag = max(maxLag, f.stored-f.sent)
 		distinct[f.sent] = true
 	}
-	if float64(maxLag) > perSecond {
-		t.Errorf("the bar trailed the stream by up to %d records, more than a second's worth (%.0f)", maxLag, perSecond)
+	// The stream's count is taken when the test reads a frame, which a
+	// loaded machine (CI runs every package at once) delays: two seconds'
+	// worth still tells a bar that follows delivery from one that does not
+	// (measured lag on a quiet machine: 0.27 s, docs/output.md).
+	if float64(maxLag) > 2*perSecond {
+		t.Errorf("the bar trailed the stream by up to %d records, more than two seconds' worth (%.0f)", maxLag, 2*perSecond)
 	}
 	if len(distinct) < 3 {
 		t.Errorf("the bar did not move: %d distinct counts", len(distinct))
