@@ -207,16 +207,18 @@ func (j *Job) op(call string) awserr.Op {
 }
 
 // tuneGC trades a little memory for CPU while sending: the garbage collector
-// runs at GOGC=400 under a 40 MiB soft memory limit, unless the user set
-// GOGC or GOMEMLIMIT. Measured on 200,000 400-byte records to a local sink:
-// about a quarter less CPU than the default, peak RSS still under 64 MiB
-// (bench/README.md). The returned func restores the previous settings.
+// runs at GOGC=400 under a 44 MiB soft memory limit, unless the user set
+// GOGC or GOMEMLIMIT. Measured (bench/README.md, 2026-11-29): at
+// --concurrency 1, 200,000 records to a local sink took about half the CPU
+// of a 40 MiB limit, where the heap sat at the limit; peak RSS for 1 GB from
+// stdin 53 MiB, 57 with --aggregate (a 48 MiB limit: 57 and 59, too near
+// the 64 MiB budget). The returned func restores the previous settings.
 func tuneGC() (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
 	gc := debug.SetGCPercent(400)
-	limit := debug.SetMemoryLimit(40 << 20)
+	limit := debug.SetMemoryLimit(44 << 20)
 	return func() {
 		debug.SetGCPercent(gc)
 		debug.SetMemoryLimit(limit)
