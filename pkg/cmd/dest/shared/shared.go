@@ -98,11 +98,6 @@ func Resolve(openStore func() (*store.Store, error), endpointURL, dest, stream s
 	return Target{Stream: d.StreamName, Region: d.Region, Endpoint: cmdutil.KinesisEndpointURL(endpointURL, d.EndpointURL), Destination: d}, nil
 }
 
-// ResolveTarget is Resolve with f's store and globals.
-func ResolveTarget(f *cmdutil.Factory, dest, stream string) (Target, error) {
-	return Resolve(f.Store, f.Globals.EndpointURL, dest, stream)
-}
-
 // Fields lists a destination's fields in contract order as key/value pairs,
 // leaving out empty optional ones.
 func Fields(d store.Destination) [][2]string {

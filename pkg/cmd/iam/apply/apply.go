@@ -257,9 +257,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	awsCtx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
-	defer cancel()
-	c, err := cmdutil.NewAWSClients(awsCtx, d.Region, cmdutil.KinesisEndpointURL(opts.EndpointURL, d.EndpointURL), opts.Kinesis, opts.STS, opts.IAM)
+	c, err := cmdutil.NewAWSClients(ctx, d.Region, cmdutil.KinesisEndpointURL(opts.EndpointURL, d.EndpointURL), opts.Kinesis, opts.STS, opts.IAM)
 	if err != nil {
 		return err
 	}
@@ -287,6 +285,10 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			fmt.Fprintln(ios.ErrOut, "Dry run: reading only, nothing is changed.")
 		}
 	}
+	// --timeout bounds the IAM and STS calls only: LaunchDarkly's answer,
+	// above, has its own deadlines and 429 waits.
+	awsCtx, cancel := awserr.WithDeadline(ctx, opts.Timeout, "--timeout")
+	defer cancel()
 	report, err := a.run(awsCtx)
 	if err != nil {
 		return err
