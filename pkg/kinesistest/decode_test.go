@@ -65,3 +65,12 @@ func FuzzDecodePutRecords(f *testing.F) {
 		}
 	})
 }
+
+// A scripted error code comes with AWS's status when the script gives none.
+func TestScriptedErrorStatusFollowsAWS(t *testing.T) {
+	for code, want := range map[string]int{"InternalFailure": 500, "ServiceUnavailable": 503, "ProvisionedThroughputExceededException": 400, "AccessDeniedException": 400} {
+		if got := errorStatus(code); got != want {
+			t.Errorf("errorStatus(%q) = %d, want %d", code, got, want)
+		}
+	}
+}

@@ -140,7 +140,8 @@ type Reply struct {
 	Status      int
 	ContentType string
 	// ErrorCode answers the whole request with this AWS error code, Message
-	// and Status (400 when 0), storing nothing.
+	// and Status (when 0, as AWS: 500 for InternalFailure, 503 for
+	// ServiceUnavailable, 400 for the rest), storing nothing.
 	ErrorCode string
 	Message   string
 	// RecordErrors fails the records at these indexes with these error

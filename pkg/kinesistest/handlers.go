@@ -634,7 +634,7 @@ func (c *call) answerScripted(reply *Reply) bool {
 		c.w.WriteHeader(status)
 		_, _ = c.w.Write(reply.Body)
 	case reply.ErrorCode != "":
-		c.s.writeError(c.w, &apiError{status: cmp.Or(reply.Status, http.StatusBadRequest), code: reply.ErrorCode, msg: reply.Message})
+		c.s.writeError(c.w, &apiError{status: cmp.Or(reply.Status, errorStatus(reply.ErrorCode)), code: reply.ErrorCode, msg: reply.Message})
 	default:
 		return false
 	}
@@ -955,4 +955,17 @@ func (s *Server) split(st *stream, shardID string, key uint128) *apiError {
 	parent.closed = true
 	parent.mu.Unlock()
 	return nil
+}
+
+// errorStatus is the HTTP status AWS answers an error code with: 500 for
+// InternalFailure, 503 for ServiceUnavailable, 400 for the rest (client
+// errors, throttling included).
+func errorStatus(code string) int {
+	switch code {
+	case "InternalFailure":
+		return http.StatusInternalServerError
+	case "ServiceUnavailable":
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
 }
