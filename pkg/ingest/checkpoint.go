@@ -27,6 +27,9 @@ func (j *Job) checkFiles(in *inputs) (*runCheckpoint, error) {
 			return nil, err
 		}
 	}
+	if j.Checkpoint != "" && j.Connect == nil {
+		return nil, &Error{Kind: BadInput, Err: errors.New("--checkpoint cannot be used with --dry-run: a dry run delivers nothing to record")}
+	}
 	if err := j.checkDistinctFiles(in); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -260,5 +262,26 @@ func TestCheckpointSavedWhileSending(t *testing.T) {
 	}
 	if recs == 0 || recs >= 1500 {
 		t.Fatalf("checkpoint during the run recorded %d records, want the first request's", recs)
+	}
+}
+
+// A dry run (no Connect) with a checkpoint is refused as bad input, not a
+// nil dereference at the end: the command's Validate refuses it too, but
+// Job is a library type.
+func TestCheckpointWithDryRunRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	if err := os.WriteFile(in, []byte("{\"a\":1}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "ck")
+	job := Job{Inputs: []string{in}, Checkpoint: ck, Rejects: filepath.Join(dir, "rej"), Notes: io.Discard}
+	sum, err := job.Run(context.Background())
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != BadInput || !strings.Contains(err.Error(), "--dry-run") {
+		t.Fatalf("summary %v, error %v; want a BadInput error naming --dry-run", sum, err)
+	}
+	if _, err := os.Stat(ck); !os.IsNotExist(err) {
+		t.Errorf("checkpoint written by a refused job: %v", err)
 	}
 }

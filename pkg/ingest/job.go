@@ -149,6 +149,9 @@ func (j *Job) connect(ctx context.Context) (*stream, error) {
 	}
 	if !j.NoPace {
 		s.shards, s.lister = j.loadShards(setup, client)
+		if ctx.Err() != nil { // interrupted while listing: no note about pacing, exit as interrupted
+			return nil, &Error{Kind: Interrupted, Err: errors.New("interrupted before sending anything")}
+		}
 	}
 	if j.Aggregate && s.shards == nil {
 		fmt.Fprintf(j.Notes, "Note: --aggregate without the shard map: one aggregate per partition key, so each lands where its records' key hashes (records with random keys share one key per aggregate)\n")
@@ -187,6 +190,9 @@ func (j *Job) loadShards(ctx context.Context, lister sender.ListShardsAPI) (*sen
 	m, err := sender.LoadShardMap(ctx, lister, j.Target.Stream)
 	if err == nil {
 		return m, lister
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil, nil // interrupted: the caller says so
 	}
 	why := awserr.Short(err)
 	if errors.Is(err, sender.ErrShardsNotListable) {
