@@ -44,7 +44,6 @@ func TestSummaryCountsEachRecordOnce(t *testing.T) {
 	}
 }
 
-
 // TestInputSizeForProgress: the bar measures against the size of plain
 // files only; a gzip file (whatever its name) or standard input has none.
 func TestInputSizeForProgress(t *testing.T) {
