@@ -83,12 +83,12 @@ man:
 
 # Each fuzz target runs briefly (FUZZTIME each); `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity FuzzReader:./pkg/ndjson FuzzValidateObject:./pkg/ndjson FuzzParse:./pkg/checkpoint FuzzKey:./pkg/ldkey FuzzRoundTrip:./pkg/kpl
+FUZZ_TARGETS := FuzzLoad:./pkg/store FuzzValidators:./pkg/awsarn FuzzParseCount:./pkg/quantity FuzzReader:./pkg/ndjson FuzzValidateObject:./pkg/ndjson FuzzObjectMatchesEncodingJSON:./pkg/ndjson FuzzParse:./pkg/checkpoint FuzzKey:./pkg/ldkey FuzzRoundTrip:./pkg/kpl FuzzScanPutRecordsOutput:./pkg/sender FuzzAppendBase64:./pkg/sender FuzzDecodePutRecords:./pkg/kinesistest
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  name=$${t%%:*}; pkg=$${t#*:}; \
 	  echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  GO=$(GO) tools/fuzz-one.sh "$$name" "$$pkg" $(FUZZTIME); \
 	done
 
 # Benchmarks of `ldexport send`: go test -bench, then bench/send.sh (see bench/README.md).
