@@ -63,14 +63,14 @@ func TestRegionFrom(t *testing.T) {
 
 func TestNewLaunchDarklyClient(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if _, err := NewLaunchDarklyClient(&GlobalOptions{}, env(map[string]string{"LAUNCHDARKLY_ACCESS_TOKEN": "api-x"}), "ldexport/test"); err != nil {
+	if _, err := NewLaunchDarklyClient(&GlobalOptions{}, env(map[string]string{"LAUNCHDARKLY_ACCESS_TOKEN": "api-x1234567"}), "ldexport/test"); err != nil {
 		t.Errorf("token and the default host: %v", err)
 	}
 	_, err := NewLaunchDarklyClient(&GlobalOptions{}, env(nil), "ldexport/test")
 	if !errors.Is(err, launchdarkly.ErrNoToken) || !errors.Is(err, ErrUsage) {
 		t.Errorf("no token: %v, want a usage error wrapping ErrNoToken", err)
 	}
-	_, err = NewLaunchDarklyClient(&GlobalOptions{LDAPIHost: "ftp://app.launchdarkly.com"}, env(map[string]string{"LD_ACCESS_TOKEN": "api-x"}), "ldexport/test")
+	_, err = NewLaunchDarklyClient(&GlobalOptions{LDAPIHost: "ftp://app.launchdarkly.com"}, env(map[string]string{"LD_ACCESS_TOKEN": "api-x1234567"}), "ldexport/test")
 	if !errors.Is(err, ErrUsage) || !strings.HasPrefix(err.Error(), "--ld-api-host: ") {
 		t.Errorf("bad host: %v, want a usage error about --ld-api-host", err)
 	}

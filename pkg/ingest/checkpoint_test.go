@@ -44,15 +44,12 @@ func TestCheckpointResumeAfterInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	first := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1, Script: kinesistest.HangFrom(3, cancel)})
 	r1 := runJob(t, ctx, job, first.NewClient())
-	if r1.kind() != Interrupted || r1.sum == nil || !strings.Contains(r1.sum.Whereabouts(false), "progress saved in "+ck) {
+	if r1.kind() != Interrupted || r1.sum == nil || r1.sum.Checkpoint != ck {
 		t.Fatalf("first run: %v (kind %d)\n%s", r1.err, r1.kind(), r1.notes)
 	}
 	s1 := r1.summary()
 	if s1.Sent == 0 || s1.Failed == 0 || s1.LeftForNextRun != s1.Failed || s1.Stopped != 0 {
 		t.Fatalf("first run: %+v", s1)
-	}
-	if counts := s1.Counts(); strings.Contains(counts, "not delivered") || !strings.Contains(counts, fmt.Sprintf("%d left for the next run", s1.LeftForNextRun)) {
-		t.Errorf("first run's counts: %s", counts)
 	}
 	if got, _ := os.ReadFile(rejects); strings.Contains(string(got), `"n":`) {
 		t.Fatal("a record not delivered at the interrupt went to the reject file")

@@ -41,6 +41,11 @@ var tokenEnv = []string{"LAUNCHDARKLY_ACCESS_TOKEN", "LD_ACCESS_TOKEN"}
 // ErrNoToken is returned when neither token variable is set.
 var ErrNoToken = errors.New("no LaunchDarkly access token: set LAUNCHDARKLY_ACCESS_TOKEN (or LD_ACCESS_TOKEN) to an API access token with the Writer role or destination permissions")
 
+// MinTokenLen is the shortest value TokenFromEnv takes: LaunchDarkly's
+// access tokens are much longer (api- and a UUID), and a short value could
+// not be redacted from messages without garbling them.
+const MinTokenLen = 8
+
 // TokenFromEnv returns the first non-empty token variable, read with getenv.
 func TokenFromEnv(getenv func(string) string) (string, error) {
 	for _, k := range tokenEnv {
@@ -48,6 +53,11 @@ func TokenFromEnv(getenv func(string) string) (string, error) {
 			if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 				// Not sendable as a header; the value itself is never shown.
 				return "", fmt.Errorf("%s holds a control character (such as a line break) that no access token has: set it to the token alone", k)
+			}
+			if len(v) < MinTokenLen {
+				// Too short to be a token, and too short to redact safely
+				// from messages that may quote it.
+				return "", fmt.Errorf("%s is %d characters, too short for a LaunchDarkly access token (api-… and 36 more): set it to the whole token", k, len(v))
 			}
 			return v, nil
 		}

@@ -203,14 +203,20 @@ func TestTokenRedactedFromErrors(t *testing.T) {
 }
 
 func TestTokenFromEnv(t *testing.T) {
-	env := map[string]string{"LD_ACCESS_TOKEN": "b"}
+	env := map[string]string{"LD_ACCESS_TOKEN": "api-bbbbbbbb"}
 	get := func(k string) string { return env[k] }
-	if tok, err := launchdarkly.TokenFromEnv(get); err != nil || tok != "b" {
+	if tok, err := launchdarkly.TokenFromEnv(get); err != nil || tok != "api-bbbbbbbb" {
 		t.Fatalf("LD_ACCESS_TOKEN: %q %v", tok, err)
 	}
-	env["LAUNCHDARKLY_ACCESS_TOKEN"] = "a"
-	if tok, _ := launchdarkly.TokenFromEnv(get); tok != "a" {
+	env["LAUNCHDARKLY_ACCESS_TOKEN"] = "api-aaaaaaaa"
+	if tok, _ := launchdarkly.TokenFromEnv(get); tok != "api-aaaaaaaa" {
 		t.Fatalf("LAUNCHDARKLY_ACCESS_TOKEN should win, got %q", tok)
+	}
+	// A value too short to be a token (and to redact safely) is refused,
+	// naming the variable and the length, never the value.
+	env["LAUNCHDARKLY_ACCESS_TOKEN"] = "tok"
+	if _, err := launchdarkly.TokenFromEnv(get); err == nil || !strings.Contains(err.Error(), "LAUNCHDARKLY_ACCESS_TOKEN is 3 characters") || strings.Contains(err.Error(), "tok ") {
+		t.Fatalf("short token: %v", err)
 	}
 	if _, err := launchdarkly.TokenFromEnv(func(string) string { return "" }); err != launchdarkly.ErrNoToken {
 		t.Fatalf("no token: %v", err)

@@ -252,6 +252,12 @@ func TestLaunchDarklyAuthErrors(t *testing.T) {
 		t.Fatalf("no token: exit %d, %q", code, errOut)
 	}
 
+	t.Setenv("LAUNCHDARKLY_ACCESS_TOKEN", "api")
+	code, _, errOut = e.run("dest", "pull")
+	if code != 2 || !strings.Contains(errOut, "too short for a LaunchDarkly access token") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("a 3-character token: exit %d, %q", code, errOut)
+	}
+
 	t.Setenv("LAUNCHDARKLY_ACCESS_TOKEN", ldToken)
 	code, _, errOut = e.run("dest", "pull", "--ld-api-host", "app.launchdarkly.com")
 	if code != 2 || !strings.Contains(errOut, "--ld-api-host") {

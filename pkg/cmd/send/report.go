@@ -12,6 +12,7 @@ import (
 	"github.com/ldexport/ldexport/pkg/output"
 	"github.com/ldexport/ldexport/pkg/quote"
 	"github.com/ldexport/ldexport/pkg/sender"
+	"github.com/ldexport/ldexport/pkg/sendreport"
 )
 
 // report prints the summary of a job that ran, and what to do about the
@@ -27,7 +28,7 @@ func report(opts *SendOptions, sum *ingest.Summary, runErr error) error {
 			return err
 		}
 	} else if !opts.Quiet || sum.Failed+sum.Invalid > 0 || len(sum.Unread) > 0 {
-		sum.WriteText(ios.ErrOut, ingest.NewStyles(ios.ErrOut, ios.ErrColorEnabled()))
+		sendreport.WriteText(ios.ErrOut, sum, sendreport.NewStyles(ios.ErrOut, ios.ErrColorEnabled()))
 	}
 	printResume(opts, sum, table)
 	return exitError(runErr, sum, table)
@@ -51,16 +52,16 @@ func exitError(err error, sum *ingest.Summary, summarised bool) error {
 		}
 		msg := "interrupted"
 		if !summarised {
-			msg += ": " + sum.Counts()
+			msg += ": " + sendreport.Counts(sum)
 		}
-		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New(msg + sum.Whereabouts(summarised))}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New(msg + sendreport.Whereabouts(sum, summarised))}
 	case ingest.SendFailed:
-		return cmdutil.RuntimeErrorf("%v%s", e.Err, sum.Whereabouts(summarised))
+		return cmdutil.RuntimeErrorf("%v%s", e.Err, sendreport.Whereabouts(sum, summarised))
 	case ingest.NotDelivered:
 		if summarised {
-			return cmdutil.RuntimeErrorf("not every record was delivered%s", sum.Whereabouts(summarised))
+			return cmdutil.RuntimeErrorf("not every record was delivered%s", sendreport.Whereabouts(sum, summarised))
 		}
-		return cmdutil.RuntimeErrorf("%d of %d records not delivered%s", sum.Failed, sum.Records, sum.Whereabouts(summarised))
+		return cmdutil.RuntimeErrorf("%d of %d records not delivered%s", sum.Failed, sum.Records, sendreport.Whereabouts(sum, summarised))
 	}
 	return &cmdutil.ExitError{Code: cmdutil.ExitRuntime, Err: e.Err}
 }
@@ -74,7 +75,7 @@ func printResume(opts *SendOptions, sum *ingest.Summary, named bool) {
 		return
 	}
 	if !named && len(sum.Unread) > 0 {
-		fmt.Fprintf(w, "Never read: %s\n", sum.UnreadText())
+		fmt.Fprintf(w, "Never read: %s\n", sendreport.UnreadText(sum))
 	}
 	if sum.Checkpoint != "" {
 		fmt.Fprintf(w, "To finish the job, run the same command again: it resumes from checkpoint %s\n", opts.Checkpoint)
