@@ -235,6 +235,9 @@ func (c *runCheckpoint) save() error {
 	defer c.saveMu.Unlock()
 	st := c.ck.State()
 	err := c.rej.sync()
+	if errors.Is(err, errLineOpen) {
+		return nil // saved once the line ends: the lines held back until then are not on disk yet
+	}
 	if err == nil {
 		err = c.ck.SaveState(st)
 	} else {

@@ -31,7 +31,30 @@ type rejectFile struct {
 	err     error
 	broken  atomic.Bool // err is set: read on the hot path without the lock
 	closed  bool        // after the summary: a reader abandoned mid-read may still call in
+	cut     error       // an abandoned oversize line could not be taken back out of the file
+
+	// An oversize line streams in while its input is read, so the file is
+	// not locked for the whole line (its input may stall): line is the one
+	// open, whole lines written meanwhile wait in pending until it ends.
+	line      *rejectLine
+	lineStart int64 // a regular file's size when the line began
+	lineOut   int64 // w.out when the line began
+	pending   []byte
+
+	// fh is f for interrupt, which runs without the lock.
+	fh          atomic.Pointer[os.File]
+	interrupted atomic.Bool
 }
+
+// rejectWriteGrace is how long a write to the reject file may block once
+// the run was interrupted (a named pipe whose reader stopped reading):
+// then the write fails, and the run ends naming the lines that were meant
+// for the file.
+const rejectWriteGrace = time.Second
+
+// errLineOpen says the reject file holds lines back until an oversize line
+// streaming in ends: they cannot be made durable yet.
+var errLineOpen = errors.New("an oversize line is being written")
 
 // setErr keeps the first write error; the run stops reading once there is one.
 func (r *rejectFile) setErr(err error) error {
@@ -59,8 +82,19 @@ func (r *rejectFile) open() error {
 		return err
 	}
 	r.path = fh.Name()
-	r.f, r.w = fh, &wholeLines{f: fh}
+	r.f, r.w = fh, &wholeLines{f: fh, grace: &r.interrupted}
+	r.fh.Store(fh)
 	return nil
+}
+
+// interrupt bounds every write to the file from now on by
+// rejectWriteGrace, one blocked already included. It is safe to call
+// while a write holds the lock.
+func (r *rejectFile) interrupt() {
+	r.interrupted.Store(true)
+	if f := r.fh.Load(); f != nil {
+		_ = f.SetWriteDeadline(time.Now().Add(rejectWriteGrace)) // a regular file has no deadlines: its writes do not block
+	}
 }
 
 // write appends line (nil for a line that was never held, such as an
@@ -85,49 +119,119 @@ func (r *rejectFile) write(line []byte, where, reason string) {
 			return
 		}
 	}
+	if r.line != nil {
+		r.pending = append(append(r.pending, line...), '\n')
+		return
+	}
 	r.w.Write(line)
 	r.setErr(r.w.WriteByte('\n'))
 }
 
 // lineWriter starts a line the caller streams in (an oversize line); Close
-// ends it. The file stays locked in between.
+// ends it. The file is locked for each part, never while the caller waits
+// for the next: other lines are held back until the line ends.
 func (r *rejectFile) lineWriter() io.WriteCloser {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := &rejectLine{r: r}
 	if r.f == nil && r.err == nil && !r.closed {
 		r.setErr(r.open())
 	}
-	return rejectLine{r}
+	if r.err != nil || r.closed {
+		return l // never the open line: its parts are dropped, the failure already reported
+	}
+	r.setErr(r.w.Flush()) // the lines before it, so that only the line is taken back if it is abandoned
+	r.lineStart, r.lineOut = -1, r.w.out
+	if st, err := r.f.Stat(); err == nil && st.Mode().IsRegular() {
+		r.lineStart = st.Size()
+	}
+	r.line = l
+	return l
 }
 
 type rejectLine struct{ r *rejectFile }
 
-func (l rejectLine) Write(p []byte) (int, error) {
-	if l.r.err != nil || l.r.closed {
-		return len(p), nil // already failed: reported when the file is closed
+func (l *rejectLine) Write(p []byte) (int, error) {
+	r := l.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.line != l || r.err != nil {
+		return len(p), nil // abandoned, or already failed: reported when the file is closed
 	}
-	if _, err := l.r.w.Write(p); err != nil {
-		l.r.setErr(err)
+	if _, err := r.w.Write(p); err != nil {
+		r.setErr(err)
 	}
 	return len(p), nil
 }
 
-func (l rejectLine) Close() error {
-	defer l.r.mu.Unlock()
-	if l.r.err == nil && !l.r.closed {
-		l.r.setErr(l.r.w.WriteByte('\n'))
+func (l *rejectLine) Close() error {
+	r := l.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.line != l {
+		return nil
 	}
+	r.line = nil
+	if r.err == nil {
+		r.setErr(r.w.WriteByte('\n'))
+	}
+	r.releasePending()
 	return nil
+}
+
+// releasePending writes out the lines held back while a line was open.
+func (r *rejectFile) releasePending() {
+	if len(r.pending) > 0 && r.err == nil {
+		r.w.Write(r.pending)
+		r.setErr(r.w.Flush())
+	}
+	r.pending = nil
+}
+
+// abandon ends the job's use of an oversize line whose reader was
+// abandoned mid-line (its input stalled): what was written of it is taken
+// back out of the file, so no half line is left there (the line is not
+// counted: the summary names it as the first unread one). A named pipe
+// cannot take bytes back: its part is ended with a newline, and close
+// reports it. The lines held back are then written.
+func (r *rejectFile) abandon() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.abandonLine()
+}
+
+func (r *rejectFile) abandonLine() {
+	if r.line == nil {
+		return
+	}
+	r.line = nil
+	r.w.buf = r.w.buf[:0] // only the line's part: the lines before it were written when it began
+	if out := r.w.out - r.lineOut; out > 0 && r.err == nil {
+		if r.lineStart >= 0 {
+			r.setErr(r.f.Truncate(r.lineStart))
+			_, err := r.f.Seek(r.lineStart, io.SeekStart) // the default file is not opened to append
+			r.setErr(err)
+		} else {
+			r.cut = fmt.Errorf("the first %d bytes of an oversize line, cut off when the run stopped, are in it as a line of their own; that line was not rejected: it is the first unread one", out)
+			r.setErr(r.w.WriteByte('\n'))
+		}
+	}
+	r.releasePending()
 }
 
 func (r *rejectFile) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.abandonLine()
 	r.closed = true
 	if r.f == nil {
 		return r.err
 	}
 	r.setErr(r.w.Flush())
 	r.setErr(r.f.Close())
+	if r.err == nil {
+		return r.cut
+	}
 	return r.err
 }
 
@@ -140,6 +244,12 @@ func (r *rejectFile) sync() error {
 	}
 	if r.f == nil || r.closed {
 		return nil
+	}
+	if r.line != nil {
+		if len(r.pending) > 0 {
+			return errLineOpen
+		}
+		return r.f.Sync() // the lines before the open line were written when it began
 	}
 	if err := r.setErr(r.w.Flush()); err != nil {
 		return err
@@ -222,8 +332,10 @@ const (
 // appending to one reject file at once never split each other's lines
 // (lines over maxPartial excepted). Not safe for concurrent use.
 type wholeLines struct {
-	f   *os.File
-	buf []byte
+	f     *os.File
+	buf   []byte
+	out   int64        // bytes written out
+	grace *atomic.Bool // each write may block at most rejectWriteGrace
 }
 
 // Write adds p to the current line.
@@ -249,7 +361,14 @@ func (w *wholeLines) Flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	_, err := w.f.Write(w.buf)
+	if w.grace != nil && w.grace.Load() {
+		_ = w.f.SetWriteDeadline(time.Now().Add(rejectWriteGrace))
+	}
+	n, err := w.f.Write(w.buf)
+	w.out += int64(n)
 	w.buf = w.buf[:0]
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("its reader stopped reading: a write after the interrupt waited %v", rejectWriteGrace)
+	}
 	return err
 }

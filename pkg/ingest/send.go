@@ -27,6 +27,7 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 			return nil, err
 		}
 	}
+	defer context.AfterFunc(ctx, rej.interrupt)() // a reject file nobody reads must not keep an interrupt from ending the run
 	tr := &tracker{total: in.totalSize()}
 	var snd *sender.Sender
 	if s.api != nil {
@@ -57,11 +58,11 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 		j.Observer.Start(&Progress{t: tr, snd: snd, stopping: stopping})
 	}
 	rd := &reader{job: j, limit: s.limit, rej: rej, snd: snd, ck: ck, tr: tr, stopping: stopping}
-	var stopErr error // why reading stopped early; read only once readDone is closed
+	var readErr error // why reading stopped early; read only once readDone is closed
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		stopErr = rd.readAll(in)
+		readErr = rd.readAll(in)
 	}()
 	readFinished := true
 	select {
@@ -71,8 +72,11 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 	case <-ctx.Done():
 		readFinished = waitBriefly(readDone)
 	}
-	if !readFinished {
-		stopErr = nil
+	var stopErr error
+	if readFinished {
+		stopErr = readErr
+	} else {
+		rej.abandon() // an oversize line the reader was streaming in
 	}
 
 	var sendErr error
