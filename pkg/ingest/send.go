@@ -165,8 +165,12 @@ type undelivered struct {
 
 // reject is the sender's RejectFunc.
 func (u *undelivered) reject(r *sender.Record, reason string) {
+	stopped := u.stopped
+	if r.GivenUp() { // the sender's decision, even if the run stops at the same moment
+		stopped = nil
+	}
 	select {
-	case <-u.stopped:
+	case <-stopped:
 		if u.ck != nil {
 			u.tr.rejected(r, stoppedLeft)
 			return

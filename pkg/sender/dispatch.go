@@ -392,6 +392,7 @@ func (d *dispatcher) failed(r *Record, v verdict, overloaded bool, now time.Time
 	}
 	delay := d.backoff(r.attempts)
 	if r.attempts >= d.s.cfg.MaxAttempts || now.Add(delay).Sub(r.first) > d.s.cfg.RetryTimeout {
+		r.each(func(u *Record) { u.givenUp = true }) // the retry budget, not the run's end
 		d.giveUp(r, fmt.Sprintf("gave up after %d attempts over %s: %s", r.attempts, now.Sub(r.first).Round(time.Millisecond), v.err))
 		return true
 	}

@@ -69,7 +69,14 @@ type Record struct {
 	paced   time.Time // when the pacer last let it into a batch
 
 	users []*Record // a KPL aggregated record's user records (aggregate.go)
+
+	givenUp bool // rejected because its retries ran out, not because the run stopped
 }
+
+// GivenUp says the sender rejected r because its retries ran out (its
+// reason says after how many attempts), rather than because the run
+// stopped before r could be delivered.
+func (r *Record) GivenUp() bool { return r.givenUp }
 
 // Size is what the record counts against Kinesis's limits: data plus partition key.
 func (r *Record) Size() int { return len(r.Data) + len(r.Key) }

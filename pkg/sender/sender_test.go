@@ -110,6 +110,10 @@ func send(t *testing.T, ctx context.Context, api PutRecordsAPI, cfg Config, rs [
 			t.Errorf("record %s rejected twice", r.Data)
 		}
 		rej[string(r.Data)] = reason
+		// Given up (retries spent) is the sender's own verdict, kept on the record.
+		if r.GivenUp() != strings.HasPrefix(reason, "gave up after") {
+			t.Errorf("record %s: GivenUp %v for reason %q", r.Data, r.GivenUp(), reason)
+		}
 	})
 	put := 0
 	for _, r := range rs {
