@@ -118,8 +118,10 @@ func TestPacedRecordsHoldTheByteBudget(t *testing.T) {
 	if s.Stats().Sent != 600 {
 		t.Fatalf("stats %+v", s.Stats())
 	}
-	// At most budget/100 records read and not yet sent (+1 for the Put on its way).
-	if worst > budget/100+1 || worst < budget/100/2 {
-		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, budget/100)
+	// At most budget/weight records read and not yet sent (+1 for the Put
+	// on its way); each weighs its 100 bytes and the Record's overhead.
+	allowed := int64(budget / (100 + recordOverhead))
+	if worst > allowed+1 || worst < allowed/2 {
+		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, allowed)
 	}
 }
