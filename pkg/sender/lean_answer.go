@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -186,38 +187,50 @@ func scanPutRecordsOutput(b []byte, entries []answerEntry) (_ []answerEntry, fai
 // white space before what it reads.
 type answerScanner struct{ jsonscan.Scanner }
 
-// str reads a non-empty string without escapes or control bytes.
-func (s *answerScanner) str() ([]byte, bool) {
-	if !s.Take('"') {
-		return nil, false
+// take is Take, quicker when c comes at once (the usual answer has no
+// white space).
+func (s *answerScanner) take(c byte) bool {
+	if s.I < len(s.B) && s.B[s.I] == c {
+		s.I++
+		return true
 	}
-	n := bytes.IndexByte(s.B[s.I:], '"')
-	if n <= 0 {
-		return nil, false
-	}
-	v := s.B[s.I : s.I+n]
-	s.I += n + 1
-	return v, !escapedOrControl(v)
+	return s.Take(c)
 }
 
-// escapedOrControl reports whether b holds a backslash or a byte below
-// 0x20, eight bytes at a time (the flags as in ndjson's skipString).
-func escapedOrControl(b []byte) bool {
+// str reads a non-empty string without escapes or control bytes.
+func (s *answerScanner) str() ([]byte, bool) {
+	if !s.take('"') {
+		return nil, false
+	}
+	rest := s.B[s.I:]
+	n := plainPrefix(rest)
+	if n == 0 || n == len(rest) || rest[n] != '"' {
+		return nil, false
+	}
+	s.I += n + 1
+	return rest[:n:n], true
+}
+
+// plainPrefix returns the index of the first '"', '\\' or byte below 0x20
+// in b (len(b) if none), eight bytes at a time: each flag below is exact
+// for the lowest byte it marks (a borrow only runs on from a byte marked
+// itself), so the lowest marked byte of the three is the first such byte.
+func plainPrefix(b []byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for len(b) >= 8 {
-		w := binary.LittleEndian.Uint64(b)
-		x := w ^ ('\\' * ones)
-		if ((x-ones)&^x|(w-0x20*ones)&^w)&highs != 0 {
-			return true
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c == '\\' || c < 0x20 {
-			return true
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, e := w^('"'*ones), w^('\\'*ones)
+		if m := ((q-ones)&^q | (e-ones)&^e | (w-0x20*ones)&^w) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
-	return false
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 // integer reads -?(0|[1-9][0-9]*) that fits an int64.
@@ -248,55 +261,77 @@ func (s *answerScanner) integer() (int64, bool) {
 	return n, true
 }
 
+// field reads an entry's key and its colon, and returns the field of e the
+// key names; nil for a key other than the four. A key is known by its
+// bytes and closing quote, so a longer key or one with escapes is not.
+func (s *answerScanner) field(e *answerEntry) *[]byte {
+	if !s.take('"') {
+		return nil
+	}
+	rest := s.B[s.I:]
+	var f *[]byte
+	var n int
+	switch {
+	case hasKey(rest, `SequenceNumber"`):
+		f, n = &e.seq, len(`SequenceNumber"`)
+	case hasKey(rest, `ShardId"`):
+		f, n = &e.shard, len(`ShardId"`)
+	case hasKey(rest, `ErrorCode"`):
+		f, n = &e.code, len(`ErrorCode"`)
+	case hasKey(rest, `ErrorMessage"`):
+		f, n = &e.msg, len(`ErrorMessage"`)
+	default:
+		return nil
+	}
+	s.I += n
+	if !s.take(':') {
+		return nil
+	}
+	return f
+}
+
+// hasKey reports whether b starts with key.
+func hasKey(b []byte, key string) bool {
+	return len(b) >= len(key) && string(b[:len(key)]) == key
+}
+
 // entries reads the Records array after its '[', appending to entries.
 func (s *answerScanner) entries(entries []answerEntry) ([]answerEntry, bool) {
-	if s.Take(']') {
+	if s.take(']') {
 		return entries, true
 	}
 	for {
-		if !s.Take('{') {
+		if !s.take('{') {
 			return nil, false
 		}
 		var e answerEntry
-		for first := true; ; first = false {
-			if first && s.Take('}') {
-				break
-			}
-			if !first && !s.Take(',') {
-				if !s.Take('}') {
+		if !s.take('}') {
+			for {
+				f := s.field(&e)
+				if f == nil || *f != nil {
 					return nil, false
 				}
-				break
-			}
-			key, ok := s.str()
-			if !ok || !s.Take(':') {
+				v, ok := s.str()
+				if !ok {
+					return nil, false
+				}
+				*f = v
+				if s.take(',') {
+					continue
+				}
+				if s.take('}') {
+					break
+				}
 				return nil, false
 			}
-			var field *[]byte
-			switch string(key) {
-			case "SequenceNumber":
-				field = &e.seq
-			case "ShardId":
-				field = &e.shard
-			case "ErrorCode":
-				field = &e.code
-			case "ErrorMessage":
-				field = &e.msg
-			default:
-				return nil, false
-			}
-			v, ok := s.str()
-			if !ok || *field != nil {
-				return nil, false
-			}
-			*field = v
 		}
 		entries = append(entries, e)
-		if s.Take(']') {
+		if s.take(',') {
+			continue
+		}
+		if s.take(']') {
 			return entries, true
 		}
-		if !s.Take(',') {
-			return nil, false
-		}
+		return nil, false
 	}
 }

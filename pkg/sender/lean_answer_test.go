@@ -155,14 +155,32 @@ func BenchmarkReadPutRecordsOutput(b *testing.B) {
 	})
 }
 
-func TestEscapedOrControl(t *testing.T) {
+// TestPlainPrefix: every byte value at every position of short strings,
+// alone and followed by another byte that ends a plain string (which the
+// word-at-a-time flags may mark falsely above a marked byte).
+func TestPlainPrefix(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
 	for n := 0; n <= 20; n++ {
 		for pos := 0; pos < n; pos++ {
 			for c := range 256 {
-				b := bytes.Repeat([]byte("7"), n)
-				b[pos] = byte(c)
-				if got, want := escapedOrControl(b), c == '\\' || c < 0x20; got != want {
-					t.Fatalf("escapedOrControl(%q) = %v", b, got)
+				for _, later := range []int{-1, pos + 1, n - 1} {
+					for _, c2 := range []byte{'"', '\\', 0, 0x1f, 0x20, '!', 0x80, 0xff} {
+						b := bytes.Repeat([]byte("7"), n)
+						b[pos] = byte(c)
+						want := n
+						if later > pos && later < n {
+							b[later] = c2
+							if special(c2) {
+								want = later
+							}
+						}
+						if special(byte(c)) {
+							want = pos
+						}
+						if got := plainPrefix(b); got != want {
+							t.Fatalf("plainPrefix(%q) = %d, want %d", b, got, want)
+						}
+					}
 				}
 			}
 		}
