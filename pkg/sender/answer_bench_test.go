@@ -39,7 +39,7 @@ func settleAnswer(b *testing.B, s *Sender, batch []*Record, body io.Reader, size
 	}
 	res := result{batch: batch}
 	for i, e := range a.entries {
-		s.entryResult(&res, i, e)
+		s.entryResult(&res, i, e, &answerTally{})
 	}
 	a.release()
 	if res.verdicts != nil || res.misrouted {

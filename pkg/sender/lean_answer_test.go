@@ -195,9 +195,9 @@ func TestEntryResultKeepsNothingOfTheAnswer(t *testing.T) {
 	part := func(i, j int) []byte { return answer[i:j:j] }
 	res := result{batch: records(3)}
 	s := &Sender{}
-	s.entryResult(&res, 0, answerEntry{code: part(0, 15), msg: part(15, 19)})
-	s.entryResult(&res, 1, answerEntry{code: part(19, 24)})
-	s.entryResult(&res, 2, answerEntry{code: part(24, 44), msg: part(44, 50)})
+	s.entryResult(&res, 0, answerEntry{code: part(0, 15), msg: part(15, 19)}, &answerTally{})
+	s.entryResult(&res, 1, answerEntry{code: part(19, 24)}, &answerTally{})
+	s.entryResult(&res, 2, answerEntry{code: part(24, 44), msg: part(44, 50)}, &answerTally{})
 	for i := range answer {
 		answer[i] = 'X'
 	}

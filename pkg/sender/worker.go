@@ -96,9 +96,13 @@ func (s *Sender) put(batch []*Record) result {
 		return res
 	}
 	// Read each entry: some endpoints set FailedRecordCount wrongly.
+	var st answerTally
 	for i, entry := range out.entries {
-		s.entryResult(&res, i, entry)
+		s.entryResult(&res, i, entry, &st)
 	}
+	s.sent.Add(st.records)
+	s.bytes.Add(st.bytes)
+	s.kinesisRecords.Add(st.kinesisRecords)
 	return res
 }
 
@@ -149,8 +153,13 @@ func (s *Sender) requestFailed(res *result, err error) {
 	}
 }
 
-// entryResult reads the result entry of record i of a PutRecords answer.
-func (s *Sender) entryResult(res *result, i int, entry answerEntry) {
+// answerTally is what one answer stored: added to the Sender's counters once
+// per answer, not once per record.
+type answerTally struct{ records, bytes, kinesisRecords int64 }
+
+// entryResult reads the result entry of record i of a PutRecords answer,
+// counting a stored record in st.
+func (s *Sender) entryResult(res *result, i int, entry answerEntry, st *answerTally) {
 	r := res.batch[i]
 	switch {
 	case len(entry.code) != 0:
@@ -165,9 +174,9 @@ func (s *Sender) entryResult(res *result, i int, entry answerEntry) {
 		if r.shardID != "" && string(entry.shard) != r.shardID {
 			res.misrouted = true
 		}
-		s.sent.Add(int64(r.count()))
-		s.bytes.Add(r.dataBytes())
-		s.kinesisRecords.Add(1)
+		st.records += int64(r.count())
+		st.bytes += r.dataBytes()
+		st.kinesisRecords++
 	}
 }
 
