@@ -1,0 +1,271 @@
+package ndjson
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// validObjectOld is validObject before it was tuned (issue 13), kept to
+// compare speeds with in BenchmarkValidObjectOldNew.
+func validObjectOld(data []byte) bool {
+	i := skipSpaceOld(data, 0)
+	if i == len(data) || data[i] != '{' {
+		return false
+	}
+	i++
+	// The kind of each open container: bit d-1 set when the container at
+	// depth d is an array. Depths past 64 spill into deep.
+	var low uint64
+	var deep []uint64
+	depth := 1
+	isArray := func(d int) bool {
+		d--
+		if d < 64 {
+			return low&(1<<d) != 0
+		}
+		return deep[d/64-1]&(1<<(d%64)) != 0
+	}
+	push := func(array bool) bool {
+		if depth >= maxDepth {
+			return false
+		}
+		d := depth // the new container's bit
+		depth++
+		if d < 64 {
+			if array {
+				low |= 1 << d
+			} else {
+				low &^= 1 << d
+			}
+			return true
+		}
+		w := d/64 - 1
+		for len(deep) <= w {
+			deep = append(deep, 0)
+		}
+		if array {
+			deep[w] |= 1 << (d % 64)
+		} else {
+			deep[w] &^= 1 << (d % 64)
+		}
+		return true
+	}
+
+objectStart: // after '{'
+	i = skipSpaceOld(data, i)
+	if i < len(data) && data[i] == '}' {
+		i++
+		goto closed
+	}
+key: // a member's key, after '{' or ','
+	if i >= len(data) || data[i] != '"' {
+		return false
+	}
+	if i = skipStringOld(data, i+1); i < 0 {
+		return false
+	}
+	i = skipSpaceOld(data, i)
+	if i >= len(data) || data[i] != ':' {
+		return false
+	}
+	i = skipSpaceOld(data, i+1)
+value: // a value, white space skipped
+	if i >= len(data) {
+		return false
+	}
+	switch c := data[i]; {
+	case c == '"':
+		if i = skipStringOld(data, i+1); i < 0 {
+			return false
+		}
+	case c == '{':
+		if !push(false) {
+			return false
+		}
+		i++
+		goto objectStart
+	case c == '[':
+		if !push(true) {
+			return false
+		}
+		i = skipSpaceOld(data, i+1)
+		if i < len(data) && data[i] == ']' {
+			i++
+			goto closed
+		}
+		goto value
+	case c == '-' || c-'0' <= 9:
+		if i = skipNumberOld(data, i); i < 0 {
+			return false
+		}
+	case c == 't':
+		if !hasWordOld(data, i, "true") {
+			return false
+		}
+		i += 4
+	case c == 'f':
+		if len(data)-i < 5 || string(data[i:i+5]) != "false" {
+			return false
+		}
+		i += 5
+	case c == 'n':
+		if !hasWordOld(data, i, "null") {
+			return false
+		}
+		i += 4
+	default:
+		return false
+	}
+afterValue: // after a value inside the container at depth
+	i = skipSpaceOld(data, i)
+	if i >= len(data) {
+		return false
+	}
+	switch data[i] {
+	case ',':
+		i = skipSpaceOld(data, i+1)
+		if isArray(depth) {
+			goto value
+		}
+		goto key
+	case '}':
+		if isArray(depth) {
+			return false
+		}
+	case ']':
+		if !isArray(depth) {
+			return false
+		}
+	default:
+		return false
+	}
+	i++
+closed: // after the '}' or ']' that closed the container at depth
+	depth--
+	if depth > 0 {
+		goto afterValue
+	}
+	return skipSpaceOld(data, i) == len(data)
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpaceOld(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// hasWord reports whether the 4-byte word w is at data[i:].
+func hasWordOld(data []byte, i int, w string) bool {
+	return len(data)-i >= 4 && binary.LittleEndian.Uint32(data[i:]) == binary.LittleEndian.Uint32([]byte(w))
+}
+
+// skipString checks a string's contents from i, just after its opening
+// quote, and returns the index after its closing quote, or -1.
+func skipStringOld(data []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for {
+		// Eight bytes at a time up to the first quote, backslash or
+		// control byte. Each flag below is exact for its lowest byte
+		// (Bit Twiddling Hacks' haszero and hasless): a false flag can
+		// only sit above a true one, so the lowest flag is always right.
+		for len(data)-i >= 8 {
+			w := binary.LittleEndian.Uint64(data[i:])
+			q := w ^ ('"' * ones)
+			b := w ^ ('\\' * ones)
+			m := ((q - ones) &^ q) | ((b - ones) &^ b) | ((w - 0x20*ones) &^ w)
+			if m &= highs; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto special
+			}
+			i += 8
+		}
+		for ; i < len(data); i++ {
+			if c := data[i]; c == '"' || c == '\\' || c < 0x20 {
+				goto special
+			}
+		}
+		return -1
+	special:
+		switch data[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			if i+1 >= len(data) {
+				return -1
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(data)-i < 6 || !isHexOld(data[i+2]) || !isHexOld(data[i+3]) || !isHexOld(data[i+4]) || !isHexOld(data[i+5]) {
+					return -1
+				}
+				i += 6
+			default:
+				return -1
+			}
+		default: // a control byte
+			return -1
+		}
+	}
+}
+
+func isHexOld(c byte) bool {
+	return c-'0' <= 9 || (c|0x20)-'a' <= 5
+}
+
+// skipNumber checks the number at i (its first byte is '-' or a digit) and
+// returns the index after it, or -1:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func skipNumberOld(data []byte, i int) int {
+	if data[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(data):
+		return -1
+	case data[i] == '0':
+		i++
+	case data[i]-'1' <= 8:
+		i = skipDigitsOld(data, i+1)
+	default:
+		return -1
+	}
+	if i < len(data) && data[i] == '.' {
+		j := skipDigitsOld(data, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(data) && data[i]|0x20 == 'e' {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := skipDigitsOld(data, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func skipDigitsOld(data []byte, i int) int {
+	for i < len(data) && data[i]-'0' <= 9 {
+		i++
+	}
+	return i
+}
