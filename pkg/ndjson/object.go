@@ -14,50 +14,23 @@ import (
 // and arrays, the outer object included.
 //
 // It replaces fastjson.ValidateBytes plus hasControl: each byte is looked at
-// once, strings eight bytes at a time.
+// once, strings eight or sixteen bytes at a time. The common paths of
+// exported events (no white space between tokens, short strings followed by
+// ':' or ',', small numbers) are tried first and inline.
 func validObject(data []byte) bool {
 	i := skipSpace(data, 0)
-	if i == len(data) || data[i] != '{' {
+	if i >= len(data) || data[i] != '{' {
 		return false
 	}
 	i++
-	// The kind of each open container: bit d-1 set when the container at
-	// depth d is an array. Depths past 64 spill into deep.
+	// The kind of each open container: bit d-1 of low set when the
+	// container at depth d is an array; depths past 64 are in deep.
+	// inArray is the kind of the innermost one.
 	var low uint64
 	var deep []uint64
 	depth := 1
-	isArray := func(d int) bool {
-		d--
-		if d < 64 {
-			return low&(1<<d) != 0
-		}
-		return deep[d/64-1]&(1<<(d%64)) != 0
-	}
-	push := func(array bool) bool {
-		if depth >= maxDepth {
-			return false
-		}
-		d := depth // the new container's bit
-		depth++
-		if d < 64 {
-			if array {
-				low |= 1 << d
-			} else {
-				low &^= 1 << d
-			}
-			return true
-		}
-		w := d/64 - 1
-		for len(deep) <= w {
-			deep = append(deep, 0)
-		}
-		if array {
-			deep[w] |= 1 << (d % 64)
-		} else {
-			deep[w] &^= 1 << (d % 64)
-		}
-		return true
-	}
+	inArray := false
+	var c byte
 
 objectStart: // after '{'
 	i = skipSpace(data, i)
@@ -69,54 +42,107 @@ key: // a member's key, after '{' or ','
 	if i >= len(data) || data[i] != '"' {
 		return false
 	}
-	if i = skipString(data, i+1); i < 0 {
+	i++
+	if len(data)-i >= 8 {
+		// Most keys are short: their closing quote is in the first word.
+		if m := stringSpecials(load64(data, i)); m != 0 {
+			if j := i + bits.TrailingZeros64(m)>>3; data[j] == '"' {
+				i = j + 1
+				goto colon
+			}
+		}
+	}
+	if i = skipString(data, i); i < 0 {
 		return false
+	}
+colon:
+	if i < len(data) && data[i] == ':' {
+		i++
+	} else {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] != ':' {
+			return false
+		}
+		i++
 	}
 	i = skipSpace(data, i)
-	if i >= len(data) || data[i] != ':' {
-		return false
-	}
-	i = skipSpace(data, i+1)
 value: // a value, white space skipped
 	if i >= len(data) {
 		return false
 	}
-	switch c := data[i]; {
-	case c == '"':
-		if i = skipString(data, i+1); i < 0 {
+	c = data[i]
+	if c == '"' {
+		i++
+		if len(data)-i >= 8 {
+			if m := stringSpecials(load64(data, i)); m != 0 {
+				if j := i + bits.TrailingZeros64(m)>>3; data[j] == '"' {
+					i = j + 1
+					goto afterValue
+				}
+			}
+		}
+		if i = skipString(data, i); i < 0 {
 			return false
 		}
-	case c == '{':
-		if !push(false) {
+		goto afterValue
+	}
+	switch valueClass[c] {
+	case classDigit:
+		// Unsigned integers are the common numbers; anything else is
+		// checked from the start by skipNumber.
+		j := skipDigits(data, i+1)
+		if (c != '0' || j == i+1) && (j >= len(data) || data[j] != '.' && data[j]|0x20 != 'e') {
+			i = j
+			goto afterValue
+		}
+		if i = skipNumber(data, i); i < 0 {
 			return false
 		}
+	case classMinus:
+		if i = skipNumber(data, i); i < 0 {
+			return false
+		}
+	case classObject:
+		if depth >= maxDepth {
+			return false
+		}
+		if depth < 64 {
+			low &^= 1 << depth
+		} else {
+			deep = setDeepKind(deep, depth, false)
+		}
+		depth++
+		inArray = false
 		i++
 		goto objectStart
-	case c == '[':
-		if !push(true) {
+	case classArray:
+		if depth >= maxDepth {
 			return false
 		}
+		if depth < 64 {
+			low |= 1 << depth
+		} else {
+			deep = setDeepKind(deep, depth, true)
+		}
+		depth++
+		inArray = true
 		i = skipSpace(data, i+1)
 		if i < len(data) && data[i] == ']' {
 			i++
 			goto closed
 		}
 		goto value
-	case c == '-' || c-'0' <= 9:
-		if i = skipNumber(data, i); i < 0 {
-			return false
-		}
-	case c == 't':
+	case classTrue:
 		if !hasWord(data, i, "true") {
 			return false
 		}
 		i += 4
-	case c == 'f':
+	case classFalse:
 		if len(data)-i < 5 || string(data[i:i+5]) != "false" {
 			return false
 		}
 		i += 5
-	case c == 'n':
+	case classNull:
 		if !hasWord(data, i, "null") {
 			return false
 		}
@@ -124,44 +150,95 @@ value: // a value, white space skipped
 	default:
 		return false
 	}
-afterValue: // after a value inside the container at depth
-	i = skipSpace(data, i)
+afterValue: // after a value inside the innermost container
 	if i >= len(data) {
 		return false
 	}
-	switch data[i] {
-	case ',':
+	c = data[i]
+	if c <= ' ' {
+		if i = skipSpace(data, i); i >= len(data) {
+			return false
+		}
+		c = data[i]
+	}
+	if c == ',' {
 		i = skipSpace(data, i+1)
-		if isArray(depth) {
+		if inArray {
 			goto value
 		}
 		goto key
-	case '}':
-		if isArray(depth) {
-			return false
-		}
-	case ']':
-		if !isArray(depth) {
-			return false
-		}
-	default:
+	}
+	if c != "}]"[b2i(inArray)] {
 		return false
 	}
 	i++
 closed: // after the '}' or ']' that closed the container at depth
 	depth--
-	if depth > 0 {
-		goto afterValue
+	if depth == 0 {
+		return skipSpace(data, i) == len(data)
 	}
-	return skipSpace(data, i) == len(data)
+	if depth <= 64 {
+		inArray = low&(1<<(depth-1)) != 0
+	} else {
+		inArray = deep[(depth-1)/64-1]&(1<<((depth-1)%64)) != 0
+	}
+	goto afterValue
 }
 
 // maxDepth is encoding/json's nesting limit (scanner.go's maxNestingDepth).
 const maxDepth = 10000
 
+// The classes of a value's first byte other than '"', for validObject.
+const (
+	classInvalid = iota
+	classDigit
+	classMinus
+	classObject
+	classArray
+	classTrue
+	classFalse
+	classNull
+)
+
+var valueClass = [256]uint8{
+	'0': classDigit, '1': classDigit, '2': classDigit, '3': classDigit, '4': classDigit,
+	'5': classDigit, '6': classDigit, '7': classDigit, '8': classDigit, '9': classDigit,
+	'-': classMinus, '{': classObject, '[': classArray, 't': classTrue, 'f': classFalse, 'n': classNull,
+}
+
+// setDeepKind records in deep whether the container at depth d+1 (> 64) is
+// an array, growing deep as needed.
+func setDeepKind(deep []uint64, d int, array bool) []uint64 {
+	w := d/64 - 1
+	for len(deep) <= w {
+		deep = append(deep, 0)
+	}
+	if array {
+		deep[w] |= 1 << (d % 64)
+	} else {
+		deep[w] &^= 1 << (d % 64)
+	}
+	return deep
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
+// JSON white space. Events rarely have any, so the first byte is checked
+// inline.
 func skipSpace(data []byte, i int) int {
+	if i < len(data) && data[i] > ' ' {
+		return i
+	}
+	return skipSpaceSlow(data, i)
+}
+
+func skipSpaceSlow(data []byte, i int) int {
 	for i < len(data) {
 		switch data[i] {
 		case ' ', '\t', '\n', '\r':
@@ -178,25 +255,51 @@ func hasWord(data []byte, i int, w string) bool {
 	return len(data)-i >= 4 && binary.LittleEndian.Uint32(data[i:]) == binary.LittleEndian.Uint32([]byte(w))
 }
 
+// load64 returns the little-endian word at data[i:i+8]. (The full slice
+// expression spares the masking data[i:] needs in case it is empty.)
+func load64(data []byte, i int) uint64 {
+	return binary.LittleEndian.Uint64(data[i : i+8 : i+8])
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// stringSpecials flags the high bit of each byte of the little-endian word
+// w that is a quote, a backslash or a control byte. The lowest flag is
+// always right (Bit Twiddling Hacks' haszero and hasless): a borrow only
+// moves up from a flagged byte, so a false flag can only sit above a true
+// one. The three tests share one &^ w, as a byte with its high bit set is
+// none of the three.
+func stringSpecials(w uint64) uint64 {
+	q := w ^ ('"' * ones)
+	b := w ^ ('\\' * ones)
+	return ((q - ones) | (b - ones) | (w - 0x20*ones)) &^ w & highs
+}
+
 // skipString checks a string's contents from i, just after its opening
 // quote, and returns the index after its closing quote, or -1.
 func skipString(data []byte, i int) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	for {
-		// Eight bytes at a time up to the first quote, backslash or
-		// control byte. Each flag below is exact for its lowest byte
-		// (Bit Twiddling Hacks' haszero and hasless): a false flag can
-		// only sit above a true one, so the lowest flag is always right.
-		for len(data)-i >= 8 {
-			w := binary.LittleEndian.Uint64(data[i:])
-			q := w ^ ('"' * ones)
-			b := w ^ ('\\' * ones)
-			m := ((q - ones) &^ q) | ((b - ones) &^ b) | ((w - 0x20*ones) &^ w)
-			if m &= highs; m != 0 {
-				i += bits.TrailingZeros64(m) / 8
+		// Sixteen, then eight bytes at a time up to the first quote,
+		// backslash or control byte.
+		for len(data)-i >= 16 {
+			m0 := stringSpecials(load64(data, i))
+			m1 := stringSpecials(load64(data, i+8))
+			if m0|m1 != 0 {
+				if m0 != 0 {
+					i += bits.TrailingZeros64(m0) >> 3
+				} else {
+					i += 8 + bits.TrailingZeros64(m1)>>3
+				}
+				goto special
+			}
+			i += 16
+		}
+		if len(data)-i >= 8 {
+			if m := stringSpecials(load64(data, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				goto special
 			}
 			i += 8
