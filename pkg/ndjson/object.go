@@ -23,13 +23,11 @@ func validObject(data []byte) bool {
 		return false
 	}
 	i++
-	// The kind of each open container: bit d-1 of low set when the
-	// container at depth d is an array; depths past 64 are in deep.
-	// inArray is the kind of the innermost one.
-	var low uint64
-	var deep []uint64
-	depth := 1
-	inArray := false
+	// kinds holds the kind of each open container, the innermost in bit 0
+	// (set for an array), under a sentinel bit; the outer object is the
+	// first. Past 63 levels, full words of it move to outer.
+	kinds := uint64(0b10)
+	var outer nesting
 	var c byte
 
 objectStart: // after '{'
@@ -103,29 +101,19 @@ value: // a value, white space skipped
 			return false
 		}
 	case classObject:
-		if depth >= maxDepth {
+		if kinds>>63 == 0 && len(outer.words) == 0 {
+			kinds <<= 1
+		} else if kinds = outer.push(kinds, 0); kinds == 0 {
 			return false
 		}
-		if depth < 64 {
-			low &^= 1 << depth
-		} else {
-			deep = setDeepKind(deep, depth, false)
-		}
-		depth++
-		inArray = false
 		i++
 		goto objectStart
 	case classArray:
-		if depth >= maxDepth {
+		if kinds>>63 == 0 && len(outer.words) == 0 {
+			kinds = kinds<<1 | 1
+		} else if kinds = outer.push(kinds, 1); kinds == 0 {
 			return false
 		}
-		if depth < 64 {
-			low |= 1 << depth
-		} else {
-			deep = setDeepKind(deep, depth, true)
-		}
-		depth++
-		inArray = true
 		i = skipSpace(data, i+1)
 		if i < len(data) && data[i] == ']' {
 			i++
@@ -163,26 +151,50 @@ afterValue: // after a value inside the innermost container
 	}
 	if c == ',' {
 		i = skipSpace(data, i+1)
-		if inArray {
+		if kinds&1 != 0 {
 			goto value
 		}
 		goto key
 	}
-	if c != "}]"[b2i(inArray)] {
+	// '}' closes an object, ']' (0x20 less) an array.
+	if c != '}'-0x20*byte(kinds&1) {
 		return false
 	}
 	i++
-closed: // after the '}' or ']' that closed the container at depth
-	depth--
-	if depth == 0 {
-		return skipSpace(data, i) == len(data)
-	}
-	if depth <= 64 {
-		inArray = low&(1<<(depth-1)) != 0
-	} else {
-		inArray = deep[(depth-1)/64-1]&(1<<((depth-1)%64)) != 0
+closed: // after the '}' or ']' that closed the innermost container
+	if kinds >>= 1; kinds == 1 {
+		if len(outer.words) == 0 {
+			return skipSpace(data, i) == len(data)
+		}
+		kinds = outer.pop()
 	}
 	goto afterValue
+}
+
+// nesting holds the words of validObject's kinds that filled up.
+type nesting struct {
+	words []uint64
+}
+
+// push returns kinds with a container of the given kind (1 for an array)
+// pushed on it, moving kinds to n.words first if it is full; or 0 if that
+// is more than maxDepth levels.
+func (n *nesting) push(kinds, kind uint64) uint64 {
+	if kinds>>63 != 0 {
+		n.words = append(n.words, kinds)
+		kinds = 1
+	}
+	if 63*len(n.words)+bits.Len64(kinds)-1 >= maxDepth {
+		return 0
+	}
+	return kinds<<1 | kind
+}
+
+// pop returns the last word moved to n.words, removing it.
+func (n *nesting) pop() uint64 {
+	k := n.words[len(n.words)-1]
+	n.words = n.words[:len(n.words)-1]
+	return k
 }
 
 // maxDepth is encoding/json's nesting limit (scanner.go's maxNestingDepth).
@@ -204,28 +216,6 @@ var valueClass = [256]uint8{
 	'0': classDigit, '1': classDigit, '2': classDigit, '3': classDigit, '4': classDigit,
 	'5': classDigit, '6': classDigit, '7': classDigit, '8': classDigit, '9': classDigit,
 	'-': classMinus, '{': classObject, '[': classArray, 't': classTrue, 'f': classFalse, 'n': classNull,
-}
-
-// setDeepKind records in deep whether the container at depth d+1 (> 64) is
-// an array, growing deep as needed.
-func setDeepKind(deep []uint64, d int, array bool) []uint64 {
-	w := d/64 - 1
-	for len(deep) <= w {
-		deep = append(deep, 0)
-	}
-	if array {
-		deep[w] |= 1 << (d % 64)
-	} else {
-		deep[w] &^= 1 << (d % 64)
-	}
-	return deep
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // skipSpace returns the index of the first byte at or after i that is not
