@@ -18,6 +18,16 @@ import (
 // exported events (no white space between tokens, short strings followed by
 // ':' or ',', small numbers) are tried first and inline.
 func validObject(data []byte) bool {
+	// The sequences that join tokens in exported events, as little-endian
+	// words: a key's closing quote and colon, then maybe a string's opening
+	// quote; a string's closing quote, a comma and the next one's opening
+	// quote; a comma and an opening quote.
+	const (
+		quoteColon      = '"' | ':'<<8
+		quoteColonQuote = quoteColon | '"'<<16
+		quoteCommaQuote = '"' | ','<<8 | '"'<<16
+		commaQuote      = ',' | '"'<<8
+	)
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return false
@@ -36,53 +46,41 @@ objectStart: // after '{'
 		i++
 		goto closed
 	}
-key: // a member's key, after '{' or ','
+key: // a member's key, after '{' or ',' and white space
 	if i >= len(data) || data[i] != '"' {
 		return false
 	}
 	i++
-	if len(data)-i >= 8 {
-		// Most keys are short: their closing quote is in the first word.
-		if m := stringSpecials(load64(data, i)); m != 0 {
-			if j := i + bits.TrailingZeros64(m)>>3; data[j] == '"' {
-				i = j + 1
-				goto colon
-			}
+keyString: // a key's contents
+	if len(data)-i >= 16 {
+		// Most keys are short and followed by ':' and often a string:
+		// the closing quote, if it is the first special byte, is in the
+		// first word or just after it.
+		j := i + bits.TrailingZeros64(stringSpecials(load64(data, i)))>>3
+		if t := load64(data, j); t&0xffffff == quoteColonQuote {
+			i = j + 3
+			goto valueString
+		} else if t&0xffff == quoteColon {
+			i = skipSpace(data, j+2)
+			goto value
 		}
 	}
 	if i = skipString(data, i); i < 0 {
 		return false
 	}
-colon:
-	if i < len(data) && data[i] == ':' {
-		i++
-	} else {
-		i = skipSpace(data, i)
-		if i >= len(data) || data[i] != ':' {
-			return false
-		}
-		i++
-	}
 	i = skipSpace(data, i)
-value: // a value, white space skipped
+	if i >= len(data) || data[i] != ':' {
+		return false
+	}
+	i = skipSpace(data, i+1)
+value: // a value, after white space
 	if i >= len(data) {
 		return false
 	}
 	c = data[i]
 	if c == '"' {
 		i++
-		if len(data)-i >= 8 {
-			if m := stringSpecials(load64(data, i)); m != 0 {
-				if j := i + bits.TrailingZeros64(m)>>3; data[j] == '"' {
-					i = j + 1
-					goto afterValue
-				}
-			}
-		}
-		if i = skipString(data, i); i < 0 {
-			return false
-		}
-		goto afterValue
+		goto valueString
 	}
 	switch valueClass[c] {
 	case classDigit:
@@ -138,7 +136,32 @@ value: // a value, white space skipped
 	default:
 		return false
 	}
+	goto afterValue
+valueString: // a string value's contents
+	if len(data)-i >= 16 {
+		j := i + bits.TrailingZeros64(stringSpecials(load64(data, i)))>>3
+		if t := load64(data, j); t&0xffffff == quoteCommaQuote {
+			i = j + 3
+			if kinds&1 != 0 {
+				goto valueString
+			}
+			goto keyString
+		} else if t&0xff == '"' {
+			i = j + 1
+			goto afterValue
+		}
+	}
+	if i = skipString(data, i); i < 0 {
+		return false
+	}
 afterValue: // after a value inside the innermost container
+	if len(data)-i >= 2 && binary.LittleEndian.Uint16(data[i:i+2:i+2]) == commaQuote {
+		i += 2
+		if kinds&1 != 0 {
+			goto valueString
+		}
+		goto keyString
+	}
 	if i >= len(data) {
 		return false
 	}
