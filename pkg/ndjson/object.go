@@ -56,8 +56,31 @@ keyString: // a key's contents
 		// Most keys are short and followed by ':' and often a string:
 		// the closing quote, if it is the first special byte, is in the
 		// first word or just after it.
-		j := i + bits.TrailingZeros64(stringSpecials(load64(data, i)))>>3
+		m := stringSpecials(load64(data, i))
+		n := bits.TrailingZeros64(m) >> 3
+		j := i + n
 		if t := load64(data, j); t&0xffffff == quoteColonQuote {
+			if n < 6 && len(data)-i >= 24 {
+				// A short key and a short string value: the value's
+				// closing quote, if it is in the key's word or the next,
+				// is found from words loaded before the key's end is
+				// known. m's flags after its two quotes are only right
+				// from the first real one on ('#' after a quote is
+				// flagged too), so that one must be a quote.
+				m &= m - 1
+				m &= m - 1
+				k := i + bits.TrailingZeros64(m)>>3
+				if m == 0 {
+					k = i + 8 + bits.TrailingZeros64(stringSpecials(load64(data, i+8)))>>3
+				}
+				if t := load64(data, k); t&0xffffff == quoteCommaQuote {
+					i = k + 3
+					goto keyString
+				} else if t&0xff == '"' {
+					i = k + 1
+					goto afterValue
+				}
+			}
 			i = j + 3
 			goto valueString
 		} else if t&0xffff == quoteColon {
