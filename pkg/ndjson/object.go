@@ -306,12 +306,13 @@ const (
 // w that is a quote, a backslash or a control byte. The lowest flag is
 // always right (Bit Twiddling Hacks' haszero and hasless): a borrow only
 // moves up from a flagged byte, so a false flag can only sit above a true
-// one. The three tests share one &^ w, as a byte with its high bit set is
-// none of the three.
+// one. Flipping bit 1 maps the quote to ' ' and control bytes below it, and
+// nothing else below '!', so one test finds both; a byte with its high bit
+// set is none of them.
 func stringSpecials(w uint64) uint64 {
-	q := w ^ ('"' * ones)
+	qc := w ^ (0x02 * ones)
 	b := w ^ ('\\' * ones)
-	return ((q - ones) | (b - ones) | (w - 0x20*ones)) &^ w & highs
+	return ((qc - '!'*ones) | (b - ones)) &^ w & highs
 }
 
 // skipString checks a string's contents from i, just after its opening
