@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -369,6 +370,34 @@ func TestObjectNestingWords(t *testing.T) {
 		}
 		for wrong := 0; wrong < depth; wrong++ {
 			checkObject(t, build(wrong))
+		}
+	}
+}
+
+// TestStringSpecialsLowestFlag: stringSpecials' lowest flag marks the first
+// quote, backslash or control byte of a word, for words of random bytes
+// drawn mostly from the ones around its tests' borrows.
+func TestStringSpecialsLowestFlag(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 64))
+	pool := []byte("\"\\\x00\x01\x1f !#$]^[AZz\x7f\x80\xa2\xdc\xff")
+	for range 200000 {
+		var word [8]byte
+		for k := range word {
+			if rng.IntN(4) == 0 {
+				word[k] = byte(rng.IntN(256))
+			} else {
+				word[k] = pool[rng.IntN(len(pool))]
+			}
+		}
+		want := 8
+		for k, c := range word {
+			if c == '"' || c == '\\' || c < 0x20 {
+				want = k
+				break
+			}
+		}
+		if got := bits.TrailingZeros64(stringSpecials(binary.LittleEndian.Uint64(word[:]))) >> 3; got != want {
+			t.Fatalf("stringSpecials(%q): first flag at %d, want %d", word, got, want)
 		}
 	}
 }
