@@ -53,9 +53,10 @@ key: // a member's key, after '{' or ',' and white space
 	i++
 keyString: // a key's contents
 	if len(data)-i >= 16 {
-		// Most keys are short and followed by ':' and often a string:
-		// the closing quote, if it is the first special byte, is in the
-		// first word or just after it.
+		// Most keys are short and followed by ':' and often a string.
+		// j is the first byte that may be special (a quote, backslash or
+		// control byte): the first one in the word at i, or the byte
+		// after it. If it is a quote, it closes the key.
 		m := stringSpecials(load64(data, i))
 		n := bits.TrailingZeros64(m) >> 3
 		j := i + n
@@ -64,9 +65,12 @@ keyString: // a key's contents
 				// A short key and a short string value: the value's
 				// closing quote, if it is in the key's word or the next,
 				// is found from words loaded before the key's end is
-				// known. m's flags after its two quotes are only right
-				// from the first real one on ('#' after a quote is
-				// flagged too), so that one must be a quote.
+				// known (saving a load's wait). The key's closing quote
+				// and the value's opening one are m's two lowest flags
+				// (':' is never flagged); the next one marks the first
+				// special byte of the value unless a false flag stands
+				// there ('#' just after a quote), so it must be a quote.
+				// And '","' after it leads to a key, as this is an object.
 				m &= m - 1
 				m &= m - 1
 				k := i + bits.TrailingZeros64(m)>>3
@@ -162,6 +166,7 @@ value: // a value, after white space
 	goto afterValue
 valueString: // a string value's contents
 	if len(data)-i >= 16 {
+		// As for keys: j is the first byte that may be special.
 		j := i + bits.TrailingZeros64(stringSpecials(load64(data, i)))>>3
 		if t := load64(data, j); t&0xffffff == quoteCommaQuote {
 			i = j + 3
@@ -178,6 +183,7 @@ valueString: // a string value's contents
 		return false
 	}
 afterValue: // after a value inside the innermost container
+	// Most often a comma and the next key or string follow.
 	if len(data)-i >= 2 && binary.LittleEndian.Uint16(data[i:i+2:i+2]) == commaQuote {
 		i += 2
 		if kinds&1 != 0 {

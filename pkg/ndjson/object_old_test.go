@@ -8,7 +8,7 @@ import (
 // validObjectOld is validObject before it was tuned (issue 13), kept to
 // compare speeds with in BenchmarkValidObjectOldNew.
 func validObjectOld(data []byte) bool {
-	i := skipSpaceOld(data, 0)
+	i := skipSpaceSlow(data, 0)
 	if i == len(data) || data[i] != '{' {
 		return false
 	}
@@ -52,7 +52,7 @@ func validObjectOld(data []byte) bool {
 	}
 
 objectStart: // after '{'
-	i = skipSpaceOld(data, i)
+	i = skipSpaceSlow(data, i)
 	if i < len(data) && data[i] == '}' {
 		i++
 		goto closed
@@ -64,11 +64,11 @@ key: // a member's key, after '{' or ','
 	if i = skipStringOld(data, i+1); i < 0 {
 		return false
 	}
-	i = skipSpaceOld(data, i)
+	i = skipSpaceSlow(data, i)
 	if i >= len(data) || data[i] != ':' {
 		return false
 	}
-	i = skipSpaceOld(data, i+1)
+	i = skipSpaceSlow(data, i+1)
 value: // a value, white space skipped
 	if i >= len(data) {
 		return false
@@ -88,18 +88,18 @@ value: // a value, white space skipped
 		if !push(true) {
 			return false
 		}
-		i = skipSpaceOld(data, i+1)
+		i = skipSpaceSlow(data, i+1)
 		if i < len(data) && data[i] == ']' {
 			i++
 			goto closed
 		}
 		goto value
 	case c == '-' || c-'0' <= 9:
-		if i = skipNumberOld(data, i); i < 0 {
+		if i = skipNumber(data, i); i < 0 {
 			return false
 		}
 	case c == 't':
-		if !hasWordOld(data, i, "true") {
+		if !hasWord(data, i, "true") {
 			return false
 		}
 		i += 4
@@ -109,7 +109,7 @@ value: // a value, white space skipped
 		}
 		i += 5
 	case c == 'n':
-		if !hasWordOld(data, i, "null") {
+		if !hasWord(data, i, "null") {
 			return false
 		}
 		i += 4
@@ -117,13 +117,13 @@ value: // a value, white space skipped
 		return false
 	}
 afterValue: // after a value inside the container at depth
-	i = skipSpaceOld(data, i)
+	i = skipSpaceSlow(data, i)
 	if i >= len(data) {
 		return false
 	}
 	switch data[i] {
 	case ',':
-		i = skipSpaceOld(data, i+1)
+		i = skipSpaceSlow(data, i+1)
 		if isArray(depth) {
 			goto value
 		}
@@ -145,35 +145,11 @@ closed: // after the '}' or ']' that closed the container at depth
 	if depth > 0 {
 		goto afterValue
 	}
-	return skipSpaceOld(data, i) == len(data)
+	return skipSpaceSlow(data, i) == len(data)
 }
 
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpaceOld(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// hasWord reports whether the 4-byte word w is at data[i:].
-func hasWordOld(data []byte, i int, w string) bool {
-	return len(data)-i >= 4 && binary.LittleEndian.Uint32(data[i:]) == binary.LittleEndian.Uint32([]byte(w))
-}
-
-// skipString checks a string's contents from i, just after its opening
-// quote, and returns the index after its closing quote, or -1.
+// skipStringOld is skipString before issue 13.
 func skipStringOld(data []byte, i int) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	for {
 		// Eight bytes at a time up to the first quote, backslash or
 		// control byte. Each flag below is exact for its lowest byte
@@ -208,7 +184,7 @@ func skipStringOld(data []byte, i int) int {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if len(data)-i < 6 || !isHexOld(data[i+2]) || !isHexOld(data[i+3]) || !isHexOld(data[i+4]) || !isHexOld(data[i+5]) {
+				if len(data)-i < 6 || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) || !isHex(data[i+5]) {
 					return -1
 				}
 				i += 6
@@ -219,53 +195,4 @@ func skipStringOld(data []byte, i int) int {
 			return -1
 		}
 	}
-}
-
-func isHexOld(c byte) bool {
-	return c-'0' <= 9 || (c|0x20)-'a' <= 5
-}
-
-// skipNumber checks the number at i (its first byte is '-' or a digit) and
-// returns the index after it, or -1:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
-func skipNumberOld(data []byte, i int) int {
-	if data[i] == '-' {
-		i++
-	}
-	switch {
-	case i >= len(data):
-		return -1
-	case data[i] == '0':
-		i++
-	case data[i]-'1' <= 8:
-		i = skipDigitsOld(data, i+1)
-	default:
-		return -1
-	}
-	if i < len(data) && data[i] == '.' {
-		j := skipDigitsOld(data, i+1)
-		if j == i+1 {
-			return -1
-		}
-		i = j
-	}
-	if i < len(data) && data[i]|0x20 == 'e' {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		j := skipDigitsOld(data, i)
-		if j == i {
-			return -1
-		}
-		i = j
-	}
-	return i
-}
-
-func skipDigitsOld(data []byte, i int) int {
-	for i < len(data) && data[i]-'0' <= 9 {
-		i++
-	}
-	return i
 }
