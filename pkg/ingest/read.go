@@ -26,6 +26,54 @@ type reader struct {
 	src *input
 	rd  *ndjson.Reader
 	fck *fileCheckpoint
+
+	// Records read and not yet handed to the sender: handed over together
+	// (Sender.PutBatch), when there are enough of them and always before a
+	// read from an input that may wait (flushingReader), so that no record
+	// waits on a slow pipe or is held by a reader blocked in a read.
+	batch      []*sender.Record
+	batchBytes int
+}
+
+// Hand-over bounds: a batch of records is handed to the sender once it has
+// this many records or bytes.
+const (
+	handOverRecords = 64
+	handOverBytes   = 64 << 10
+)
+
+// add queues rec for the sender, handing the queue over when it is full. It
+// returns false when the sender has stopped (it rejected the records).
+func (r *reader) add(rec *sender.Record) bool {
+	r.batch = append(r.batch, rec)
+	r.batchBytes += len(rec.Data)
+	if len(r.batch) >= handOverRecords || r.batchBytes >= handOverBytes {
+		return r.handOver()
+	}
+	return true
+}
+
+// handOver hands the queued records to the sender; false when it has
+// stopped (it rejected them then: Close says why).
+func (r *reader) handOver() bool {
+	if len(r.batch) == 0 {
+		return true
+	}
+	batch := r.batch
+	r.batch, r.batchBytes = make([]*sender.Record, 0, handOverRecords), 0 // the sender owns batch now
+	return r.snd.PutBatch(batch) == nil
+}
+
+// flushingReader hands the reader's queued records over before every read
+// from its input, the one place the reader may wait.
+type flushingReader struct {
+	io.Reader
+	r *reader
+}
+
+func (f flushingReader) Read(p []byte) (int, error) {
+	f.r.handOver()
+	return f.Reader.Read(p)
 }
 
 // readAll reads every input in turn. It returns why it stopped early, if it
@@ -39,7 +87,11 @@ func (r *reader) readAll(in *inputs) error {
 			r.tr.settled.Add(max(src.size, 0))
 			continue
 		}
-		rd, err := ndjson.NewReader(src.r, src.name, r.limit)
+		var from io.Reader = src.r
+		if r.snd != nil {
+			from = flushingReader{src.r, r}
+		}
+		rd, err := ndjson.NewReader(from, src.name, r.limit)
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return gzipCut(src.name, 0)
 		}
@@ -81,8 +133,12 @@ func (r *reader) oversizeSink() io.WriteCloser {
 }
 
 // readInput reads the current input to its end, or until the run stops.
+// Every record it read is handed to the sender when it returns.
 func (r *reader) readInput() error {
 	src, rd, fck, tr := r.src, r.rd, r.fck, r.tr
+	if r.snd != nil {
+		defer r.handOver()
+	}
 	for {
 		if r.stopping() {
 			return nil
@@ -128,8 +184,8 @@ func (r *reader) readInput() error {
 			continue
 		}
 		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key, RandomKey: r.job.Keys.Random()}
-		if err := r.snd.Put(rec); err != nil {
-			return nil // the sender stopped and rejected rec; Close says why
+		if !r.add(rec) {
+			return nil // the sender stopped and rejected the records; Close says why
 		}
 	}
 }

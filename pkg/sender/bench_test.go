@@ -74,9 +74,10 @@ func BenchmarkPutRecords(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				out, err := s.putRecords(context.Background(), batch)
-				if err != nil || len(out.Records) != 500 {
+				if err != nil || len(out.entries) != 500 {
 					b.Fatal(err)
 				}
+				out.release()
 			}
 		})
 	}

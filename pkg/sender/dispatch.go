@@ -31,9 +31,10 @@ type dispatcher struct {
 	batchStart time.Time // when the batch's first record arrived
 	carry      *Record   // let through by the pacer, did not fit the batch
 
-	outstanding int  // records taken from s.in and not finished
-	inOpen      bool // s.in is not closed yet
-	stopping    bool // interrupted or stopped by a fatal error
+	outstanding int   // records taken from s.in and not finished
+	inOpen      bool  // s.in is not closed yet
+	freed       int64 // budget bytes of finished records, not yet released
+	stopping    bool  // interrupted or stopped by a fatal error
 
 	refreshing  bool      // a ListShards refresh is running
 	lastRefresh time.Time // when the last one started
@@ -71,8 +72,10 @@ func (d *dispatcher) run() {
 		if !d.inOpen && d.outstanding == 0 {
 			break
 		}
+		d.release()
 		d.waitNext()
 	}
+	d.release()
 	close(d.s.work)
 	d.s.workers.Wait()
 	if c := context.Cause(d.s.stop); c != nil && d.stopping {
@@ -107,8 +110,8 @@ func (d *dispatcher) waitNext() {
 	select {
 	case work <- d.batch:
 		d.launched()
-	case r, ok := <-d.input():
-		d.receive(r, ok)
+	case recs, ok := <-d.input():
+		d.receive(recs, ok)
 	case res := <-d.s.results:
 		d.onResult(res)
 	case m := <-d.s.maps:
@@ -137,8 +140,8 @@ func (d *dispatcher) settleReady() {
 func (d *dispatcher) drainInput() {
 	for d.inOpen {
 		select {
-		case r, ok := <-d.s.in:
-			d.receive(r, ok)
+		case recs, ok := <-d.s.in:
+			d.receive(recs, ok)
 		default:
 			return
 		}
@@ -146,20 +149,22 @@ func (d *dispatcher) drainInput() {
 }
 
 // input is s.in while it is open, else nil (never ready).
-func (d *dispatcher) input() <-chan *Record {
+func (d *dispatcher) input() <-chan []*Record {
 	if d.inOpen {
 		return d.s.in
 	}
 	return nil
 }
 
-// receive handles one receive from s.in: a record, or (!ok) its close.
-func (d *dispatcher) receive(r *Record, ok bool) {
+// receive handles one receive from s.in: records, or (!ok) its close.
+func (d *dispatcher) receive(recs []*Record, ok bool) {
 	if !ok {
 		d.inOpen = false
 		return
 	}
-	d.take(r)
+	for _, r := range recs {
+		d.take(r)
+	}
 }
 
 // take accepts a record from s.in. It waits in the pacer (or an open
@@ -167,7 +172,7 @@ func (d *dispatcher) receive(r *Record, ok bool) {
 // rate lets it into a batch.
 func (d *dispatcher) take(r *Record) {
 	if d.stopping {
-		d.s.finish(r)
+		d.finish(r)
 		d.s.reject(r, d.s.stopReason())
 		return
 	}
@@ -308,6 +313,21 @@ func (d *dispatcher) onResult(res result) {
 	d.outstanding -= d.settle(res)
 }
 
+// finish gives back a record's (each user record's) share of the byte
+// budget, at the next release: one Release a round rather than one a record.
+func (d *dispatcher) finish(r *Record) {
+	r.each(func(u *Record) { d.freed += u.weight })
+}
+
+// release returns to the byte budget what finish collected. The dispatcher
+// calls it before it waits: a Put may be waiting for those bytes.
+func (d *dispatcher) release() {
+	if d.freed > 0 {
+		d.s.budget.Release(d.freed)
+		d.freed = 0
+	}
+}
+
 // halt stops the run for cause (an interrupt or a fatal error): every record
 // the dispatcher holds is rejected, and results still to come are rejected
 // unless they were stored.
@@ -319,7 +339,7 @@ func (d *dispatcher) halt(cause error) {
 	d.s.halt(cause)
 	reason := d.s.stopReason()
 	for _, r := range d.pending() {
-		d.s.finish(r)
+		d.finish(r)
 		d.s.reject(r, reason)
 		d.outstanding -= r.count()
 	}
@@ -368,7 +388,7 @@ func (d *dispatcher) delivered(r *Record, now time.Time) {
 		r.each(d.s.cfg.OnSent)
 	}
 	d.pace.acked(r, now)
-	d.s.finish(r)
+	d.finish(r)
 }
 
 // failed handles a record that was not stored: it queues a retry, or gives
@@ -402,7 +422,7 @@ func (d *dispatcher) failed(r *Record, v verdict, overloaded bool, now time.Time
 }
 
 func (d *dispatcher) giveUp(r *Record, reason string) {
-	d.s.finish(r)
+	d.finish(r)
 	d.s.reject(r, reason)
 }
 

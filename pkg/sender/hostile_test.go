@@ -18,6 +18,16 @@ func answer(n int, entry string) []byte {
 	return []byte(`{"FailedRecordCount":0,"Records":[` + strings.Join(entries, ",") + `]}`)
 }
 
+// clients are the two ways a Sender calls PutRecords: the SDK's client and
+// the lean path, whose answers are read apart from the SDK's.
+var clients = []struct {
+	name string
+	of   func(*fakeKinesis) PutRecordsAPI
+}{
+	{"sdk", func(f *fakeKinesis) PutRecordsAPI { return f.client() }},
+	{"lean", func(f *fakeKinesis) PutRecordsAPI { return NewLeanClient(f.client(), 2) }},
+}
+
 // stored is a result entry that proves storage.
 const stored = `{"SequenceNumber":"49000000000000000000000000000","ShardId":"shardId-000000000000"}`
 
@@ -32,18 +42,20 @@ func TestHostileUnconfirmedEntriesAreRetried(t *testing.T) {
 		"empty strings":      `{"SequenceNumber":"","ShardId":""}`,
 		"empty error code":   `{"ErrorCode":""}`,
 	} {
-		t.Run(name, func(t *testing.T) {
-			f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
-				if c.N == 0 {
-					return kinesistest.Reply{Body: answer(len(c.Records), unproven)}
+		for _, client := range clients {
+			t.Run(name+"/"+client.name, func(t *testing.T) {
+				f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
+					if c.N == 0 {
+						return kinesistest.Reply{Body: answer(len(c.Records), unproven)}
+					}
+					return kinesistest.Reply{}
+				})
+				r := send(t, context.Background(), client.of(f), Config{StreamName: "s", Concurrency: 1}, records(3))
+				if r.err != nil || r.stats.Sent != 3 || r.stats.Failed != 0 || r.stats.Retries != 3 || r.stats.PossibleDuplicates != 3 {
+					t.Fatalf("err %v, stats %+v", r.err, r.stats)
 				}
-				return kinesistest.Reply{}
 			})
-			r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1}, records(3))
-			if r.err != nil || r.stats.Sent != 3 || r.stats.Failed != 0 || r.stats.Retries != 3 || r.stats.PossibleDuplicates != 3 {
-				t.Fatalf("err %v, stats %+v", r.err, r.stats)
-			}
-		})
+		}
 	}
 }
 
@@ -62,20 +74,22 @@ func TestHostileNeverConfirmedIsRejected(t *testing.T) {
 			" results for "}, // retried records may travel in smaller batches
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
-				return kinesistest.Reply{Body: tt.answer(len(c.Records))}
-			})
-			r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, MaxAttempts: 3}, records(2))
-			if r.stats.Sent != 0 || r.stats.Failed != 2 || r.stats.PossibleDuplicates != 6 {
-				t.Fatalf("stats %+v", r.stats)
-			}
-			for d, reason := range r.rejected {
-				if !strings.Contains(reason, "gave up after 3 attempts") || !strings.Contains(reason, tt.reason) {
-					t.Errorf("%s rejected with %q, want %q", d, reason, tt.reason)
+		for _, client := range clients {
+			t.Run(tt.name+"/"+client.name, func(t *testing.T) {
+				f := newFake(t, 1, func(c *kinesistest.Call) kinesistest.Reply {
+					return kinesistest.Reply{Body: tt.answer(len(c.Records))}
+				})
+				r := send(t, context.Background(), client.of(f), Config{StreamName: "s", Concurrency: 1, MaxAttempts: 3}, records(2))
+				if r.stats.Sent != 0 || r.stats.Failed != 2 || r.stats.PossibleDuplicates != 6 {
+					t.Fatalf("stats %+v", r.stats)
 				}
-			}
-		})
+				for d, reason := range r.rejected {
+					if !strings.Contains(reason, "gave up after 3 attempts") || !strings.Contains(reason, tt.reason) {
+						t.Errorf("%s rejected with %q, want %q", d, reason, tt.reason)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -59,6 +59,7 @@ type leanBody struct {
 	b      []byte
 	refs   atomic.Int32
 	client *LeanClient
+	answer *putAnswer // the 200 answer, read by leanDeserializer
 }
 
 func (lb *leanBody) release() {
@@ -104,13 +105,22 @@ func putRecordsBodySize(stream string, batch []*Record) int {
 }
 
 // putRecords sends batch as one PutRecords request with a body written
-// from the records.
-func (c *LeanClient) putRecords(ctx context.Context, stream string, batch []*Record) (*kinesis.PutRecordsOutput, error) {
+// from the records. The caller releases the answer.
+func (c *LeanClient) putRecords(ctx context.Context, stream string, batch []*Record) (*putAnswer, error) {
 	lb := &leanBody{b: appendPutRecordsBody(c.buffer(putRecordsBodySize(stream, batch)), stream, batch), client: c}
 	lb.refs.Store(1)
 	defer lb.release()
-	return c.Client.PutRecords(context.WithValue(ctx, leanBodyKey{}, lb), &kinesis.PutRecordsInput{StreamName: aws.String(stream)},
+	out, err := c.Client.PutRecords(context.WithValue(ctx, leanBodyKey{}, lb), &kinesis.PutRecordsInput{StreamName: aws.String(stream)},
 		func(o *kinesis.Options) { o.APIOptions = append(o.APIOptions, leanAPIOptions) })
+	switch {
+	case err != nil:
+		lb.answer.release()
+		return nil, err
+	case lb.answer != nil:
+		return lb.answer, nil
+	}
+	// A 2xx answer other than 200, read by the SDK.
+	return sdkAnswer(out), nil
 }
 
 // appendPutRecordsBody appends the PutRecords JSON body for batch:
@@ -308,10 +318,11 @@ func (b *leanPlainBody) Close() error {
 }
 
 // leanDeserializer replaces the SDK's OperationDeserializer on lean calls.
-// A 200 answer is read here with fastjson into just what the sender uses
-// (each entry's ErrorCode, ErrorMessage, ShardId and SequenceNumber, with
-// few allocations), and the SDK's deserializer is handed an empty object;
-// every other answer (errors, with their codes) is the SDK's to read.
+// A 200 answer is read here into just what the sender uses (each entry's
+// ErrorCode, ErrorMessage, ShardId and SequenceNumber, in place in a pooled
+// buffer) and left in the call's leanBody; the SDK's deserializer is handed
+// an empty object. Every other answer (errors, with their codes) is the
+// SDK's to read.
 type leanDeserializer struct {
 	sdk middleware.DeserializeMiddleware
 }
@@ -319,18 +330,18 @@ type leanDeserializer struct {
 func (*leanDeserializer) ID() string { return "OperationDeserializer" }
 
 func (m *leanDeserializer) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-	var parsed *kinesis.PutRecordsOutput
+	lb, _ := ctx.Value(leanBodyKey{}).(*leanBody)
 	var parseErr error
 	read := middleware.DeserializeHandlerFunc(func(ctx context.Context, in middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
 		out, md, err := next.HandleDeserialize(ctx, in)
-		if err != nil {
+		if err != nil || lb == nil {
 			return out, md, err
 		}
 		resp, ok := out.RawResponse.(*smithyhttp.Response)
 		if !ok || resp.StatusCode != http.StatusOK {
 			return out, md, err
 		}
-		parsed, parseErr = readPutRecordsOutput(resp.Body)
+		lb.answer, parseErr = readPutRecordsOutput(resp.Body, resp.ContentLength)
 		_ = resp.Body.Close()
 		resp.Body = io.NopCloser(strings.NewReader("{}"))
 		return out, md, err
@@ -338,9 +349,6 @@ func (m *leanDeserializer) HandleDeserialize(ctx context.Context, in middleware.
 	out, md, err := m.sdk.HandleDeserialize(ctx, in, read)
 	if err == nil && parseErr != nil {
 		return out, md, &smithy.DeserializationError{Err: parseErr}
-	}
-	if err == nil && parsed != nil {
-		out.Result = parsed
 	}
 	return out, md, err
 }

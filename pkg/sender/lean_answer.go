@@ -1,128 +1,164 @@
 package sender
 
 import (
-	"bytes"
 	"encoding/binary"
 	"io"
-	"strings"
+	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/ldexport/ldexport/pkg/jsonscan"
 	"github.com/valyala/fastjson"
 )
 
-// Reading a PutRecords answer on the lean path: the usual answer, plain
+// Reading a PutRecords answer. The worker reads each result entry's four
+// strings (answerEntry) from a putAnswer. On the lean path they are slices
+// of the answer's body, read into a pooled buffer: the usual answer, plain
 // strings under the four keys the sender uses, is scanned in one pass
 // (scanPutRecordsOutput); anything else (escapes, other keys, nulls, empty
 // strings, odd numbers, invalid JSON) goes to fastjson as before. Both give
-// the same output for what the scanner takes (FuzzScanPutRecordsOutput).
+// the same entries for what the scanner takes (FuzzScanPutRecordsOutput).
+// An answer the SDK read (sdkAnswer) is copied into the same form, so one
+// function (Sender.entryResult) decides every entry.
 
 var (
-	responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	putAnswers      = sync.Pool{New: func() any { return new(putAnswer) }}
 	responseParsers fastjson.ParserPool
-	answerEntries   = sync.Pool{New: func() any { return new([]answerEntry) }}
 )
+
+// maxPooledAnswer is the largest answer buffer kept for reuse, and the most
+// a Content-Length reserves ahead: a 500-record answer is about 55 KiB, or
+// some 150 KiB with an error message in every entry.
+const maxPooledAnswer = 1 << 20
 
 // answerEntry is one result entry's strings; nil when absent or not a string.
 type answerEntry struct{ code, msg, seq, shard []byte }
 
-// readPutRecordsOutput reads a PutRecords answer.
-func readPutRecordsOutput(body io.Reader) (*kinesis.PutRecordsOutput, error) {
-	buf := responseBuffers.Get().(*bytes.Buffer)
-	defer responseBuffers.Put(buf)
-	buf.Reset()
-	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, err
-	}
-	scratch := answerEntries.Get().(*[]answerEntry)
-	defer answerEntries.Put(scratch)
-	if entries, failed, ok := scanPutRecordsOutput(buf.Bytes(), (*scratch)[:0]); ok {
-		*scratch = entries
-		return buildPutRecordsOutput(entries, failed), nil
-	}
-	return parsePutRecordsOutput(buf.Bytes(), scratch)
+// putAnswer is what the sender reads of a PutRecords answer. Its entries
+// point into buffers it owns, which go back to a pool on release: nothing
+// may keep an entry's bytes after that (strings made from them are copies).
+type putAnswer struct {
+	entries []answerEntry
+	failed  int64            // FailedRecordCount (the sender reads the entries instead)
+	body    []byte           // the answer's body, or the strings of an SDK answer
+	parser  *fastjson.Parser // holds the strings of an answer read by fastjson
 }
 
-// parsePutRecordsOutput reads any answer with fastjson.
-func parsePutRecordsOutput(b []byte, scratch *[]answerEntry) (*kinesis.PutRecordsOutput, error) {
-	p := responseParsers.Get()
-	defer responseParsers.Put(p)
-	v, err := p.ParseBytes(b)
-	if err != nil {
+// newPutAnswer returns an empty answer from the pool.
+func newPutAnswer() *putAnswer {
+	a := putAnswers.Get().(*putAnswer)
+	a.entries, a.body, a.failed = a.entries[:0], a.body[:0], 0
+	return a
+}
+
+// release returns a to the pool; a may be nil.
+func (a *putAnswer) release() {
+	if a == nil {
+		return
+	}
+	if a.parser != nil {
+		clear(a.entries) // no pointers into the parser once it is pooled
+		responseParsers.Put(a.parser)
+		a.parser = nil
+	}
+	if cap(a.body) > maxPooledAnswer {
+		a.entries, a.body = nil, nil
+	}
+	putAnswers.Put(a)
+}
+
+// readPutRecordsOutput reads a PutRecords answer of size bytes (-1:
+// unknown, as http.Response.ContentLength says).
+func readPutRecordsOutput(body io.Reader, size int64) (*putAnswer, error) {
+	a := newPutAnswer()
+	if err := a.readBody(body, size); err != nil {
+		a.release()
 		return nil, err
 	}
-	entries := (*scratch)[:0]
+	if entries, failed, ok := scanPutRecordsOutput(a.body, a.entries); ok {
+		a.entries, a.failed = entries, failed
+		return a, nil
+	}
+	if err := a.parse(); err != nil {
+		a.release()
+		return nil, err
+	}
+	return a, nil
+}
+
+// readBody reads body into a.body, in place: a body of known size is read
+// into a buffer that holds it (and the read that finds its end), so it is
+// neither grown nor copied.
+func (a *putAnswer) readBody(body io.Reader, size int64) error {
+	b := a.body[:0]
+	if size >= 0 {
+		b = slices.Grow(b, int(min(size, maxPooledAnswer))+1)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, max(cap(b), 4<<10))
+		}
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			a.body = b
+			return err
+		}
+	}
+	a.body = b
+	return nil
+}
+
+// parse reads any answer in a.body with fastjson; the entries point into
+// the parser's copy of the body, so the parser stays with a until release.
+func (a *putAnswer) parse() error {
+	p := responseParsers.Get()
+	a.parser = p
+	v, err := p.ParseBytes(a.body)
+	if err != nil {
+		return err
+	}
 	for _, r := range v.GetArray("Records") {
-		entries = append(entries, answerEntry{
+		a.entries = append(a.entries, answerEntry{
 			code: r.GetStringBytes("ErrorCode"), msg: r.GetStringBytes("ErrorMessage"),
 			seq: r.GetStringBytes("SequenceNumber"), shard: r.GetStringBytes("ShardId"),
 		})
 	}
-	*scratch = entries
-	return buildPutRecordsOutput(entries, int64(v.GetInt("FailedRecordCount"))), nil
+	a.failed = int64(v.GetInt("FailedRecordCount"))
+	return nil
 }
 
-// buildPutRecordsOutput makes the SDK's output from the entries read.
-func buildPutRecordsOutput(entries []answerEntry, failed int64) *kinesis.PutRecordsOutput {
-	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(entries))}
-	var shards []*string // the shard IDs seen, shared by the entries
-	str := func(b []byte) *string {
-		if b == nil {
+// sdkAnswer copies what the sender reads of an answer the SDK read (out may
+// be nil: no entries).
+func sdkAnswer(out *kinesis.PutRecordsOutput) *putAnswer {
+	a := newPutAnswer()
+	if out == nil {
+		return a
+	}
+	a.failed = int64(aws.ToInt32(out.FailedRecordCount))
+	n := 0
+	for _, r := range out.Records {
+		n += len(aws.ToString(r.ErrorCode)) + len(aws.ToString(r.ErrorMessage)) + len(aws.ToString(r.SequenceNumber)) + len(aws.ToString(r.ShardId))
+	}
+	b := slices.Grow(a.body[:0], n) // appended to below without growing, so the slices stay valid
+	keep := func(s *string) []byte {
+		if s == nil {
 			return nil
 		}
-		s := string(b)
-		return &s
+		start := len(b)
+		b = append(b, *s...)
+		return b[start:len(b):len(b)]
 	}
-	// Sequence numbers are the proof of delivery: every one is kept, in
-	// one string for all (one allocation a response, not one a record),
-	// sized for Kinesis's 56-digit numbers.
-	var seqBytes strings.Builder
-	seqBytes.Grow(56 * len(entries))
-	seqEnd := make([]int, len(entries)) // end of record i's number in seqBytes; -1: none
-	for i, r := range entries {
-		e := &out.Records[i]
-		seqEnd[i] = -1
-		if r.code != nil {
-			e.ErrorCode, e.ErrorMessage = str(r.code), str(r.msg)
-			continue
-		}
-		if r.seq != nil {
-			seqBytes.Write(r.seq)
-			seqEnd[i] = seqBytes.Len()
-		}
-		if r.shard == nil {
-			continue
-		}
-		for _, s := range shards {
-			if *s == string(r.shard) {
-				e.ShardId = s
-				break
-			}
-		}
-		if e.ShardId == nil {
-			s := string(r.shard)
-			shards = append(shards, &s)
-			e.ShardId = &s
-		}
+	for _, r := range out.Records {
+		a.entries = append(a.entries, answerEntry{code: keep(r.ErrorCode), msg: keep(r.ErrorMessage), seq: keep(r.SequenceNumber), shard: keep(r.ShardId)})
 	}
-	allSeq := seqBytes.String()
-	seqs := make([]string, len(entries))
-	start := 0
-	for i, end := range seqEnd {
-		if end < 0 {
-			continue
-		}
-		seqs[i] = allSeq[start:end]
-		out.Records[i].SequenceNumber = &seqs[i]
-		start = end
-	}
-	if failed > 0 {
-		out.FailedRecordCount = aws.Int32(int32(failed))
-	}
-	return out
+	a.body = b
+	return a
 }
 
 // scanPutRecordsOutput reads the usual answer,
@@ -186,38 +222,50 @@ func scanPutRecordsOutput(b []byte, entries []answerEntry) (_ []answerEntry, fai
 // white space before what it reads.
 type answerScanner struct{ jsonscan.Scanner }
 
-// str reads a non-empty string without escapes or control bytes.
-func (s *answerScanner) str() ([]byte, bool) {
-	if !s.Take('"') {
-		return nil, false
+// take is Take, quicker when c comes at once (the usual answer has no
+// white space).
+func (s *answerScanner) take(c byte) bool {
+	if s.I < len(s.B) && s.B[s.I] == c {
+		s.I++
+		return true
 	}
-	n := bytes.IndexByte(s.B[s.I:], '"')
-	if n <= 0 {
-		return nil, false
-	}
-	v := s.B[s.I : s.I+n]
-	s.I += n + 1
-	return v, !escapedOrControl(v)
+	return s.Take(c)
 }
 
-// escapedOrControl reports whether b holds a backslash or a byte below
-// 0x20, eight bytes at a time (the flags as in ndjson's skipString).
-func escapedOrControl(b []byte) bool {
+// str reads a non-empty string without escapes or control bytes.
+func (s *answerScanner) str() ([]byte, bool) {
+	if !s.take('"') {
+		return nil, false
+	}
+	rest := s.B[s.I:]
+	n := plainPrefix(rest)
+	if n == 0 || n == len(rest) || rest[n] != '"' {
+		return nil, false
+	}
+	s.I += n + 1
+	return rest[:n:n], true
+}
+
+// plainPrefix returns the index of the first '"', '\\' or byte below 0x20
+// in b (len(b) if none), eight bytes at a time: each flag below is exact
+// for the lowest byte it marks (a borrow only runs on from a byte marked
+// itself), so the lowest marked byte of the three is the first such byte.
+func plainPrefix(b []byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for len(b) >= 8 {
-		w := binary.LittleEndian.Uint64(b)
-		x := w ^ ('\\' * ones)
-		if ((x-ones)&^x|(w-0x20*ones)&^w)&highs != 0 {
-			return true
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c == '\\' || c < 0x20 {
-			return true
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, e := w^('"'*ones), w^('\\'*ones)
+		if m := ((q-ones)&^q | (e-ones)&^e | (w-0x20*ones)&^w) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
-	return false
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 // integer reads -?(0|[1-9][0-9]*) that fits an int64.
@@ -248,55 +296,77 @@ func (s *answerScanner) integer() (int64, bool) {
 	return n, true
 }
 
+// field reads an entry's key and its colon, and returns the field of e the
+// key names; nil for a key other than the four. A key is known by its
+// bytes and closing quote, so a longer key or one with escapes is not.
+func (s *answerScanner) field(e *answerEntry) *[]byte {
+	if !s.take('"') {
+		return nil
+	}
+	rest := s.B[s.I:]
+	var f *[]byte
+	var n int
+	switch {
+	case hasKey(rest, `SequenceNumber"`):
+		f, n = &e.seq, len(`SequenceNumber"`)
+	case hasKey(rest, `ShardId"`):
+		f, n = &e.shard, len(`ShardId"`)
+	case hasKey(rest, `ErrorCode"`):
+		f, n = &e.code, len(`ErrorCode"`)
+	case hasKey(rest, `ErrorMessage"`):
+		f, n = &e.msg, len(`ErrorMessage"`)
+	default:
+		return nil
+	}
+	s.I += n
+	if !s.take(':') {
+		return nil
+	}
+	return f
+}
+
+// hasKey reports whether b starts with key.
+func hasKey(b []byte, key string) bool {
+	return len(b) >= len(key) && string(b[:len(key)]) == key
+}
+
 // entries reads the Records array after its '[', appending to entries.
 func (s *answerScanner) entries(entries []answerEntry) ([]answerEntry, bool) {
-	if s.Take(']') {
+	if s.take(']') {
 		return entries, true
 	}
 	for {
-		if !s.Take('{') {
+		if !s.take('{') {
 			return nil, false
 		}
 		var e answerEntry
-		for first := true; ; first = false {
-			if first && s.Take('}') {
-				break
-			}
-			if !first && !s.Take(',') {
-				if !s.Take('}') {
+		if !s.take('}') {
+			for {
+				f := s.field(&e)
+				if f == nil || *f != nil {
 					return nil, false
 				}
-				break
-			}
-			key, ok := s.str()
-			if !ok || !s.Take(':') {
+				v, ok := s.str()
+				if !ok {
+					return nil, false
+				}
+				*f = v
+				if s.take(',') {
+					continue
+				}
+				if s.take('}') {
+					break
+				}
 				return nil, false
 			}
-			var field *[]byte
-			switch string(key) {
-			case "SequenceNumber":
-				field = &e.seq
-			case "ShardId":
-				field = &e.shard
-			case "ErrorCode":
-				field = &e.code
-			case "ErrorMessage":
-				field = &e.msg
-			default:
-				return nil, false
-			}
-			v, ok := s.str()
-			if !ok || *field != nil {
-				return nil, false
-			}
-			*field = v
 		}
 		entries = append(entries, e)
-		if s.Take(']') {
+		if s.take(',') {
+			continue
+		}
+		if s.take(']') {
 			return entries, true
 		}
-		if !s.Take(',') {
-			return nil, false
-		}
+		return nil, false
 	}
 }

@@ -7,49 +7,47 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
 
-// answerText writes out what the sender uses of an output.
-func answerText(out *kinesis.PutRecordsOutput) string {
-	p := func(s *string) string {
+// answerText writes out what the sender uses of an answer.
+func answerText(a *putAnswer) string {
+	p := func(s []byte) string {
 		if s == nil {
 			return "<nil>"
 		}
-		return fmt.Sprintf("%q", *s)
+		return fmt.Sprintf("%q", s)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "failed %s;", func() string {
-		if out.FailedRecordCount == nil {
-			return "<nil>"
-		}
-		return fmt.Sprint(*out.FailedRecordCount)
-	}())
-	for _, r := range out.Records {
-		fmt.Fprintf(&b, " {%s %s %s %s}", p(r.ErrorCode), p(r.ErrorMessage), p(r.SequenceNumber), p(r.ShardId))
+	fmt.Fprintf(&b, "failed %d;", a.failed)
+	for _, r := range a.entries {
+		fmt.Fprintf(&b, " {%s %s %s %s}", p(r.code), p(r.msg), p(r.seq), p(r.shard))
 	}
 	return b.String()
 }
 
 // checkAnswer: what the scanner takes, it reads as fastjson does; what it
-// leaves, fastjson reads as before.
+// leaves, fastjson reads as before; whether or not the body's size is known.
 func checkAnswer(t *testing.T, b []byte) (scanned bool) {
 	t.Helper()
-	scratch := new([]answerEntry)
-	want, wantErr := parsePutRecordsOutput(b, scratch)
+	want := newPutAnswer()
+	want.body = append(want.body, b...)
+	wantErr := want.parse()
+	defer want.release()
 	entries, failed, ok := scanPutRecordsOutput(b, nil)
 	if ok {
 		if wantErr != nil {
 			t.Fatalf("scanned %q, which fastjson rejects: %v", b, wantErr)
 		}
-		if got := answerText(buildPutRecordsOutput(entries, failed)); got != answerText(want) {
+		if got := answerText(&putAnswer{entries: entries, failed: failed}); got != answerText(want) {
 			t.Fatalf("answer %q\nscanned  %s\nfastjson %s", b, got, answerText(want))
 		}
 	}
-	got, gotErr := readPutRecordsOutput(bytes.NewReader(b))
-	if (gotErr == nil) != (wantErr == nil) || gotErr == nil && answerText(got) != answerText(want) {
-		t.Fatalf("answer %q: read %v %v, fastjson %v %v", b, got, gotErr, want, wantErr)
+	for _, size := range []int64{int64(len(b)), -1, 0, 3} {
+		got, gotErr := readPutRecordsOutput(onlyReader{bytes.NewReader(b)}, size)
+		if (gotErr == nil) != (wantErr == nil) || gotErr == nil && answerText(got) != answerText(want) {
+			t.Fatalf("answer %q of size %d: read %v %v, fastjson %v %v", b, size, got, gotErr, want, wantErr)
+		}
+		got.release()
 	}
 	return ok
 }
@@ -133,38 +131,82 @@ func FuzzScanPutRecordsOutput(f *testing.F) {
 // BenchmarkReadPutRecordsOutput: a 500-record answer, scanned and through
 // fastjson.
 func BenchmarkReadPutRecordsOutput(b *testing.B) {
-	answer := []byte(`{"FailedRecordCount":0,"Records":[` + strings.TrimSuffix(strings.Repeat(`{"SequenceNumber":"49590338271490256608559692538361571095921575989136588898","ShardId":"shardId-000000000000"},`, 500), ",") + `]}`)
 	b.Run("scan", func(b *testing.B) {
-		b.SetBytes(int64(len(answer)))
+		b.SetBytes(int64(len(okAnswer)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := readPutRecordsOutput(bytes.NewReader(answer)); err != nil {
+			a, err := readPutRecordsOutput(onlyReader{bytes.NewReader(okAnswer)}, int64(len(okAnswer)))
+			if err != nil {
 				b.Fatal(err)
 			}
+			a.release()
 		}
 	})
 	b.Run("fastjson", func(b *testing.B) {
-		b.SetBytes(int64(len(answer)))
+		b.SetBytes(int64(len(okAnswer)))
 		b.ReportAllocs()
-		scratch := new([]answerEntry)
 		for b.Loop() {
-			if _, err := parsePutRecordsOutput(answer, scratch); err != nil {
+			a := newPutAnswer()
+			a.body = append(a.body, okAnswer...)
+			if err := a.parse(); err != nil {
 				b.Fatal(err)
 			}
+			a.release()
 		}
 	})
 }
 
-func TestEscapedOrControl(t *testing.T) {
+// TestPlainPrefix: every byte value at every position of short strings,
+// alone and followed by another byte that ends a plain string (which the
+// word-at-a-time flags may mark falsely above a marked byte).
+func TestPlainPrefix(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
 	for n := 0; n <= 20; n++ {
 		for pos := 0; pos < n; pos++ {
 			for c := range 256 {
-				b := bytes.Repeat([]byte("7"), n)
-				b[pos] = byte(c)
-				if got, want := escapedOrControl(b), c == '\\' || c < 0x20; got != want {
-					t.Fatalf("escapedOrControl(%q) = %v", b, got)
+				for _, later := range []int{-1, pos + 1, n - 1} {
+					for _, c2 := range []byte{'"', '\\', 0, 0x1f, 0x20, '!', 0x80, 0xff} {
+						b := bytes.Repeat([]byte("7"), n)
+						b[pos] = byte(c)
+						want := n
+						if later > pos && later < n {
+							b[later] = c2
+							if special(c2) {
+								want = later
+							}
+						}
+						if special(byte(c)) {
+							want = pos
+						}
+						if got := plainPrefix(b); got != want {
+							t.Fatalf("plainPrefix(%q) = %d, want %d", b, got, want)
+						}
+					}
 				}
 			}
 		}
+	}
+}
+
+// What a record's verdict and a fatal error say are copies: an entry's
+// bytes are the answer's buffer, which the next answer overwrites.
+func TestEntryResultKeepsNothingOfTheAnswer(t *testing.T) {
+	answer := []byte("InternalFailure" + "boom" + "Other" + "KMSNotFoundException" + "no key")
+	part := func(i, j int) []byte { return answer[i:j:j] }
+	res := result{batch: records(3)}
+	s := &Sender{}
+	s.entryResult(&res, 0, answerEntry{code: part(0, 15), msg: part(15, 19)})
+	s.entryResult(&res, 1, answerEntry{code: part(19, 24)})
+	s.entryResult(&res, 2, answerEntry{code: part(24, 44), msg: part(44, 50)})
+	for i := range answer {
+		answer[i] = 'X'
+	}
+	for i, want := range []string{"InternalFailure: boom", "Other", "KMSNotFoundException: no key"} {
+		if got := res.verdict(i).err; got != want {
+			t.Errorf("record %d: verdict %q, want %q", i, got, want)
+		}
+	}
+	if res.fatal == nil || res.fatal.Code != "KMSNotFoundException" || !strings.Contains(res.fatal.Error(), "no key") {
+		t.Errorf("fatal error %+v", res.fatal)
 	}
 }

@@ -61,21 +61,25 @@ func TestBalanceSetsHashKeysInTurn(t *testing.T) {
 }
 
 func TestMisroutedRecordRefreshesShardMap(t *testing.T) {
-	// The stream has two shards; its lister says it has one, again and
-	// again, so records keep landing in a shard the map does not know.
-	f := newFake(t, 2, nil)
-	stale := newFake(t, 1, nil)
-	l := &countingLister{api: stale.client()}
-	r := send(t, context.Background(), f.client(), Config{StreamName: "s", Concurrency: 1, ShardMap: shardMapOf(t, stale), Lister: l, MaxBatchRecords: 10}, records(100))
-	if r.err != nil || r.stats.Sent != 100 {
-		t.Fatalf("err %v stats %+v", r.err, r.stats)
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for l.n.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if got := l.n.Load(); got != 1 {
-		t.Fatalf("%d ListShards calls after records landed in an unknown shard, want 1 (at most one per %s)", got, refreshWindow)
+	for _, client := range clients {
+		t.Run(client.name, func(t *testing.T) {
+			// The stream has two shards; its lister says it has one, again and
+			// again, so records keep landing in a shard the map does not know.
+			f := newFake(t, 2, nil)
+			stale := newFake(t, 1, nil)
+			l := &countingLister{api: stale.client()}
+			r := send(t, context.Background(), client.of(f), Config{StreamName: "s", Concurrency: 1, ShardMap: shardMapOf(t, stale), Lister: l, MaxBatchRecords: 10}, records(100))
+			if r.err != nil || r.stats.Sent != 100 {
+				t.Fatalf("err %v stats %+v", r.err, r.stats)
+			}
+			deadline := time.Now().Add(2 * time.Second)
+			for l.n.Load() == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if got := l.n.Load(); got != 1 {
+				t.Fatalf("%d ListShards calls after records landed in an unknown shard, want 1 (at most one per %s)", got, refreshWindow)
+			}
+		})
 	}
 }
 
@@ -118,8 +122,10 @@ func TestPacedRecordsHoldTheByteBudget(t *testing.T) {
 	if s.Stats().Sent != 600 {
 		t.Fatalf("stats %+v", s.Stats())
 	}
-	// At most budget/100 records read and not yet sent (+1 for the Put on its way).
-	if worst > budget/100+1 || worst < budget/100/2 {
-		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, budget/100)
+	// At most budget/weight records read and not yet sent (+1 for the Put
+	// on its way); each weighs its 100 bytes and the Record's overhead.
+	allowed := int64(budget / (100 + recordOverhead))
+	if worst > allowed+1 || worst < allowed/2 {
+		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, allowed)
 	}
 }

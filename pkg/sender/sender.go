@@ -90,7 +90,7 @@ type Config struct {
 	Concurrency      int           // requests in flight; default 8
 	MaxBatchRecords  int           // default 500
 	MaxBatchBytes    int           // default 5 MiB; a larger record goes alone
-	MaxBytesInFlight int64         // bytes read but not yet delivered or rejected; default 16 MiB
+	MaxBytesInFlight int64         // records read but not yet delivered or rejected, in bytes (recordOverhead each besides data and key); default 8 MiB
 	RetryTimeout     time.Duration // per record, from its first attempt; default 10m
 	MaxAttempts      int           // per record; default 100
 	BaseBackoff      time.Duration // default 100ms
@@ -144,7 +144,7 @@ func (c *Config) defaults() {
 		}
 	}
 	if c.MaxBytesInFlight <= 0 {
-		c.MaxBytesInFlight = 16 << 20
+		c.MaxBytesInFlight = 8 << 20
 	}
 	if c.RetryTimeout <= 0 {
 		c.RetryTimeout = 10 * time.Minute
@@ -219,7 +219,7 @@ type Sender struct {
 	cfg      Config
 	onReject RejectFunc
 
-	in      chan *Record
+	in      chan []*Record // from Put and PutBatch
 	work    chan []*Record
 	results chan result
 	budget  *semaphore.Weighted
@@ -240,6 +240,15 @@ type Sender struct {
 	closed  bool
 }
 
+// recordOverhead is what a record holds in memory besides its data and
+// key (the Record itself, its key's string), counted in its share of
+// MaxBytesInFlight so that the budget bounds the memory the records take.
+const recordOverhead = 256
+
+// inQueue is how many hand-overs (Put, PutBatch) may wait for the
+// dispatcher; the byte budget bounds what they hold.
+const inQueue = 64
+
 // ErrClosed is returned by Put after Close.
 var ErrClosed = errors.New("sender closed")
 
@@ -258,7 +267,7 @@ func New(ctx context.Context, api PutRecordsAPI, cfg Config, onReject RejectFunc
 		api:      api,
 		cfg:      cfg,
 		onReject: onReject,
-		in:       make(chan *Record, cfg.MaxBatchRecords),
+		in:       make(chan []*Record, inQueue),
 		work:     make(chan []*Record),
 		results:  make(chan result, cfg.Concurrency),
 		budget:   semaphore.NewWeighted(cfg.MaxBytesInFlight),
@@ -297,26 +306,54 @@ func (s *Sender) abortAfterGrace(ctx context.Context) {
 // Put hands r to the sender, waiting while too many bytes are in flight. From
 // then on the sender owns r: it is sent or rejected. Put returns an error once
 // the sender has stopped (interrupt or fatal error); r is rejected then.
-func (s *Sender) Put(r *Record) error {
-	r.weight = min(int64(r.Size()), s.cfg.MaxBytesInFlight)
-	if err := s.budget.Acquire(s.stop, r.weight); err != nil {
-		s.reject(r, s.stopReason())
+func (s *Sender) Put(r *Record) error { return s.PutBatch([]*Record{r}) }
+
+// PutBatch hands the records to the sender in order, as Put does each: one
+// hand-over (and one wait for the byte budget) for them all, which costs a
+// reader far less than a Put a record. The sender owns recs from then on:
+// the caller must not touch the slice again. On error every record of recs
+// is rejected.
+func (s *Sender) PutBatch(recs []*Record) error {
+	var total int64
+	for _, r := range recs {
+		r.weight = min(int64(r.Size())+recordOverhead, s.cfg.MaxBytesInFlight)
+		total += r.weight
+	}
+	if total > s.cfg.MaxBytesInFlight && len(recs) > 1 {
+		// Their shares together exceed the whole budget, which nothing
+		// could ever free while this waits: one at a time, then.
+		for i, r := range recs {
+			if err := s.PutBatch([]*Record{r}); err != nil {
+				s.rejectAll(recs[i+1:], s.stopReason())
+				return err
+			}
+		}
+		return nil
+	}
+	if err := s.budget.Acquire(s.stop, total); err != nil {
+		s.rejectAll(recs, s.stopReason())
 		return s.stopErr()
 	}
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed {
-		s.budget.Release(r.weight)
-		s.reject(r, "not sent: the run had ended")
+		s.budget.Release(total)
+		s.rejectAll(recs, "not sent: the run had ended")
 		return ErrClosed
 	}
 	select {
-	case s.in <- r:
+	case s.in <- recs:
 		return nil
 	case <-s.stop.Done():
-		s.budget.Release(r.weight)
-		s.reject(r, s.stopReason())
+		s.budget.Release(total)
+		s.rejectAll(recs, s.stopReason())
 		return s.stopErr()
+	}
+}
+
+func (s *Sender) rejectAll(recs []*Record, reason string) {
+	for _, r := range recs {
+		s.reject(r, reason)
 	}
 }
 
@@ -368,9 +405,4 @@ func (s *Sender) reject(r *Record, reason string) {
 		s.failed.Add(1)
 		s.onReject(u, reason)
 	})
-}
-
-// finish releases a record's (each user record's) share of the byte budget.
-func (s *Sender) finish(r *Record) {
-	r.each(func(u *Record) { s.budget.Release(u.weight) })
 }

@@ -60,8 +60,9 @@ func (s *Sender) worker() {
 }
 
 // putRecords sends batch in one PutRecords call: through the lean path when
-// the client is a LeanClient, else with SDK request entries.
-func (s *Sender) putRecords(ctx context.Context, batch []*Record) (*kinesis.PutRecordsOutput, error) {
+// the client is a LeanClient, else with SDK request entries. The caller
+// releases the answer.
+func (s *Sender) putRecords(ctx context.Context, batch []*Record) (*putAnswer, error) {
 	if lc, ok := s.api.(*LeanClient); ok {
 		return lc.putRecords(ctx, s.cfg.StreamName, batch)
 	}
@@ -72,25 +73,30 @@ func (s *Sender) putRecords(ctx context.Context, batch []*Record) (*kinesis.PutR
 			entries[i].ExplicitHashKey = aws.String(r.hashKey)
 		}
 	}
-	return s.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(s.cfg.StreamName), Records: entries})
+	out, err := s.api.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(s.cfg.StreamName), Records: entries})
+	if err != nil {
+		return nil, err
+	}
+	return sdkAnswer(out), nil
 }
 
 // put sends one PutRecords request and says what became of each record.
 func (s *Sender) put(batch []*Record) result {
 	s.countAttempt(batch)
 	out, err := s.call(batch)
+	defer out.release()
 	res := result{batch: batch}
-	if err == nil && len(out.Records) != len(batch) {
+	if err == nil && len(out.entries) != len(batch) {
 		// Which records were stored cannot be told: each may be (an answer
 		// without a status reads as a lost response to awserr.MaybeDone).
-		err = &smithy.DeserializationError{Err: fmt.Errorf("PutRecords answered %d results for %d records", len(out.Records), len(batch))}
+		err = &smithy.DeserializationError{Err: fmt.Errorf("PutRecords answered %d results for %d records", len(out.entries), len(batch))}
 	}
 	if err != nil {
 		s.requestFailed(&res, err)
 		return res
 	}
 	// Read each entry: some endpoints set FailedRecordCount wrongly.
-	for i, entry := range out.Records {
+	for i, entry := range out.entries {
 		s.entryResult(&res, i, entry)
 	}
 	return res
@@ -111,7 +117,7 @@ func (s *Sender) countAttempt(batch []*Record) {
 }
 
 // call sends batch under the per-request limit.
-func (s *Sender) call(batch []*Record) (*kinesis.PutRecordsOutput, error) {
+func (s *Sender) call(batch []*Record) (*putAnswer, error) {
 	ctx, cancel := awserr.WithDeadline(s.reqCtx, s.cfg.RequestTimeout, "per-request limit")
 	defer cancel()
 	out, err := s.putRecords(ctx, batch)
@@ -144,19 +150,19 @@ func (s *Sender) requestFailed(res *result, err error) {
 }
 
 // entryResult reads the result entry of record i of a PutRecords answer.
-func (s *Sender) entryResult(res *result, i int, entry types.PutRecordsResultEntry) {
+func (s *Sender) entryResult(res *result, i int, entry answerEntry) {
 	r := res.batch[i]
 	switch {
-	case aws.ToString(entry.ErrorCode) != "":
+	case len(entry.code) != 0:
 		s.entryFailed(res, i, entry)
-	case aws.ToString(entry.SequenceNumber) == "" || aws.ToString(entry.ShardId) == "":
+	case len(entry.seq) == 0 || len(entry.shard) == 0:
 		// Success needs proof: an entry without an error code (or with an
 		// empty one), a shard and a sequence number says nothing was
 		// stored, or may have been. Retry it, counted as a possible
 		// duplicate.
 		res.fail(i, verdict{err: unconfirmed, maybeStored: true})
 	default:
-		if r.shardID != "" && *entry.ShardId != r.shardID {
+		if r.shardID != "" && string(entry.shard) != r.shardID {
 			res.misrouted = true
 		}
 		s.sent.Add(int64(r.count()))
@@ -166,8 +172,9 @@ func (s *Sender) entryResult(res *result, i int, entry types.PutRecordsResultEnt
 }
 
 // entryFailed reads a result entry with an error code.
-func (s *Sender) entryFailed(res *result, i int, entry types.PutRecordsResultEntry) {
-	code, msg := aws.ToString(entry.ErrorCode), aws.ToString(entry.ErrorMessage)
+func (s *Sender) entryFailed(res *result, i int, entry answerEntry) {
+	// Strings made here are copies: the entry's bytes go back to a pool.
+	code, msg := string(entry.code), string(entry.msg)
 	kind := awserr.CodeKind(code)
 	v := verdict{err: code, throttled: kind == awserr.Throttled}
 	if msg != "" {
