@@ -154,3 +154,56 @@ func BenchmarkValidators(b *testing.B) {
 		}
 	})
 }
+
+// mixedInput is n exported events of several LaunchDarkly kinds (feature,
+// custom, identify with a multi-kind context, summary), one a line: many
+// short strings, numbers and nested objects, no white space between tokens.
+func mixedInput(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		b.WriteString(`{"project":"default","environment":"production","event":`)
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, `{"kind":"feature","creationDate":%d,"contextKeys":{"user":"user-%d","org":"org-%d"},"key":"new-checkout-flow","value":"treatment-b","variation":2,"version":%d,"default":"control","prereqOf":null,"reason":{"kind":"RULE_MATCH","ruleIndex":0,"ruleId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","inExperiment":true},"samplingRatio":1}`,
+				1764150000000+int64(i), i%997, i%31, 40+i%7)
+		case 1:
+			fmt.Fprintf(&b, `{"kind":"custom","creationDate":%d,"key":"checkout-completed","contextKeys":{"user":"user-%d"},"data":{"cart":{"items":[{"sku":"SKU-%d","qty":%d,"price":19.99},{"sku":"SKU-77","qty":1,"price":5.5}],"currency":"EUR"},"coupon":null,"firstPurchase":false},"metricValue":%d.25}`,
+				1764150000000+int64(i), i%997, i%500, 1+i%3, 20+i%80)
+		case 2:
+			fmt.Fprintf(&b, `{"kind":"identify","creationDate":%d,"context":{"kind":"multi","user":{"key":"user-%d","name":"Jane Q. Public","email":"jane.%d@example.com","country":"DE","age":%d,"beta":true,"groups":["admins","beta-testers"],"_meta":{"privateAttributes":["email"]}},"org":{"key":"org-%d","name":"Example GmbH","plan":"enterprise","seats":250}}}`,
+				1764150000000+int64(i), i%997, i%997, 18+i%60, i%31)
+		case 3:
+			fmt.Fprintf(&b, `{"kind":"summary","startDate":%d,"endDate":%d,"features":{"new-checkout-flow":{"default":"control","contextKinds":["user","org"],"counters":[{"variation":0,"version":44,"value":"control","count":%d},{"variation":2,"version":44,"value":"treatment-b","count":17}]},"dark-mode":{"default":false,"contextKinds":["user"],"counters":[{"variation":1,"version":3,"value":true,"count":%d},{"unknown":true,"value":false,"count":2}]}}}`,
+				1764150000000+int64(i), 1764150060000+int64(i), 100+i%900, i%50)
+		}
+		b.WriteString(`,"version":1}` + "\n")
+	}
+	return b.Bytes()
+}
+
+// BenchmarkValidObjectOldNew compares validObject with validObjectOld, its
+// version before issue 13, on the bench/events lines and on mixedInput. Run
+// it with -count to interleave the two.
+func BenchmarkValidObjectOldNew(b *testing.B) {
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"events", benchInput(1000)}, {"mixed", mixedInput(1000)}} {
+		lines := bytes.Split(bytes.TrimSuffix(in.data, []byte("\n")), []byte("\n"))
+		for _, f := range []struct {
+			name  string
+			valid func([]byte) bool
+		}{{"old", validObjectOld}, {"new", validObject}} {
+			b.Run(in.name+"/"+f.name, func(b *testing.B) {
+				b.SetBytes(int64(len(in.data)))
+				for b.Loop() {
+					for _, l := range lines {
+						if !f.valid(l) {
+							b.Fatalf("invalid: %s", l)
+						}
+					}
+				}
+			})
+		}
+	}
+}

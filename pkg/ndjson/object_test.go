@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -297,6 +298,106 @@ func TestValidateObjectDeepUnclosedNest(t *testing.T) {
 		line := append([]byte(`{"a":`), bytes.Repeat([]byte(open), (1<<20)/len(open))...)
 		if err := ValidateObject(line); err == nil || !strings.Contains(err.Error(), "invalid JSON") {
 			t.Fatalf("%s...: err %v, want invalid JSON", line[:20], err)
+		}
+	}
+}
+
+// TestObjectJoins puts strings of 0 to 20 bytes, with a special byte at
+// each position, in the places where validObject takes its short cuts: a
+// key followed by '":"' or '":' (with and without white space), a string
+// value followed by '","', '",' or a closer, strings in arrays, and '#'
+// just after a quote; and moves the end of the line past each of them with
+// trailing white space.
+func TestObjectJoins(t *testing.T) {
+	templates := []string{
+		`{"S":"S","S":1,"S":["S","S"],"S":{"S":"S"}}`,
+		`{"S" : "S" ,"S":true ,"S":[ "S" , "S" ],"S":{"S" :"S"},"S":-1.5}`,
+		`{"S":["S"],"S":{},"S":[],"S":"S"}`,
+		"{\"S\": \"S\",\"S\":\t1,\"S\":\n[\"S\",\r\"S\"],\"S\": {\"S\":\"S\"}}",
+	}
+	specials := []byte{'"', '\\', 0x00, 0x1f, ' ', '#', ':', ',', '}', ']', 0x7f, 0x80, 0xff}
+	for n := 0; n <= 20; n++ {
+		for pos := -1; pos < n; pos++ {
+			for _, c := range specials {
+				if pos < 0 && c != specials[0] {
+					continue
+				}
+				s := bytes.Repeat([]byte("y"), n)
+				if pos >= 0 {
+					s[pos] = c
+				}
+				for _, tmpl := range templates {
+					line := bytes.ReplaceAll([]byte(tmpl), []byte("S"), s)
+					for tail := 0; tail <= 16; tail++ {
+						checkObject(t, append(bytes.Clone(line), bytes.Repeat([]byte(" "), tail)...))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestObjectNestingWords nests objects and arrays around the 63-level words
+// of validObject's kinds and checks, at every level, that a member or an
+// element after a closer is read as the container's kind requires, and that
+// the wrong closer is rejected.
+func TestObjectNestingWords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(63, 126))
+	for _, depth := range []int{62, 63, 64, 65, 66, 125, 126, 127, 128, 129, 188, 189, 190, 191} {
+		arrays := make([]bool, depth) // arrays[d]: the container at depth d+1 is an array; the outer one is an object
+		for d := 1; d < depth; d++ {
+			arrays[d] = rng.IntN(2) == 0
+		}
+		build := func(wrong int) []byte {
+			var b bytes.Buffer
+			for d := 0; d < depth; d++ {
+				if d > 0 && !arrays[d-1] {
+					b.WriteString(`"k":`)
+				}
+				b.WriteString(map[bool]string{false: "{", true: "["}[arrays[d]])
+			}
+			for d := depth - 1; d >= 0; d-- {
+				b.WriteString(map[bool]string{false: "}", true: "]"}[arrays[d] != (d == wrong)])
+				if d > 0 {
+					b.WriteString(map[bool]string{false: `,"m":2`, true: ",2"}[arrays[d-1]])
+				}
+			}
+			return b.Bytes()
+		}
+		checkObject(t, build(-1))
+		if !validObject(build(-1)) {
+			t.Fatalf("depth %d: rejected", depth)
+		}
+		for wrong := 0; wrong < depth; wrong++ {
+			checkObject(t, build(wrong))
+		}
+	}
+}
+
+// TestStringSpecialsLowestFlag: stringSpecials' lowest flag marks the first
+// quote, backslash or control byte of a word, for words of random bytes
+// drawn mostly from the ones around its tests' borrows.
+func TestStringSpecialsLowestFlag(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 64))
+	pool := []byte("\"\\\x00\x01\x1f !#$]^[AZz\x7f\x80\xa2\xdc\xff")
+	for range 200000 {
+		var word [8]byte
+		for k := range word {
+			if rng.IntN(4) == 0 {
+				word[k] = byte(rng.IntN(256))
+			} else {
+				word[k] = pool[rng.IntN(len(pool))]
+			}
+		}
+		want := 8
+		for k, c := range word {
+			if c == '"' || c == '\\' || c < 0x20 {
+				want = k
+				break
+			}
+		}
+		if got := bits.TrailingZeros64(stringSpecials(binary.LittleEndian.Uint64(word[:]))) >> 3; got != want {
+			t.Fatalf("stringSpecials(%q): first flag at %d, want %d", word, got, want)
 		}
 	}
 }
