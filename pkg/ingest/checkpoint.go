@@ -272,6 +272,15 @@ func (c *runCheckpoint) markRecord(r *sender.Record) {
 	}
 }
 
+// markRecords marks records acknowledged by Kinesis done.
+func (c *runCheckpoint) markRecords(recs []*sender.Record) {
+	if c != nil {
+		for _, r := range recs {
+			c.ck.MarkRecord(c.index[r.Source], r.Line)
+		}
+	}
+}
+
 // file returns the reading hooks of input i; nil (no-ops) without a checkpoint.
 func (c *runCheckpoint) file(i int) *fileCheckpoint {
 	if c == nil {

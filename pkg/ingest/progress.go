@@ -85,13 +85,17 @@ type tracker struct {
 // lineBytes is what a line occupies in its input: the data and its newline.
 func lineBytes(n int) int64 { return int64(n) + 1 }
 
-// acknowledged counts r, which Kinesis acknowledged.
-func (t *tracker) acknowledged(r *sender.Record) {
-	t.sent.Add(1)
-	t.sentBytes.Add(int64(len(r.Data)))
-	n := lineBytes(len(r.Data))
-	t.settled.Add(n)
-	t.delivered.Add(n)
+// acknowledged counts recs, which Kinesis acknowledged.
+func (t *tracker) acknowledged(recs []*sender.Record) {
+	var data, lines int64
+	for _, r := range recs {
+		data += int64(len(r.Data))
+		lines += lineBytes(len(r.Data))
+	}
+	t.sent.Add(int64(len(recs)))
+	t.sentBytes.Add(data)
+	t.settled.Add(lines)
+	t.delivered.Add(lines)
 }
 
 // rejectKind says why a record handed to the sender was not delivered.

@@ -140,9 +140,9 @@ func (j *Job) senderConfig(s *stream, start time.Time, tr *tracker, ck *runCheck
 		ShardMap:        s.shards,
 		Lister:          s.lister,
 		Balance:         j.Balance,
-		OnSent: func(r *sender.Record) {
-			ck.markRecord(r)
-			tr.acknowledged(r)
+		OnSent: func(recs []*sender.Record) {
+			ck.markRecords(recs)
+			tr.acknowledged(recs)
 		},
 		Aggregate:         j.Aggregate,
 		AggregateMaxBytes: j.AggregateMaxBytes,

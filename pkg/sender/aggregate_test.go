@@ -239,7 +239,11 @@ func TestAggregateLingerFlushesSlowInput(t *testing.T) {
 	f := newFake(t, 1, nil)
 	acked := make(chan int64, 10)
 	s := New(context.Background(), f.client(), Config{StreamName: "s", Aggregate: true, AggregateLinger: 20 * time.Millisecond,
-		OnSent: func(r *Record) { acked <- r.Line }}, func(r *Record, reason string) { t.Errorf("rejected %d: %s", r.Line, reason) })
+		OnSent: func(recs []*Record) {
+			for _, r := range recs {
+				acked <- r.Line
+			}
+		}}, func(r *Record, reason string) { t.Errorf("rejected %d: %s", r.Line, reason) })
 	defer s.Close()
 	for _, r := range records(3) {
 		r.Key = "k"

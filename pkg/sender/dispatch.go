@@ -31,10 +31,11 @@ type dispatcher struct {
 	batchStart time.Time // when the batch's first record arrived
 	carry      *Record   // let through by the pacer, did not fit the batch
 
-	outstanding int   // records taken from s.in and not finished
-	inOpen      bool  // s.in is not closed yet
-	freed       int64 // budget bytes of finished records, not yet released
-	stopping    bool  // interrupted or stopped by a fatal error
+	outstanding int       // records taken from s.in and not finished
+	inOpen      bool      // s.in is not closed yet
+	freed       int64     // budget bytes of finished records, not yet released
+	sent        []*Record // delivered records of the answer being settled, for OnSent
+	stopping    bool      // interrupted or stopped by a fatal error
 
 	refreshing  bool      // a ListShards refresh is running
 	lastRefresh time.Time // when the last one started
@@ -379,13 +380,23 @@ func (d *dispatcher) settle(res result) int {
 		}
 		finished += r.count()
 	}
+	if len(d.sent) > 0 {
+		d.s.cfg.OnSent(d.sent)
+		clear(d.sent) // no record kept alive by the reused slice
+		d.sent = d.sent[:0]
+	}
 	return finished
 }
 
-// delivered finishes a record Kinesis stored.
+// delivered finishes a record Kinesis stored; OnSent hears of it at the end
+// of the settling.
 func (d *dispatcher) delivered(r *Record, now time.Time) {
 	if d.s.cfg.OnSent != nil {
-		r.each(d.s.cfg.OnSent)
+		if r.users == nil {
+			d.sent = append(d.sent, r)
+		} else {
+			d.sent = append(d.sent, r.users...)
+		}
 	}
 	d.pace.acked(r, now)
 	d.finish(r)

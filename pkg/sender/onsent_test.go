@@ -26,7 +26,11 @@ func TestOnSentNamesExactlyTheStoredRecords(t *testing.T) {
 	})
 	go func() { time.Sleep(50 * time.Millisecond); close(release) }()
 	seen := map[int64]int{} // OnSent runs on the dispatcher goroutine only
-	cfg := Config{StreamName: "s", Concurrency: 2, MaxBatchRecords: 10, OnSent: func(r *Record) { seen[r.Line]++ }}
+	cfg := Config{StreamName: "s", Concurrency: 2, MaxBatchRecords: 10, OnSent: func(recs []*Record) {
+		for _, r := range recs {
+			seen[r.Line]++
+		}
+	}}
 	rs := records(1000)
 	r := send(t, ctx, f.client(), cfg, rs)
 	stored := f.stored()

@@ -101,9 +101,11 @@ type Config struct {
 	Now              func() time.Time
 	Seed             uint64 // for the backoff jitter
 
-	// OnSent, if set, is called with each record Kinesis acknowledged, from
-	// the one goroutine that settles requests (e.g. to checkpoint progress).
-	OnSent func(r *Record)
+	// OnSent, if set, is called with the records Kinesis acknowledged (the
+	// user records of an aggregate), those of one answer at a time, from
+	// the one goroutine that settles requests (e.g. to checkpoint
+	// progress). The slice is only valid during the call.
+	OnSent func(recs []*Record)
 	// Rate control (pacer.go). With ShardMap, each open shard is paced at
 	// the shard limits (adapted to throttling) and Lister, when set, lists
 	// the shards again after a suspected reshard. Without ShardMap, one
