@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
@@ -120,13 +121,42 @@ func parseHashKey(s string) ([16]byte, bool) {
 }
 
 // Find returns the index of the shard that owns hash, or -1 when no open
-// shard does (a gap in a stale map).
+// shard does (a gap in a stale map). It compares hash keys as two 64-bit
+// halves: it runs once per record.
 func (m *ShardMap) Find(hash [16]byte) int {
-	i := sort.Search(len(m.Shards), func(i int) bool { return bytes.Compare(m.Shards[i].Start[:], hash[:]) > 0 }) - 1
-	if i < 0 || bytes.Compare(hash[:], m.Shards[i].End[:]) > 0 {
+	hi, lo := binary.BigEndian.Uint64(hash[:8]), binary.BigEndian.Uint64(hash[8:])
+	// The first shard that starts after hash; the one before may own it.
+	i, j := 0, len(m.Shards)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if compareKey(hi, lo, &m.Shards[h].Start) < 0 {
+			j = h
+		} else {
+			i = h + 1
+		}
+	}
+	i--
+	if i < 0 || compareKey(hi, lo, &m.Shards[i].End) > 0 {
 		return -1
 	}
 	return i
+}
+
+// compareKey compares the hash key hi:lo with k: -1, 0 or +1.
+func compareKey(hi, lo uint64, k *[16]byte) int {
+	khi, klo := binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:])
+	switch {
+	case hi != khi:
+		if hi < khi {
+			return -1
+		}
+		return 1
+	case lo < klo:
+		return -1
+	case lo > klo:
+		return 1
+	}
+	return 0
 }
 
 // BalanceKey is an ExplicitHashKey inside shard i's range.

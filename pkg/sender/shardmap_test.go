@@ -1,12 +1,15 @@
 package sender
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"sort"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,6 +169,56 @@ func TestClassifyNoResponse(t *testing.T) {
 	for _, tt := range tests {
 		if got, _ := classify(tt.err); got != tt.want {
 			t.Errorf("%s: classify = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Find (two 64-bit halves) answers as a bytewise search does, at and next
+// to every shard's bounds and at random keys, with gaps in the map.
+func TestShardMapFindMatchesBytewise(t *testing.T) {
+	bytewise := func(m *ShardMap, h [16]byte) int {
+		i := sort.Search(len(m.Shards), func(i int) bool { return bytes.Compare(m.Shards[i].Start[:], h[:]) > 0 }) - 1
+		if i < 0 || bytes.Compare(h[:], m.Shards[i].End[:]) > 0 {
+			return -1
+		}
+		return i
+	}
+	step := func(h [16]byte, d int64) [16]byte {
+		n := new(big.Int).SetBytes(h[:])
+		n.Add(n, big.NewInt(d))
+		if n.Sign() < 0 || n.BitLen() > 128 {
+			return h
+		}
+		var out [16]byte
+		n.FillBytes(out[:])
+		return out
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 2, 3, 4, 7, 16} {
+		full := mapOf(t, n)
+		gapped := &ShardMap{Shards: append([]Shard(nil), full.Shards...)}
+		if n > 2 {
+			gapped.Shards = append(gapped.Shards[:1], gapped.Shards[2:]...) // a closed shard's range: a gap
+		}
+		for _, m := range []*ShardMap{full, gapped} {
+			var keys [][16]byte
+			for _, s := range m.Shards {
+				for _, d := range []int64{-1, 0, 1} {
+					keys = append(keys, step(s.Start, d), step(s.End, d))
+				}
+			}
+			for i := 0; i < 1000; i++ {
+				var h [16]byte
+				for j := range h {
+					h[j] = byte(rng.Uint32())
+				}
+				keys = append(keys, h)
+			}
+			for _, h := range keys {
+				if got, want := m.Find(h), bytewise(m, h); got != want {
+					t.Fatalf("%d shards: %x in %d, want %d", len(m.Shards), h, got, want)
+				}
+			}
 		}
 	}
 }
