@@ -158,52 +158,43 @@ func (d *dispatcher) input() <-chan []*Record {
 }
 
 // receive handles one receive from s.in: records, or (!ok) its close.
+// Each waits in the pacer (or an open aggregate), still holding its share
+// of the byte budget, until its shard's rate lets it into a batch.
 func (d *dispatcher) receive(recs []*Record, ok bool) {
 	if !ok {
 		d.inOpen = false
 		return
 	}
-	for _, r := range recs {
-		d.take(r)
-	}
-}
-
-// take accepts a record from s.in. It waits in the pacer (or an open
-// aggregate), still holding its share of the byte budget, until its shard's
-// rate lets it into a batch.
-func (d *dispatcher) take(r *Record) {
 	if d.stopping {
-		d.finish(r)
-		d.s.reject(r, d.s.stopReason())
+		reason := d.s.stopReason()
+		for _, r := range recs {
+			d.finish(r)
+			d.s.reject(r, reason)
+		}
 		return
 	}
-	d.outstanding++
+	d.outstanding += len(recs)
 	if d.agg != nil {
-		d.agg.add(r, d.s.cfg.Now())
+		now := d.s.cfg.Now() // handed over together: one arrival time
+		for _, r := range recs {
+			d.agg.add(r, now)
+		}
 		return
 	}
-	d.pace.push(r)
+	d.pace.pushAll(recs)
 }
 
 // fillBatch adds the records the pacer lets through now, until the batch is
 // full or a record does not fit (it is carried to the next batch).
 func (d *dispatcher) fillBatch(now time.Time) {
-	for d.carry == nil && len(d.batch) < d.s.cfg.MaxBatchRecords {
-		r := d.pace.next(now)
-		if r == nil {
-			return
-		}
-		if !d.fits(r) {
-			d.carry = r
-			return
-		}
-		d.add(r)
+	if d.carry != nil {
+		return
 	}
-}
-
-func (d *dispatcher) fits(r *Record) bool {
-	return len(d.batch) == 0 ||
-		(len(d.batch) < d.s.cfg.MaxBatchRecords && d.batchBytes+r.Size() <= d.s.cfg.MaxBatchBytes)
+	empty := len(d.batch) == 0
+	d.batch, d.batchBytes, d.carry = d.pace.fill(now, d.batch, d.batchBytes, d.s.cfg.MaxBatchRecords, d.s.cfg.MaxBatchBytes)
+	if empty && len(d.batch) > 0 {
+		d.batchStart = d.s.cfg.Now()
+	}
 }
 
 func (d *dispatcher) add(r *Record) {
@@ -317,7 +308,13 @@ func (d *dispatcher) onResult(res result) {
 // finish gives back a record's (each user record's) share of the byte
 // budget, at the next release: one Release a round rather than one a record.
 func (d *dispatcher) finish(r *Record) {
-	r.each(func(u *Record) { d.freed += u.weight })
+	if r.users == nil {
+		d.freed += r.weight
+		return
+	}
+	for _, u := range r.users {
+		d.freed += u.weight
+	}
 }
 
 // release returns to the byte budget what finish collected. The dispatcher
@@ -372,6 +369,9 @@ func (d *dispatcher) settle(res result) int {
 	if res.misrouted {
 		d.pace.misrouted()
 	}
+	if res.verdicts == nil {
+		return d.deliveredAll(res.batch, now)
+	}
 	for i, r := range res.batch {
 		if v := res.verdict(i); v.err == "" {
 			d.delivered(r, now)
@@ -400,6 +400,45 @@ func (d *dispatcher) delivered(r *Record, now time.Time) {
 	}
 	d.pace.acked(r, now)
 	d.finish(r)
+}
+
+// deliveredAll is delivered for each record of batch, all stored, and
+// returns how many user records they carry.
+func (d *dispatcher) deliveredAll(batch []*Record, now time.Time) int {
+	ack := d.pace.ackLane(now)
+	finished, plain := 0, true
+	for _, r := range batch {
+		if ack != nil {
+			ack.ackCur += d.pace.ackCost(r)
+		}
+		if r.users != nil {
+			plain = false
+			finished += len(r.users)
+			for _, u := range r.users {
+				d.freed += u.weight
+			}
+			continue
+		}
+		finished++
+		d.freed += r.weight
+	}
+	if onSent := d.s.cfg.OnSent; onSent != nil {
+		if plain {
+			onSent(batch) // the records themselves: no copy needed
+		} else {
+			for _, r := range batch {
+				if r.users == nil {
+					d.sent = append(d.sent, r)
+				} else {
+					d.sent = append(d.sent, r.users...)
+				}
+			}
+			onSent(d.sent)
+			clear(d.sent)
+			d.sent = d.sent[:0]
+		}
+	}
+	return finished
 }
 
 // failed handles a record that was not stored: it queues a retry, or gives

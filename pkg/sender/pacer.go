@@ -52,7 +52,8 @@ type pacer struct {
 	balance  bool
 	rr       int // --balance: next shard
 	lanes    []*lane
-	cursor   int // admission round-robin
+	cursor   int   // admission round-robin
+	active   []int // fill's scratch: lanes that may give a record
 	queued   int
 	recLimit float64 // per-shard records/s
 	bytLimit float64 // per-shard bytes/s
@@ -145,6 +146,21 @@ func (p *pacer) push(r *Record) {
 	p.queued++
 }
 
+// pushAll queues rs in order, as push does each. Without a map, the one
+// lane's records are routed as fill lets them through instead: routing
+// them costs nothing there but a pass over the records (which only what
+// was let through depends on).
+func (p *pacer) pushAll(rs []*Record) {
+	if p.m == nil {
+		p.lanes[0].q.pushBackAll(rs)
+		p.queued += len(rs)
+		return
+	}
+	for _, r := range rs {
+		p.push(r)
+	}
+}
+
 // pushFront queues a record due for retry ahead of new ones of its lane.
 func (p *pacer) pushFront(r *Record) {
 	if r.gen != p.gen {
@@ -221,30 +237,105 @@ func (p *pacer) admit(l *lane, r *Record, now time.Time) {
 	r.paced = now
 }
 
-// next returns a record its lane allows now, or nil.
-func (p *pacer) next(now time.Time) *Record {
-	if p.queued == 0 {
-		return nil
+// fill appends to batch the records the lanes let through now, while they
+// fit: batch holds at most maxRecords records, and bytes (the size of those
+// in batch) at most maxBytes, except that a first record always fits. The
+// record let through that does not fit is returned as carry. The lanes take
+// turns from the cursor, one record each: a lane is skipped while empty or
+// while its buckets refuse its front record. Each record is marked paced at
+// now.
+//
+// One call fills a whole batch: it refills each lane once and stops
+// visiting a lane that can give nothing more, rather than scan the lanes
+// again for every record.
+func (p *pacer) fill(now time.Time, batch []*Record, bytes, maxRecords, maxBytes int) (_ []*Record, _ int, carry *Record) {
+	if p.queued == 0 || len(batch) >= maxRecords {
+		return batch, bytes, nil
 	}
+	if len(p.lanes) == 1 {
+		return p.fillLane(p.lanes[0], now, batch, bytes, maxRecords, maxBytes)
+	}
+	// The lanes with records, in turn from the cursor. A lane leaves the
+	// list once empty or once its front record is refused (its buckets do
+	// not change again at now).
 	n := len(p.lanes)
+	active := p.active[:0]
 	for k := 0; k < n; k++ {
-		i := (p.cursor + k) % n
-		l := p.lanes[i]
-		if l.q.len() == 0 {
-			continue
+		i := p.cursor + k
+		if i >= n {
+			i -= n
 		}
-		p.refill(l, now)
+		if p.lanes[i].q.len() > 0 {
+			active = append(active, i)
+		}
+	}
+	p.active = active // its array, for the next fill
+	for j, first := 0, true; len(active) > 0 && len(batch) < maxRecords; {
+		if j == len(active) {
+			j, first = 0, false
+		}
+		i := active[j]
+		l := p.lanes[i]
+		if first {
+			p.refill(l, now) // at its first visit: later ones at now would add nothing
+		}
 		r := l.q.front()
 		if !p.admits(l, r) {
+			active = append(active[:j], active[j+1:]...)
 			continue
 		}
 		l.q.popFront()
 		p.queued--
 		p.admit(l, r, now)
-		p.cursor = (i + 1) % n
-		return r
+		p.cursor = i + 1
+		if p.cursor == n {
+			p.cursor = 0
+		}
+		if l.q.len() == 0 {
+			active = append(active[:j], active[j+1:]...)
+		} else {
+			j++
+		}
+		size := r.Size()
+		if len(batch) > 0 && bytes+size > maxBytes {
+			return batch, bytes, r
+		}
+		batch, bytes = append(batch, r), bytes+size
 	}
-	return nil
+	return batch, bytes, nil
+}
+
+// fillLane is fill with one lane. It reads the lane's ring in place and
+// removes what it let through at the end.
+func (p *pacer) fillLane(l *lane, now time.Time, batch []*Record, bytes, maxRecords, maxBytes int) (_ []*Record, _ int, carry *Record) {
+	p.refill(l, now)
+	unlimited := p.m == nil && math.IsInf(l.rate, 1)
+	q := &l.q
+	mask := len(q.buf) - 1
+	n := 0 // let through
+	for n < q.size && len(batch) < maxRecords {
+		r := q.buf[(q.head+n)&mask]
+		if r.gen != p.gen {
+			p.route(r) // without a map: see pushAll
+		}
+		if !unlimited {
+			if !p.admits(l, r) {
+				break
+			}
+			p.take(l, r)
+		}
+		n++
+		r.paced = now
+		size := r.Size()
+		if len(batch) > 0 && bytes+size > maxBytes {
+			carry = r
+			break
+		}
+		batch, bytes = append(batch, r), bytes+size
+	}
+	q.popFrontN(n)
+	p.queued -= n
+	return batch, bytes, carry
 }
 
 // wake is when the earliest lane with a queued record can admit it; zero
@@ -296,6 +387,27 @@ func (p *pacer) acked(r *Record, now time.Time) {
 	l := p.lanes[0]
 	p.roll(l, now)
 	l.ackCur += p.cost(r) // in the bucket's units: an aggregate counts as its size
+}
+
+// ackLane readies the stream-wide lane to count records stored at now, as
+// acked does, and returns it; nil with a shard map (nothing to count). The
+// caller adds ackCost of each record stored: one roll for an answer rather
+// than one a record.
+func (p *pacer) ackLane(now time.Time) *lane {
+	if p.m != nil {
+		return nil
+	}
+	l := p.lanes[0]
+	p.roll(l, now)
+	return l
+}
+
+// ackCost is what acked adds for r to the lane ackLane returned.
+func (p *pacer) ackCost(r *Record) float64 {
+	if r.gen != p.gen {
+		return 0
+	}
+	return p.cost(r)
 }
 
 // roll moves the acknowledgement window forward.
@@ -363,7 +475,8 @@ func (p *pacer) misrouted() {
 	}
 }
 
-// deque is a FIFO of records that can also take one at the front.
+// deque is a FIFO of records that can also take one at the front: a ring
+// whose size is a power of two, so that an index wraps with a mask.
 type deque struct {
 	buf        []*Record
 	head, size int
@@ -371,28 +484,47 @@ type deque struct {
 
 func (d *deque) len() int { return d.size }
 
-func (d *deque) grow() {
-	n := max(16, 2*len(d.buf))
-	nb := make([]*Record, n)
-	for i := 0; i < d.size; i++ {
-		nb[i] = d.buf[(d.head+i)%len(d.buf)]
+// grow makes room for at least n more records.
+func (d *deque) grow(n int) {
+	c := max(16, len(d.buf))
+	for c < d.size+n {
+		c *= 2
+	}
+	if c == len(d.buf) {
+		return
+	}
+	nb := make([]*Record, c)
+	if d.size > 0 {
+		k := copy(nb, d.buf[d.head:min(d.head+d.size, len(d.buf))])
+		copy(nb[k:d.size], d.buf)
 	}
 	d.buf, d.head = nb, 0
 }
 
 func (d *deque) pushBack(r *Record) {
 	if d.size == len(d.buf) {
-		d.grow()
+		d.grow(1)
 	}
-	d.buf[(d.head+d.size)%len(d.buf)] = r
+	d.buf[(d.head+d.size)&(len(d.buf)-1)] = r
 	d.size++
+}
+
+// pushBackAll queues rs in order, as pushBack does each.
+func (d *deque) pushBackAll(rs []*Record) {
+	if d.size+len(rs) > len(d.buf) {
+		d.grow(len(rs))
+	}
+	tail := (d.head + d.size) & (len(d.buf) - 1)
+	k := copy(d.buf[tail:], rs)
+	copy(d.buf, rs[k:])
+	d.size += len(rs)
 }
 
 func (d *deque) pushFront(r *Record) {
 	if d.size == len(d.buf) {
-		d.grow()
+		d.grow(1)
 	}
-	d.head = (d.head - 1 + len(d.buf)) % len(d.buf)
+	d.head = (d.head - 1) & (len(d.buf) - 1)
 	d.buf[d.head] = r
 	d.size++
 }
@@ -402,12 +534,31 @@ func (d *deque) front() *Record { return d.buf[d.head] }
 func (d *deque) popFront() *Record {
 	r := d.buf[d.head]
 	d.buf[d.head] = nil
-	d.head = (d.head + 1) % len(d.buf)
+	d.head = (d.head + 1) & (len(d.buf) - 1)
 	d.size--
 	if d.size == 0 {
 		d.head = 0
 	}
 	return r
+}
+
+// popFrontN removes the first n records.
+func (d *deque) popFrontN(n int) {
+	if n == 0 {
+		return
+	}
+	end := d.head + n
+	if end <= len(d.buf) {
+		clear(d.buf[d.head:end])
+	} else {
+		clear(d.buf[d.head:])
+		clear(d.buf[:end-len(d.buf)])
+	}
+	d.head = end & (len(d.buf) - 1)
+	d.size -= n
+	if d.size == 0 {
+		d.head = 0
+	}
 }
 
 // pacedLinger is how long a partial batch waits for more records while

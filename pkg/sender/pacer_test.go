@@ -261,3 +261,12 @@ func TestDeque(t *testing.T) {
 		t.Fatal("not empty")
 	}
 }
+
+// next lets one record through, as fill does for a batch of one.
+func (p *pacer) next(now time.Time) *Record {
+	batch, _, _ := p.fill(now, nil, 0, 1, math.MaxInt)
+	if len(batch) == 0 {
+		return nil
+	}
+	return batch[0]
+}
