@@ -370,15 +370,16 @@ func (d *dispatcher) settle(res result) int {
 		d.pace.misrouted()
 	}
 	if res.verdicts == nil {
-		return d.deliveredAll(res.batch, now)
-	}
-	for i, r := range res.batch {
-		if v := res.verdict(i); v.err == "" {
-			d.delivered(r, now)
-		} else if !d.failed(r, v, res.overloaded, now) {
-			continue
+		finished = d.deliveredAll(res.batch, now)
+	} else {
+		for i, r := range res.batch {
+			if v := res.verdict(i); v.err == "" {
+				d.delivered(r, now)
+			} else if !d.failed(r, v, res.overloaded, now) {
+				continue
+			}
+			finished += r.count()
 		}
-		finished += r.count()
 	}
 	if len(d.sent) > 0 {
 		d.s.cfg.OnSent(d.sent)
@@ -391,19 +392,25 @@ func (d *dispatcher) settle(res result) int {
 // delivered finishes a record Kinesis stored; OnSent hears of it at the end
 // of the settling.
 func (d *dispatcher) delivered(r *Record, now time.Time) {
-	if d.s.cfg.OnSent != nil {
-		if r.users == nil {
-			d.sent = append(d.sent, r)
-		} else {
-			d.sent = append(d.sent, r.users...)
-		}
-	}
+	d.noteSent(r)
 	d.pace.acked(r, now)
 	d.finish(r)
 }
 
-// deliveredAll is delivered for each record of batch, all stored, and
-// returns how many user records they carry.
+// noteSent keeps r (its user records) for OnSent.
+func (d *dispatcher) noteSent(r *Record) {
+	if d.s.cfg.OnSent == nil {
+		return
+	}
+	if r.users == nil {
+		d.sent = append(d.sent, r)
+	} else {
+		d.sent = append(d.sent, r.users...)
+	}
+}
+
+// deliveredAll is delivered for each record of batch, every one stored, in
+// one pass, and returns how many user records they carry.
 func (d *dispatcher) deliveredAll(batch []*Record, now time.Time) int {
 	ack := d.pace.ackLane(now)
 	finished, plain := 0, true
@@ -413,30 +420,16 @@ func (d *dispatcher) deliveredAll(batch []*Record, now time.Time) int {
 		}
 		if r.users != nil {
 			plain = false
-			finished += len(r.users)
-			for _, u := range r.users {
-				d.freed += u.weight
-			}
-			continue
 		}
-		finished++
-		d.freed += r.weight
+		finished += r.count()
+		d.finish(r)
 	}
-	if onSent := d.s.cfg.OnSent; onSent != nil {
-		if plain {
-			onSent(batch) // the records themselves: no copy needed
-		} else {
-			for _, r := range batch {
-				if r.users == nil {
-					d.sent = append(d.sent, r)
-				} else {
-					d.sent = append(d.sent, r.users...)
-				}
-			}
-			onSent(d.sent)
-			clear(d.sent)
-			d.sent = d.sent[:0]
-		}
+	if plain && d.s.cfg.OnSent != nil {
+		d.s.cfg.OnSent(batch) // the records themselves: no copy needed
+		return finished
+	}
+	for _, r := range batch {
+		d.noteSent(r)
 	}
 	return finished
 }

@@ -110,11 +110,11 @@ func (p *pacer) setMap(m *ShardMap, now time.Time) {
 
 // route picks r's lane under the current map.
 func (p *pacer) route(r *Record) {
-	r.gen = p.gen
-	r.lane, r.shardID = 0, ""
+	r.gen, r.lane = p.gen, 0
 	if p.m == nil {
-		return
+		return // shardID is "" already: only routing under a map sets it, and a pacer with a map never goes back to none
 	}
+	r.shardID = ""
 	if p.balance {
 		i := p.rr % len(p.m.Shards)
 		p.rr++
