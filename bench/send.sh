@@ -30,6 +30,13 @@ cleanup() {
 trap cleanup EXIT
 
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+# Both sides run with the same AWS settings: nothing from the machine's AWS
+# environment. seqput builds its client from static options and reads none
+# of it; ldexport loads the SDK's configuration, and a CA bundle there
+# (AWS_CA_BUNDLE, set on some build machines) costs it ~14 ms of CPU at
+# start-up, parsing certificates a plain-HTTP sink never uses.
+unset AWS_CA_BUNDLE AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KINESIS
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 go build -o "$work/" ./cmd/ldexport ./bench/sink ./bench/seqput ./bench/events
 
 "$work/sink" >"$work/sink.out" 2>&1 &

@@ -11,19 +11,24 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ldexport/ldexport/pkg/quote"
 )
 
 var (
-	regionRe     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
-	accountRe    = regexp.MustCompile(`^[0-9]{12}$`)
-	streamRe     = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
-	roleRe       = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):iam::([0-9]{12}):role/([\w+=,.@/-]+)$`)
-	kmsKeyRe     = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):kms:([a-z0-9-]+):([0-9]{12}):key/[0-9a-zA-Z-]{1,128}$`)
-	hostLabelRe  = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
-	kmsAliasRe   = regexp.MustCompile(`^arn:[a-z-]+:kms:[a-z0-9-]*:[0-9]*:alias/`)
-	externalIDRe = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // length checked apart: RE2 repeats stop at 1000
+	regionRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`) })
+	accountRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{12}$`) })
+	streamRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`) })
+	roleRe    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):iam::([0-9]{12}):role/([\w+=,.@/-]+)$`)
+	})
+	kmsKeyRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):kms:([a-z0-9-]+):([0-9]{12}):key/[0-9a-zA-Z-]{1,128}$`)
+	})
+	hostLabelRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`) })
+	kmsAliasRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^arn:[a-z-]+:kms:[a-z0-9-]*:[0-9]*:alias/`) })
+	externalIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@:/-]+$`) }) // length checked apart: RE2 repeats stop at 1000
 )
 
 // Partition returns the ARN partition a region belongs to: aws-cn for cn-*,
@@ -52,7 +57,7 @@ var partitions = []struct{ regionPrefix, partition string }{
 // region check: every flag, environment variable, profile and stored
 // destination that gives a region goes through it.
 func ValidateRegion(region string) error {
-	if !regionRe.MatchString(region) {
+	if !regionRe().MatchString(region) {
 		return fmt.Errorf("invalid region %s: want a region such as us-east-1", quote.Input(region))
 	}
 	return nil
@@ -60,7 +65,7 @@ func ValidateRegion(region string) error {
 
 // ValidateAccountID checks for a 12-digit AWS account ID.
 func ValidateAccountID(id string) error {
-	if !accountRe.MatchString(id) {
+	if !accountRe().MatchString(id) {
 		return fmt.Errorf("invalid account ID %s: want 12 digits", quote.Input(id))
 	}
 	return nil
@@ -68,7 +73,7 @@ func ValidateAccountID(id string) error {
 
 // ValidateStreamName checks a Kinesis stream name: 1 to 128 of [a-zA-Z0-9_.-].
 func ValidateStreamName(name string) error {
-	if !streamRe.MatchString(name) {
+	if !streamRe().MatchString(name) {
 		return fmt.Errorf("invalid stream name %s: want 1 to 128 characters of [a-zA-Z0-9_.-]", quote.Input(name))
 	}
 	return nil
@@ -84,7 +89,7 @@ type RoleARN struct {
 
 // ParseRoleARN parses arn:<partition>:iam::<12 digits>:role/<path/name>.
 func ParseRoleARN(s string) (RoleARN, error) {
-	m := roleRe.FindStringSubmatch(s)
+	m := roleRe().FindStringSubmatch(s)
 	if m == nil {
 		return RoleARN{}, fmt.Errorf("invalid role ARN %s: want arn:aws:iam::<12-digit account>:role/<name>", quote.Input(s))
 	}
@@ -103,10 +108,10 @@ func (r RoleARN) RoleName() string {
 // An alias ARN is refused: IAM matches kms:GenerateDataKey against the key
 // ARN, never an alias, so a policy naming an alias grants nothing.
 func validateKMSKeyARN(s string) error {
-	if kmsAliasRe.MatchString(s) {
+	if kmsAliasRe().MatchString(s) {
 		return fmt.Errorf("KMS key ARN %s is an alias: IAM policies need the key ARN itself (arn:aws:kms:<region>:<account>:key/<key-id>; `aws kms describe-key --key-id alias/NAME` shows it)", quote.Input(s))
 	}
-	if !kmsKeyRe.MatchString(s) {
+	if !kmsKeyRe().MatchString(s) {
 		return fmt.Errorf("invalid KMS key ARN %s: want arn:aws:kms:<region>:<account>:key/<key-id>", quote.Input(s))
 	}
 	return nil
@@ -118,7 +123,7 @@ func ValidateKMSKeyFor(arn, region string) error {
 	if err := validateKMSKeyARN(arn); err != nil {
 		return err
 	}
-	m := kmsKeyRe.FindStringSubmatch(arn)
+	m := kmsKeyRe().FindStringSubmatch(arn)
 	if p := Partition(region); m[1] != p {
 		return fmt.Errorf("KMS key %s is in partition %s, but the stream's region %s is in %s", quote.Input(arn), m[1], region, p)
 	}
@@ -130,7 +135,7 @@ func ValidateKMSKeyFor(arn, region string) error {
 
 // ValidateExternalID checks an STS external ID: 2 to 1,224 characters of [\w+=,.@:/-].
 func ValidateExternalID(s string) error {
-	if len(s) < 2 || len(s) > 1224 || !externalIDRe.MatchString(s) {
+	if len(s) < 2 || len(s) > 1224 || !externalIDRe().MatchString(s) {
 		return fmt.Errorf("invalid external ID %s: want 2 to 1224 characters of letters, digits and +=,.@:/-_", quote.Input(s))
 	}
 	return nil
@@ -190,7 +195,7 @@ func validHost(h string) bool {
 		return false
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
-		if !hostLabelRe.MatchString(label) {
+		if !hostLabelRe().MatchString(label) {
 			return false
 		}
 	}

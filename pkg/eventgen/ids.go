@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
-var idRe = regexp.MustCompile(`^[0-9a-f]{24}$`)
+var idRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{24}$`) })
 
 // isID reports whether s looks like a LaunchDarkly resource ID: 24 lowercase
 // hex digits, such as 5744c96707c9900708000004.
-func isID(s string) bool { return idRe.MatchString(s) }
+func isID(s string) bool { return idRe().MatchString(s) }
 
 // projectIDFor returns project when it already is an ID; otherwise an ID derived
 // from the project key (the same key always gives the same ID) and derived

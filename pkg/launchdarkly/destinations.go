@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ldexport/ldexport/pkg/ldapi"
 	"github.com/ldexport/ldexport/pkg/quote"
@@ -144,14 +145,14 @@ func (c *Client) Create(ctx context.Context, project, env string, s Spec) (Desti
 }
 
 // validID is what a destination ID can be: LaunchDarkly's are 24 hex digits.
-var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var validID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
 
 // ValidID reports whether id can be a LaunchDarkly destination ID.
-func ValidID(id string) bool { return validID.MatchString(id) }
+func ValidID(id string) bool { return validID().MatchString(id) }
 
 // checkID refuses an answer whose _id cannot be stored and used in a URL.
 func checkID(op string, d Destination) (Destination, error) {
-	if !validID.MatchString(d.ID) {
+	if !validID().MatchString(d.ID) {
 		return Destination{}, fmt.Errorf("LaunchDarkly %s: the answer has no valid _id (got %s)", op, quote.Input(d.ID))
 	}
 	return d, nil

@@ -6,6 +6,7 @@ package ldkey
 import (
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/ldexport/ldexport/pkg/quote"
 )
@@ -22,7 +23,7 @@ import (
 // limit is used for both.
 const maxLen = 100
 
-var keyRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+var keyRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
 
 var example = map[string]string{"project": "default", "environment": "production"}
 
@@ -38,7 +39,7 @@ func validate(what, key string) error {
 		return fmt.Errorf("empty %s key: want a LaunchDarkly %s key such as %s", what, what, example[what])
 	case len(key) > maxLen:
 		return fmt.Errorf("invalid %s key %s: longer than %d characters (LaunchDarkly's limit)", what, quote.Input(key), maxLen)
-	case !keyRe.MatchString(key):
+	case !keyRe().MatchString(key):
 		return fmt.Errorf("invalid %s key %s: want letters, digits, '.', '_' and '-', starting with a letter or digit (LaunchDarkly's key rule)", what, quote.Input(key))
 	}
 	return nil

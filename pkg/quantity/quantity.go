@@ -9,10 +9,13 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 var (
-	numberRe = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$`)
+	numberRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$`)
+	})
 	suffixes = map[byte]int64{'k': 1e3, 'm': 1e6, 'b': 1e9, 'g': 1e9, 't': 1e12}
 )
 
@@ -35,7 +38,7 @@ func ParseCount(s string) (int64, error) {
 		s = s[:len(s)-1]
 	}
 	s, err := dropUnderscores(s)
-	if err != nil || !numberRe.MatchString(s) {
+	if err != nil || !numberRe().MatchString(s) {
 		return 0, fmt.Errorf("invalid count %q: want a number such as 50000000, 50_000_000, 50M, 1.5B or 5e7", orig)
 	}
 	r, ok := new(big.Rat).SetString(s)

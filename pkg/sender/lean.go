@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -35,12 +36,19 @@ import (
 // ClientOptions.
 type LeanClient struct {
 	*kinesis.Client
+	// lean is a copy of Client with the lean middlewares in its APIOptions,
+	// built once: a call through it needs no per-call option function, so
+	// the SDK copies its options once per call instead of twice.
+	lean *kinesis.Client
 	free chan []byte // reusable bodies, at most cap(free)
 }
 
 // NewLeanClient wraps c; at most buffers request bodies are kept for reuse.
 func NewLeanClient(c *kinesis.Client, buffers int) *LeanClient {
-	return &LeanClient{Client: c, free: make(chan []byte, max(1, buffers))}
+	lean := kinesis.New(c.Options(), func(o *kinesis.Options) {
+		o.APIOptions = append(slices.Clip(o.APIOptions), leanAPIOptions)
+	})
+	return &LeanClient{Client: c, lean: lean, free: make(chan []byte, max(1, buffers))}
 }
 
 // maxPooledBody is the largest body kept for reuse: it holds a request of
@@ -110,8 +118,7 @@ func (c *LeanClient) putRecords(ctx context.Context, stream string, batch []*Rec
 	lb := &leanBody{b: appendPutRecordsBody(c.buffer(putRecordsBodySize(stream, batch)), stream, batch), client: c}
 	lb.refs.Store(1)
 	defer lb.release()
-	out, err := c.Client.PutRecords(context.WithValue(ctx, leanBodyKey{}, lb), &kinesis.PutRecordsInput{StreamName: aws.String(stream)},
-		func(o *kinesis.Options) { o.APIOptions = append(o.APIOptions, leanAPIOptions) })
+	out, err := c.lean.PutRecords(context.WithValue(ctx, leanBodyKey{}, lb), &kinesis.PutRecordsInput{StreamName: aws.String(stream)})
 	switch {
 	case err != nil:
 		lb.answer.release()
@@ -282,8 +289,12 @@ func (r *leanReader) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// leanAPIOptions installs the lean serializer on one call's stack.
+// leanAPIOptions installs the lean serializer and deserializer on a
+// PutRecords call's stack; other operations' stacks are left as they are.
 func leanAPIOptions(stack *middleware.Stack) error {
+	if stack.ID() != "PutRecords" {
+		return nil
+	}
 	sdk, ok := stack.Serialize.Get("OperationSerializer")
 	if !ok {
 		return fmt.Errorf("lean PutRecords: the SDK's stack has no OperationSerializer to replace")
@@ -291,7 +302,9 @@ func leanAPIOptions(stack *middleware.Stack) error {
 	if _, err := stack.Serialize.Swap("OperationSerializer", &leanSerializer{sdk: sdk}); err != nil {
 		return err
 	}
-	// The input holds only the stream name: the body was checked as it was written.
+	// The input holds only the stream name: the body was checked as it was
+	// written. (Only LeanClient.putRecords calls through these options, and
+	// always with a leanBody.)
 	_, _ = stack.Initialize.Remove("OperationInputValidation")
 	sdkDeserializer, ok := stack.Deserialize.Get("OperationDeserializer")
 	if !ok {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/fileguard"
@@ -50,11 +51,11 @@ type File struct {
 	Destinations []Destination `yaml:"destinations"`
 }
 
-var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var nameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })
 
 // ValidateName checks a destination name against [A-Za-z0-9][A-Za-z0-9_.-]{0,63}.
 func ValidateName(name string) error {
-	if !nameRe.MatchString(name) {
+	if !nameRe().MatchString(name) {
 		return fmt.Errorf("invalid destination name %q: want 1 to 64 characters of [A-Za-z0-9_.-], starting with a letter or digit", name)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,8 +56,8 @@ type STSAPI interface {
 const maxPolicyVersions = 5
 
 var (
-	roleNameRe   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	policyNameRe = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	roleNameRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{1,64}$`) })
+	policyNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{1,128}$`) })
 )
 
 // ApplyOptions are the dependencies and flag values of `iam apply`.
@@ -227,10 +228,10 @@ func (o *ApplyOptions) Validate() error {
 	if err := cmdutil.ValidateTimeout(o.Timeout); err != nil {
 		return err
 	}
-	if o.roleNameSet && !roleNameRe.MatchString(o.RoleName) {
+	if o.roleNameSet && !roleNameRe().MatchString(o.RoleName) {
 		return cmdutil.FlagErrorf("--role-name: invalid role name %q: want 1 to 64 characters of letters, digits and +=,.@_-", o.RoleName)
 	}
-	if o.policyNameSet && !policyNameRe.MatchString(o.PolicyName) {
+	if o.policyNameSet && !policyNameRe().MatchString(o.PolicyName) {
 		return cmdutil.FlagErrorf("--policy-name: invalid policy name %q: want 1 to 128 characters of letters, digits and +=,.@_-", o.PolicyName)
 	}
 	if o.LaunchDarklyAccount != "" {
