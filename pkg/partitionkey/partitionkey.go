@@ -25,8 +25,13 @@ const randomLen = 32
 type Chooser struct {
 	path []string // nil: always random
 	rng  *rand.Rand
-	buf  [randomLen]byte
+	keys string // random keys made ahead, randomLen characters each
 }
+
+// randomAhead is how many random keys are made at once: one string holds
+// them, and each key is a slice of it, so a key costs no allocation of its
+// own (a key kept alive keeps its randomAhead·randomLen bytes alive).
+const randomAhead = 64
 
 // New returns a Chooser for spec: "" or "random" for random keys, or a
 // dot-separated field path. seed seeds the random keys (any value; tests fix it).
@@ -86,12 +91,20 @@ func (c *Chooser) Key(data []byte) string {
 const hexDigits = "0123456789abcdef"
 
 func (c *Chooser) random() string {
-	a, b := c.rng.Uint64(), c.rng.Uint64()
-	for i := 0; i < 16; i++ {
-		c.buf[i] = hexDigits[a&0xf]
-		a >>= 4
-		c.buf[16+i] = hexDigits[b&0xf]
-		b >>= 4
+	if c.keys == "" {
+		var buf [randomAhead * randomLen]byte
+		for k := 0; k < len(buf); k += randomLen {
+			a, b := c.rng.Uint64(), c.rng.Uint64()
+			for i := 0; i < 16; i++ {
+				buf[k+i] = hexDigits[a&0xf]
+				a >>= 4
+				buf[k+16+i] = hexDigits[b&0xf]
+				b >>= 4
+			}
+		}
+		c.keys = string(buf[:])
 	}
-	return string(c.buf[:])
+	key := c.keys[:randomLen]
+	c.keys = c.keys[randomLen:]
+	return key
 }

@@ -73,3 +73,28 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// Random keys are made randomAhead at a time: across several refills each
+// is still randomLen hex characters, all distinct, and the same seed gives
+// the same keys.
+func TestRandomKeysAcrossRefills(t *testing.T) {
+	a, err := New("", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := New("random", 7)
+	seen := map[string]bool{}
+	for i := range 5*randomAhead + 3 {
+		k := a.Key([]byte(`{}`))
+		if len(k) != randomLen || strings.Trim(k, "0123456789abcdef") != "" {
+			t.Fatalf("key %d = %q, want %d hex characters", i, k, randomLen)
+		}
+		if seen[k] {
+			t.Fatalf("key %d = %q repeats an earlier key", i, k)
+		}
+		seen[k] = true
+		if kb := b.Key([]byte(`{"x":1}`)); kb != k {
+			t.Fatalf("key %d: %q and %q from the same seed", i, k, kb)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/bits"
 	"net/http"
 	"slices"
 	"strings"
@@ -169,7 +170,7 @@ var jsonPlain = func() (t [256]bool) {
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := jsonPlainPrefix(s); i < len(s); {
 		c := s[i]
 		if jsonPlain[c] {
 			i++
@@ -364,4 +365,25 @@ func (m *leanDeserializer) HandleDeserialize(ctx context.Context, in middleware.
 		return out, md, &smithy.DeserializationError{Err: parseErr}
 	}
 	return out, md, err
+}
+
+// jsonPlainPrefix returns the length of the leading run of s that JSON
+// holds as it is (jsonPlain: ASCII from 0x20 up but '"' and '\\'), eight
+// bytes at a time: partition keys are usually plain throughout. As in
+// plainPrefix, each flag is exact for the lowest byte it marks, so the
+// lowest marked byte is the first byte that is not plain.
+func jsonPlainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, e := w^('"'*ones), w^('\\'*ones)
+		if m := ((q-ones)&^q | (e-ones)&^e | (w-0x20*ones)&^w | w) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s) && jsonPlain[s[i]]; i++ {
+	}
+	return i
 }

@@ -26,6 +26,13 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 	for c := range 256 { // every byte value, alone and inside ASCII
 		cases = append(cases, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)})+"cd")
+		// at every place of the eight-byte words jsonPlainPrefix reads,
+		// and with a second special byte after it
+		for at := range 18 {
+			b := []byte("0123456789abcdef01")
+			b[at] = byte(c)
+			cases = append(cases, string(b), string(b)+"\\x")
+		}
 	}
 	for _, s := range cases {
 		var want bytes.Buffer
@@ -33,6 +40,10 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(s); err != nil {
 			t.Fatal(err)
+		}
+		if n := jsonPlainPrefix(s); n > len(s) || strings.IndexFunc(s[:n], func(r rune) bool { return r < 0x20 || r == '"' || r == '\\' || r >= 0x80 }) >= 0 ||
+			n < len(s) && jsonPlain[s[n]] {
+			t.Errorf("jsonPlainPrefix(%q) = %d", s, n)
 		}
 		if got := appendJSONString(nil, s); string(got) != strings.TrimSuffix(want.String(), "\n") {
 			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want.String())
