@@ -90,7 +90,7 @@ type Config struct {
 	Concurrency      int           // requests in flight; default 8
 	MaxBatchRecords  int           // default 500
 	MaxBatchBytes    int           // default 5 MiB; a larger record goes alone
-	MaxBytesInFlight int64         // records read but not yet delivered or rejected, in bytes (recordOverhead each besides data and key); default 8 MiB
+	MaxBytesInFlight int64         // records read but not yet delivered or rejected, in bytes (recordOverhead each besides data and key); default 6 MiB
 	RetryTimeout     time.Duration // per record, from its first attempt; default 10m
 	MaxAttempts      int           // per record; default 100
 	BaseBackoff      time.Duration // default 100ms
@@ -146,7 +146,7 @@ func (c *Config) defaults() {
 		}
 	}
 	if c.MaxBytesInFlight <= 0 {
-		c.MaxBytesInFlight = 8 << 20
+		c.MaxBytesInFlight = 6 << 20
 	}
 	if c.RetryTimeout <= 0 {
 		c.RetryTimeout = 10 * time.Minute
