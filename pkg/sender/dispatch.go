@@ -88,7 +88,7 @@ func (d *dispatcher) run() {
 // already in s.in and aggregates whose linger is over into the pacer, then
 // what the pacer lets through into the batch.
 func (d *dispatcher) advance(now time.Time) {
-	for d.retry.Len() > 0 && !d.retry.peek().due.After(now) {
+	for d.retry.Len() > 0 && d.retry.peek().due <= instantOf(now) {
 		d.pace.pushFront(d.retry.pop())
 	}
 	d.drainInput()
@@ -242,7 +242,7 @@ func (d *dispatcher) nextWake(now, wake time.Time) time.Time {
 		return wake
 	}
 	if d.retry.Len() > 0 {
-		wake = earliest(wake, d.retry.peek().due)
+		wake = earliest(wake, d.retry.peek().due.time())
 	}
 	if !d.full() {
 		wake = earliest(wake, d.pace.wake(now))
@@ -453,13 +453,13 @@ func (d *dispatcher) failed(r *Record, v verdict, overloaded bool, now time.Time
 		d.giveUp(r, fmt.Sprintf("%s (last error: %s)", d.s.stopReason(), v.err))
 		return true
 	}
-	delay := d.backoff(r.attempts)
-	if r.attempts >= d.s.cfg.MaxAttempts || now.Add(delay).Sub(r.first) > d.s.cfg.RetryTimeout {
+	delay := d.backoff(int(r.attempts))
+	if int(r.attempts) >= d.s.cfg.MaxAttempts || time.Duration(instantOf(now.Add(delay))-r.first) > d.s.cfg.RetryTimeout {
 		r.each(func(u *Record) { u.givenUp = true }) // the retry budget, not the run's end
-		d.giveUp(r, fmt.Sprintf("gave up after %d attempts over %s: %s", r.attempts, now.Sub(r.first).Round(time.Millisecond), v.err))
+		d.giveUp(r, fmt.Sprintf("gave up after %d attempts over %s: %s", r.attempts, time.Duration(instantOf(now)-r.first).Round(time.Millisecond), v.err))
 		return true
 	}
-	r.due = now.Add(delay)
+	r.due = instantOf(now.Add(delay))
 	d.retry.push(r)
 	return false
 }
@@ -485,7 +485,7 @@ func (d *dispatcher) backoff(attempts int) time.Duration {
 type retryQueue []*Record
 
 func (q retryQueue) Len() int           { return len(q) }
-func (q retryQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
+func (q retryQueue) Less(i, j int) bool { return q[i].due < q[j].due }
 func (q retryQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
 func (q *retryQueue) Push(x any)        { *q = append(*q, x.(*Record)) }
 func (q *retryQueue) Pop() any          { old := *q; r := old[len(old)-1]; *q = old[:len(old)-1]; return r }

@@ -234,7 +234,7 @@ func (p *pacer) take(l *lane, r *Record) {
 // admit marks r as let through at now.
 func (p *pacer) admit(l *lane, r *Record, now time.Time) {
 	p.take(l, r)
-	r.paced = now
+	r.paced = instantOf(now)
 }
 
 // fill appends to batch the records the lanes let through now, while they
@@ -325,7 +325,7 @@ func (p *pacer) fillLane(l *lane, now time.Time, batch []*Record, bytes, maxReco
 			p.take(l, r)
 		}
 		n++
-		r.paced = now
+		r.paced = instantOf(now)
 		size := r.Size()
 		if len(batch) > 0 && bytes+size > maxBytes {
 			carry = r
@@ -431,7 +431,7 @@ func (p *pacer) throttled(r *Record, now time.Time) {
 	}
 	l := p.lanes[r.lane]
 	l.throttledN++
-	if !l.lastDecr.IsZero() && (now.Sub(l.lastDecr) < decreaseInterval || r.paced.Before(l.lastDecr)) {
+	if !l.lastDecr.IsZero() && (now.Sub(l.lastDecr) < decreaseInterval || (r.paced == 0 || r.paced < instantOf(l.lastDecr))) {
 		return
 	}
 	p.refill(l, now)

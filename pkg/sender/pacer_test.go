@@ -95,12 +95,12 @@ func TestPacerAIMD(t *testing.T) {
 	if math.Abs(l.factor-0.7) > 1e-9 {
 		t.Fatalf("factor %v after a second throttle within %s", l.factor, decreaseInterval)
 	}
-	r.paced = t0.Add(-time.Millisecond) // sent before the last decrease: ignored
+	r.paced = instantOf(t0.Add(-time.Millisecond)) // sent before the last decrease: ignored
 	p.throttled(r, t0.Add(600*time.Millisecond))
 	if math.Abs(l.factor-0.7) > 1e-9 {
 		t.Fatalf("factor %v after a throttle of a record sent at the old rate", l.factor)
 	}
-	r.paced = t0.Add(550 * time.Millisecond)
+	r.paced = instantOf(t0.Add(550 * time.Millisecond))
 	p.throttled(r, t0.Add(600*time.Millisecond))
 	if f := l.factor; math.Abs(f-0.49) > 0.04 { // 0.7 + 0.6·0.05, × 0.7
 		t.Fatalf("factor %v after two decreases", f)
@@ -115,13 +115,13 @@ func TestPacerAIMD(t *testing.T) {
 	}
 	// Throttled every second: f = 0.7·(f + 0.05) settles at 0.117.
 	for i := 0; i < 20; i++ {
-		r.paced = t0.Add(time.Duration(30+i)*time.Second - time.Millisecond)
+		r.paced = instantOf(t0.Add(time.Duration(30+i)*time.Second - time.Millisecond))
 		p.throttled(r, t0.Add(time.Duration(30+i)*time.Second))
 	}
 	if math.Abs(l.factor-0.035/0.3) > 0.001 {
 		t.Fatalf("factor %v under a throttle a second, want 0.117", l.factor)
 	}
-	l.factor, l.last, r.paced = 0.06, t0.Add(time.Minute), t0.Add(time.Minute)
+	l.factor, l.last, r.paced = 0.06, t0.Add(time.Minute), instantOf(t0.Add(time.Minute))
 	p.throttled(r, t0.Add(time.Minute))
 	if l.factor != minFactor {
 		t.Fatalf("factor %v, floor %v", l.factor, minFactor)

@@ -134,7 +134,7 @@ func comparePacers(t *testing.T, m *ShardMap, balance bool, seed uint64) {
 			}
 			for i, r := range gotA {
 				q := gotB[i]
-				if r.Line != q.Line || r.lane != q.lane || r.gen != q.gen || r.shardID != q.shardID || r.hashKey != q.hashKey || !r.paced.Equal(q.paced) {
+				if r.Line != q.Line || r.lane != q.lane || r.gen != q.gen || r.shardID != q.shardID || r.hashKey != q.hashKey || r.paced != q.paced {
 					t.Fatalf("step %d: record %d: line %d lane %d, the scan's line %d lane %d", step, i, r.Line, r.lane, q.Line, q.lane)
 				}
 				sent = append(sent, int(r.Line-1))

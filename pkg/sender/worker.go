@@ -111,7 +111,7 @@ func (s *Sender) countAttempt(batch []*Record) {
 	now := s.cfg.Now()
 	for _, r := range batch {
 		if r.attempts == 0 {
-			r.first = now
+			r.first = instantOf(now)
 		} else {
 			s.retries.Add(1)
 		}
