@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -164,3 +165,67 @@ func TestRejectFileOversizeLineHoldsOthersBack(t *testing.T) {
 		t.Fatalf("the pipe's reader got %.20q...%q", got, got[max(len(got)-20, 0):])
 	}
 }
+
+// TestHostileRejectWriteHoldsNoRecords: the reader hands the records it
+// holds to the sender before it writes a rejected line, since that write
+// may wait (here on a FIFO nobody reads). While it waits, every valid line
+// read before is delivered: none is held back with the reader, where an
+// interrupt could end the run without it (records != sent + failed +
+// invalid, seen under load before the fix).
+func TestHostileRejectWriteHoldsNoRecords(t *testing.T) {
+	dir := t.TempDir()
+	in, pipe := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "pipe")
+	var b strings.Builder
+	for i := range 20000 { // two valid lines, then an invalid one
+		fmt.Fprintf(&b, "{\"n\":%d}\n", i)
+		if i%2 == 1 {
+			b.WriteString("not json " + strings.Repeat("x", 200) + "\n")
+		}
+	}
+	writeFile(t, in, b.String())
+	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	stalled, err := os.OpenFile(pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0) // opened, then never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stalled.Close() })
+	obs := &watch{started: make(chan *Progress, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan result, 1)
+	api := ingesttest.NewServer(t).NewClient()
+	go func() {
+		done <- runJob(t, ctx, Job{Inputs: []string{in}, SkipInvalid: true, Rejects: pipe, Observer: obs}, api)
+	}()
+	p := <-obs.started
+	// The pipe fills and the reader waits in a write: the counts stop moving.
+	var last Snapshot
+	for still, deadline := 0, time.Now().Add(10*time.Second); still < 20; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the counts never settled: %+v", last)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if s := p.Snapshot(); s == last {
+			still++
+		} else {
+			last, still = s, 0
+		}
+	}
+	// The reader waits writing the k-th invalid line (counted before the
+	// write): the 2k valid lines before it are all delivered.
+	if last.Rejected == 0 || last.Sent != 2*last.Rejected {
+		t.Errorf("while the reader waits on the reject file: %d sent, %d rejected; want every valid line read (%d) sent", last.Sent, last.Rejected, 2*last.Rejected)
+	}
+	cancel()
+	if r := <-done; r.summary().Records != r.summary().Sent+r.summary().Failed+r.summary().Invalid {
+		t.Fatalf("summary %+v", r.summary())
+	}
+}
+
+// watch is an Observer that hands over the Progress it is given.
+type watch struct{ started chan *Progress }
+
+func (w *watch) Start(p *Progress) { w.started <- p }
+func (w *watch) Stop()             {}

@@ -28,9 +28,10 @@ type reader struct {
 	fck *fileCheckpoint
 
 	// Records read and not yet handed to the sender: handed over together
-	// (Sender.PutBatch), when there are enough of them and always before a
-	// read from an input that may wait (flushingReader), so that no record
-	// waits on a slow pipe or is held by a reader blocked in a read.
+	// (Sender.PutBatch), when there are enough of them and always before
+	// anything that may wait (a read from the input: flushingReader; a
+	// write to the reject file), so that no record waits on a slow pipe or
+	// is held by a reader blocked in a read or a write.
 	batch      []*sender.Record
 	batchBytes int
 }
@@ -65,7 +66,8 @@ func (r *reader) handOver() bool {
 }
 
 // flushingReader hands the reader's queued records over before every read
-// from its input, the one place the reader may wait.
+// from its input. The reader may also wait writing to the reject file: it
+// hands its records over before that too (readInput, oversizeSink).
 type flushingReader struct {
 	io.Reader
 	r *reader
@@ -129,6 +131,7 @@ func (r *reader) oversizeSink() io.WriteCloser {
 	if r.fck.done(r.rd.LineNumber() + 1) { // the line being read is the one after the last counted
 		return discardLine{}
 	}
+	r.handOver() // writing to the reject file may wait
 	return r.rej.lineWriter()
 }
 
@@ -173,6 +176,7 @@ func (r *reader) readInput() error {
 			if !r.job.SkipInvalid {
 				return r.stopAt(line, reason)
 			}
+			r.handOver()                                 // writing to the reject file (and naming the first rejects on stderr) may wait
 			r.rej.write(line.Data, line.Where(), reason) // Data is nil for an oversize line: it is already in the file
 			fck.rejected(line)
 			continue

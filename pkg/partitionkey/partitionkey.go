@@ -30,8 +30,9 @@ type Chooser struct {
 
 // randomAhead is how many random keys are made at once: one string holds
 // them, and each key is a slice of it, so a key costs no allocation of its
-// own (a key kept alive keeps its randomAhead·randomLen bytes alive).
-const randomAhead = 64
+// own. A key kept alive keeps its randomAhead·randomLen bytes alive: 256,
+// so records held back (one throttled shard of many) hold little more.
+const randomAhead = 8
 
 // New returns a Chooser for spec: "" or "random" for random keys, or a
 // dot-separated field path. seed seeds the random keys (any value; tests fix it).

@@ -11,7 +11,7 @@ import (
 // dispatcher is the one goroutine that builds batches, schedules retries and
 // decides each record's fate after a request. Records flow
 //
-//	s.in → take → (aggregator →) pacer → batch → s.work → worker → s.results → settle
+//	s.in → receive → (aggregator →) pacer → batch → s.work → worker → s.results → settle
 //
 // and a failed record goes from settle to the retry queue, then back to the
 // front of its pacer lane when it is due. All of its state is its own.

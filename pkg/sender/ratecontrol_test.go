@@ -86,13 +86,37 @@ func TestMisroutedRecordRefreshesShardMap(t *testing.T) {
 // While a shard's pace holds records back, reading waits: records waiting for
 // pacing count against the bytes-in-flight budget.
 func TestPacedRecordsHoldTheByteBudget(t *testing.T) {
-	f := newFake(t, 1, nil)
 	const budget = 10 << 10
-	s := New(context.Background(), f.client(), Config{StreamName: "s", ShardMap: mapOf(t, 1), ShardRecordsPerSecond: 200, MaxBytesInFlight: budget},
-		func(*Record, string) { t.Error("rejected") })
+	worst := readAhead(t, Config{MaxBytesInFlight: budget}, 100)
+	// At most budget/weight records read and not yet sent (+1 for the Put
+	// on its way); each weighs its 100 bytes and the Record's overhead.
+	allowed := int64(budget / (100 + recordOverhead))
+	if worst > allowed+1 || worst < allowed/2 {
+		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, allowed)
+	}
+}
+
+// Small records are bounded by count as well: each weighs at least
+// MaxBytesInFlight/MaxRecordsInFlight.
+func TestPacedRecordsHoldTheRecordBudget(t *testing.T) {
+	const records = 12
+	worst := readAhead(t, Config{MaxBytesInFlight: 1 << 20, MaxRecordsInFlight: records}, 100)
+	if worst > records+1 || worst < records/2 {
+		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, records)
+	}
+}
+
+// readAhead puts 600 records of size bytes (key included) one by one into a
+// sender with cfg whose one shard is paced at 200 records a second, and
+// returns the most records seen put and not yet sent.
+func readAhead(t *testing.T, cfg Config, size int) int64 {
+	t.Helper()
+	f := newFake(t, 1, nil)
+	cfg.StreamName, cfg.ShardMap, cfg.ShardRecordsPerSecond = "s", mapOf(t, 1), 200
+	s := New(context.Background(), f.client(), cfg, func(*Record, string) { t.Error("rejected") })
 	rs := records(600)
 	for _, r := range rs {
-		r.Data = append(r.Data, make([]byte, 100-len(r.Data)-len(r.Key))...) // 100 bytes with the key
+		r.Data = append(r.Data, make([]byte, size-len(r.Data)-len(r.Key))...)
 	}
 	var put atomic.Int64
 	done := make(chan struct{})
@@ -122,10 +146,5 @@ func TestPacedRecordsHoldTheByteBudget(t *testing.T) {
 	if s.Stats().Sent != 600 {
 		t.Fatalf("stats %+v", s.Stats())
 	}
-	// At most budget/weight records read and not yet sent (+1 for the Put
-	// on its way); each weighs its 100 bytes and the Record's overhead.
-	allowed := int64(budget / (100 + recordOverhead))
-	if worst > allowed+1 || worst < allowed/2 {
-		t.Fatalf("up to %d records read ahead of delivery, budget allows %d", worst, allowed)
-	}
+	return worst
 }

@@ -101,19 +101,25 @@ func (r *Record) Where() string { return fmt.Sprintf("%s:%d", r.Source, r.Line) 
 // Config tunes a Sender. Zero values take the defaults shown.
 type Config struct {
 	StreamName       string
-	Concurrency      int           // requests in flight; default 8
-	MaxBatchRecords  int           // default 500
-	MaxBatchBytes    int           // default 5 MiB; a larger record goes alone
-	MaxBytesInFlight int64         // records read but not yet delivered or rejected, in bytes (recordOverhead each besides data and key); default 6 MiB
-	RetryTimeout     time.Duration // per record, from its first attempt; default 10m
-	MaxAttempts      int           // per record; default 100
-	BaseBackoff      time.Duration // default 100ms
-	MaxBackoff       time.Duration // default 10s
-	RequestTimeout   time.Duration // one PutRecords call; default 30s
-	ShutdownTimeout  time.Duration // wait for requests in flight after an interrupt; default 10s
-	Linger           time.Duration // how long a partial batch waits for more records; default 5ms
-	Now              func() time.Time
-	Seed             uint64 // for the backoff jitter
+	Concurrency      int   // requests in flight; default 8
+	MaxBatchRecords  int   // default 500
+	MaxBatchBytes    int   // default 5 MiB; a larger record goes alone
+	MaxBytesInFlight int64 // records read but not yet delivered or rejected, in bytes (recordOverhead each besides data and key); default 16 MiB
+	// MaxRecordsInFlight bounds the same records by count (default 8192):
+	// each record counts as at least MaxBytesInFlight/MaxRecordsInFlight
+	// bytes. Small records are then bounded by number, so they are sent
+	// soon after they are read, while still in the processor's cache, and
+	// the heap stays small; large ones by bytes.
+	MaxRecordsInFlight int
+	RetryTimeout       time.Duration // per record, from its first attempt; default 10m
+	MaxAttempts        int           // per record; default 100
+	BaseBackoff        time.Duration // default 100ms
+	MaxBackoff         time.Duration // default 10s
+	RequestTimeout     time.Duration // one PutRecords call; default 30s
+	ShutdownTimeout    time.Duration // wait for requests in flight after an interrupt; default 10s
+	Linger             time.Duration // how long a partial batch waits for more records; default 5ms
+	Now                func() time.Time
+	Seed               uint64 // for the backoff jitter
 
 	// OnSent, if set, is called with the records Kinesis acknowledged (the
 	// user records of an aggregate), those of one answer at a time, from
@@ -160,7 +166,10 @@ func (c *Config) defaults() {
 		}
 	}
 	if c.MaxBytesInFlight <= 0 {
-		c.MaxBytesInFlight = 6 << 20
+		c.MaxBytesInFlight = 16 << 20
+	}
+	if c.MaxRecordsInFlight <= 0 {
+		c.MaxRecordsInFlight = 8192
 	}
 	if c.RetryTimeout <= 0 {
 		c.RetryTimeout = 10 * time.Minute
@@ -265,6 +274,9 @@ const recordOverhead = 256
 // dispatcher; the byte budget bounds what they hold.
 const inQueue = 64
 
+// endedReason is the reason given to records handed over after Close.
+const endedReason = "not sent: the run had ended"
+
 // ErrClosed is returned by Put after Close.
 var ErrClosed = errors.New("sender closed")
 
@@ -331,8 +343,9 @@ func (s *Sender) Put(r *Record) error { return s.PutBatch([]*Record{r}) }
 // is rejected.
 func (s *Sender) PutBatch(recs []*Record) error {
 	var total int64
+	least := s.cfg.MaxBytesInFlight / int64(s.cfg.MaxRecordsInFlight)
 	for _, r := range recs {
-		r.weight = min(int64(r.Size())+recordOverhead, s.cfg.MaxBytesInFlight)
+		r.weight = min(max(int64(r.Size())+recordOverhead, least), s.cfg.MaxBytesInFlight)
 		total += r.weight
 	}
 	if total > s.cfg.MaxBytesInFlight && len(recs) > 1 {
@@ -340,7 +353,11 @@ func (s *Sender) PutBatch(recs []*Record) error {
 		// could ever free while this waits: one at a time, then.
 		for i, r := range recs {
 			if err := s.PutBatch([]*Record{r}); err != nil {
-				s.rejectAll(recs[i+1:], s.stopReason())
+				reason := s.stopReason()
+				if errors.Is(err, ErrClosed) {
+					reason = endedReason
+				}
+				s.rejectAll(recs[i+1:], reason)
 				return err
 			}
 		}
@@ -354,7 +371,7 @@ func (s *Sender) PutBatch(recs []*Record) error {
 	defer s.closeMu.RUnlock()
 	if s.closed {
 		s.budget.Release(total)
-		s.rejectAll(recs, "not sent: the run had ended")
+		s.rejectAll(recs, endedReason)
 		return ErrClosed
 	}
 	select {

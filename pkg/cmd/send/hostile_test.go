@@ -62,8 +62,8 @@ func writeFile(t *testing.T, path, data string) {
 	}
 }
 
-// bigLines is more input (24 MiB) than send holds in memory (16 MiB): a run
-// that stops early cannot have read it all.
+// bigLines is more input (24 MiB, 24,576 lines) than send holds in memory
+// (16 MiB, 8,192 records): a run that stops early cannot have read it all.
 func bigLines() []string {
 	ls := lines(24 << 10)
 	pad := strings.Repeat("x", 900)
