@@ -68,14 +68,7 @@ func TestHostileRejectFileReaderStops(t *testing.T) {
 	dir := t.TempDir()
 	in, pipe := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "pipe")
 	writeFile(t, in, strings.Repeat("not json, and never read by the pipe's reader\n", 20000))
-	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
-		t.Skipf("no named pipes here: %v", err)
-	}
-	stalled, err := os.OpenFile(pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0) // opened, then never read
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stalled.Close() })
+	stalledFIFO(t, pipe)
 	r := interruptedRun(t, Job{Inputs: []string{in}, SkipInvalid: true, Rejects: pipe})
 	want := "reject file " + pipe + ": its reader stopped reading"
 	if r.kind() != Failed || !strings.HasPrefix(errText(r.err), want) || !strings.Contains(errText(r.err), "lines were meant for it") {
@@ -183,14 +176,7 @@ func TestHostileRejectWriteHoldsNoRecords(t *testing.T) {
 		}
 	}
 	writeFile(t, in, b.String())
-	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
-		t.Skipf("no named pipes here: %v", err)
-	}
-	stalled, err := os.OpenFile(pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0) // opened, then never read
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stalled.Close() })
+	stalledFIFO(t, pipe)
 	obs := &watch{started: make(chan *Progress, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -222,6 +208,20 @@ func TestHostileRejectWriteHoldsNoRecords(t *testing.T) {
 	if r := <-done; r.summary().Records != r.summary().Sent+r.summary().Failed+r.summary().Invalid {
 		t.Fatalf("summary %+v", r.summary())
 	}
+}
+
+// stalledFIFO makes a named pipe at path whose reader opens it and never
+// reads: writes to it wait once its buffer is full.
+func stalledFIFO(t *testing.T, path string) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	stalled, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // opened, then never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stalled.Close() })
 }
 
 // watch is an Observer that hands over the Progress it is given.
