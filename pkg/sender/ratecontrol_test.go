@@ -148,3 +148,15 @@ func readAhead(t *testing.T, cfg Config, size int) int64 {
 	}
 	return worst
 }
+
+// The record count bound grows with the requests in flight, so that a high
+// --concurrency can fill them; the byte bound still applies.
+func TestRecordBoundFollowsConcurrency(t *testing.T) {
+	for _, tt := range []struct{ concurrency, want int }{{0, 8192}, {8, 8192}, {9, 9000}, {64, 64000}} {
+		c := Config{Concurrency: tt.concurrency}
+		c.defaults()
+		if c.MaxRecordsInFlight != tt.want || c.MaxBytesInFlight != 16<<20 {
+			t.Errorf("concurrency %d: %d records, %d bytes in flight; want %d records, 16 MiB", tt.concurrency, c.MaxRecordsInFlight, c.MaxBytesInFlight, tt.want)
+		}
+	}
+}

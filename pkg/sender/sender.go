@@ -105,7 +105,8 @@ type Config struct {
 	MaxBatchRecords  int   // default 500
 	MaxBatchBytes    int   // default 5 MiB; a larger record goes alone
 	MaxBytesInFlight int64 // records read but not yet delivered or rejected, in bytes (recordOverhead each besides data and key); default 16 MiB
-	// MaxRecordsInFlight bounds the same records by count (default 8192):
+	// MaxRecordsInFlight bounds the same records by count (default 8192,
+	// or twice Concurrency full batches when that is more):
 	// each record counts as at least MaxBytesInFlight/MaxRecordsInFlight
 	// bytes. Small records are then bounded by number, so they are sent
 	// soon after they are read, while still in the processor's cache, and
@@ -169,7 +170,9 @@ func (c *Config) defaults() {
 		c.MaxBytesInFlight = 16 << 20
 	}
 	if c.MaxRecordsInFlight <= 0 {
-		c.MaxRecordsInFlight = 8192
+		// Enough to fill every request in flight twice over: a higher
+		// --concurrency (for a far endpoint) is not capped by the count.
+		c.MaxRecordsInFlight = max(8192, 2*c.Concurrency*c.MaxBatchRecords)
 	}
 	if c.RetryTimeout <= 0 {
 		c.RetryTimeout = 10 * time.Minute
