@@ -160,3 +160,22 @@ func TestRecordBoundFollowsConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// Under Aggregate the count bound does not apply: user records wait in open
+// aggregates until they fill by size, so only bytes bound them.
+func TestAggregateRecordsHoldOnlyTheByteBudget(t *testing.T) {
+	f := newFake(t, 1, nil)
+	s := New(context.Background(), f.client(), Config{StreamName: "s", Aggregate: true, MaxBytesInFlight: 1 << 20, MaxRecordsInFlight: 4}, func(*Record, string) { t.Error("rejected") })
+	rs := records(3)
+	if err := s.PutBatch(rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if want := int64(r.Size()) + recordOverhead; r.weight != want {
+			t.Errorf("line %d weighs %d, want its size and overhead %d (no floor of 1 MiB/4)", r.Line, r.weight, want)
+		}
+	}
+}

@@ -106,7 +106,8 @@ type Config struct {
 	MaxBatchBytes    int   // default 5 MiB; a larger record goes alone
 	MaxBytesInFlight int64 // records read but not yet delivered or rejected, in bytes (recordOverhead each besides data and key); default 16 MiB
 	// MaxRecordsInFlight bounds the same records by count (default 8192,
-	// or twice Concurrency full batches when that is more):
+	// or twice Concurrency full batches when that is more; not under
+	// Aggregate, whose user records fill aggregates by size):
 	// each record counts as at least MaxBytesInFlight/MaxRecordsInFlight
 	// bytes. Small records are then bounded by number, so they are sent
 	// soon after they are read, while still in the processor's cache, and
@@ -347,6 +348,12 @@ func (s *Sender) Put(r *Record) error { return s.PutBatch([]*Record{r}) }
 func (s *Sender) PutBatch(recs []*Record) error {
 	var total int64
 	least := s.cfg.MaxBytesInFlight / int64(s.cfg.MaxRecordsInFlight)
+	if s.cfg.Aggregate {
+		// Bytes alone: user records wait in open aggregates until these
+		// fill up by size, and a count bound below that would leave each
+		// aggregate to its linger.
+		least = 0
+	}
 	for _, r := range recs {
 		r.weight = min(max(int64(r.Size())+recordOverhead, least), s.cfg.MaxBytesInFlight)
 		total += r.weight
