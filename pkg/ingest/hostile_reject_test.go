@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
+	"github.com/ldexport/ldexport/pkg/kinesistest"
 )
 
 // interruptedRun runs j, interrupting it after 300ms, and fails the test
@@ -161,32 +162,58 @@ func TestRejectFileOversizeLineHoldsOthersBack(t *testing.T) {
 
 // TestHostileRejectWriteHoldsNoRecords: the reader hands the records it
 // holds to the sender before it writes a rejected line, since that write
-// may wait (here on a FIFO nobody reads). While it waits, every valid line
-// read before is delivered: none is held back with the reader, where an
-// interrupt could end the run without it (records != sent + failed +
-// invalid, seen under load before the fix).
+// may wait (here on a FIFO nobody reads): an invalid line, or an oversize
+// one streamed into the reject file as it is read. While it waits, every
+// valid line read before is delivered: none is held back with the reader,
+// where an interrupt could end the run without it (records != sent +
+// failed + invalid, seen under load before the fix).
 func TestHostileRejectWriteHoldsNoRecords(t *testing.T) {
-	dir := t.TempDir()
-	in, pipe := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "pipe")
-	var b strings.Builder
-	for i := range 20000 { // two valid lines, then an invalid one
-		fmt.Fprintf(&b, "{\"n\":%d}\n", i)
-		if i%2 == 1 {
-			b.WriteString("not json " + strings.Repeat("x", 200) + "\n")
-		}
+	for _, tt := range []struct {
+		name, bad string
+		// uncounted: 1 when the reader waits in a write before it counts
+		// the line (an oversize line is counted once it has streamed past)
+		uncounted int64
+	}{
+		{"invalid line", "not json " + strings.Repeat("x", 200), 0},
+		{"oversize line", `{"pad":"` + strings.Repeat("x", 1500) + `"}`, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in, pipe := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "pipe")
+			var b strings.Builder
+			for i := range 20000 { // two valid lines, then a bad one
+				fmt.Fprintf(&b, "{\"n\":%d}\n", i)
+				if i%2 == 1 {
+					b.WriteString(tt.bad + "\n")
+				}
+			}
+			writeFile(t, in, b.String())
+			stalledFIFO(t, pipe)
+			obs := &watch{started: make(chan *Progress, 1)}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan result, 1)
+			api := ingesttest.NewServerWith(t, kinesistest.Options{MaxRecordSizeKiB: 1}).NewClient()
+			go func() {
+				done <- runJob(t, ctx, Job{Inputs: []string{in}, SkipInvalid: true, Rejects: pipe, Observer: obs}, api)
+			}()
+			last := settled(t, <-obs.started)
+			// The reader waits writing the k-th bad line: the 2k valid
+			// lines before it are all delivered.
+			if k := last.Rejected + tt.uncounted; k == 0 || last.Sent != 2*k {
+				t.Errorf("while the reader waits on the reject file: %d sent, %d rejected; want every valid line read (%d) sent", last.Sent, last.Rejected, 2*k)
+			}
+			cancel()
+			if r := <-done; r.summary().Records != r.summary().Sent+r.summary().Failed+r.summary().Invalid {
+				t.Fatalf("summary %+v", r.summary())
+			}
+		})
 	}
-	writeFile(t, in, b.String())
-	stalledFIFO(t, pipe)
-	obs := &watch{started: make(chan *Progress, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan result, 1)
-	api := ingesttest.NewServer(t).NewClient()
-	go func() {
-		done <- runJob(t, ctx, Job{Inputs: []string{in}, SkipInvalid: true, Rejects: pipe, Observer: obs}, api)
-	}()
-	p := <-obs.started
-	// The pipe fills and the reader waits in a write: the counts stop moving.
+}
+
+// settled waits until p's counts stop moving (for 200 ms) and returns them.
+func settled(t *testing.T, p *Progress) Snapshot {
+	t.Helper()
 	var last Snapshot
 	for still, deadline := 0, time.Now().Add(10*time.Second); still < 20; {
 		if time.Now().After(deadline) {
@@ -199,15 +226,7 @@ func TestHostileRejectWriteHoldsNoRecords(t *testing.T) {
 			last, still = s, 0
 		}
 	}
-	// The reader waits writing the k-th invalid line (counted before the
-	// write): the 2k valid lines before it are all delivered.
-	if last.Rejected == 0 || last.Sent != 2*last.Rejected {
-		t.Errorf("while the reader waits on the reject file: %d sent, %d rejected; want every valid line read (%d) sent", last.Sent, last.Rejected, 2*last.Rejected)
-	}
-	cancel()
-	if r := <-done; r.summary().Records != r.summary().Sent+r.summary().Failed+r.summary().Invalid {
-		t.Fatalf("summary %+v", r.summary())
-	}
+	return last
 }
 
 // stalledFIFO makes a named pipe at path whose reader opens it and never
