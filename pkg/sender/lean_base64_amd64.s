@@ -10,7 +10,7 @@
 // their encoding. The steps are Wojciech Muła's and Daniel Lemire's AVX2
 // encoder ("Faster Base64 Encoding and Decoding using AVX2 Instructions",
 // 2018), as github.com/segmentio/asm/base64 (MIT-0) writes it, with two
-// changes: the constants come from memory, not through PINSRB (an
+// changes: the constants are broadcast from memory, not through PINSRB (an
 // SSE-encoded instruction that cost about 140 ns a call on our build
 // machine), and the first step loads src[0:32] and moves its words with
 // VPERMD instead of a masked load before src.
@@ -22,13 +22,13 @@ TEXT ·encodeBase64AVX2(SB), NOSPLIT, $0-56
 	CMPQ CX, $32
 	JB   short
 
-	VMOVDQU b64_shuf<>(SB), Y6
-	VMOVDQU b64_mask1<>(SB), Y7
-	VMOVDQU b64_mask2<>(SB), Y8
-	VMOVDQU b64_mult<>(SB), Y9
-	VMOVDQU b64_lut<>(SB), Y3
-	VMOVDQU b64_51<>(SB), Y4
-	VMOVDQU b64_25<>(SB), Y5
+	VMOVDQU        b64_shuf<>(SB), Y6
+	VPBROADCASTQ   b64_mask1<>(SB), Y7
+	VPBROADCASTQ   b64_mask2<>(SB), Y8
+	VPBROADCASTQ   b64_mult<>(SB), Y9
+	VBROADCASTI128 b64_lut<>(SB), Y3
+	VPBROADCASTQ   b64_51<>(SB), Y4
+	VPBROADCASTQ   b64_25<>(SB), Y5
 
 	// The first step: bytes 0-11 in the low lane's dwords 1-3, bytes
 	// 12-27 in the high lane, as the loads of later steps (from 4 bytes
@@ -87,40 +87,23 @@ DATA b64_shuf<>+24(SB)/8, $0x0a0b090a07080607
 GLOBL b64_shuf<>(SB), RODATA|NOPTR, $32
 
 DATA b64_mask1<>+0(SB)/8, $0x003f03f0003f03f0
-DATA b64_mask1<>+8(SB)/8, $0x003f03f0003f03f0
-DATA b64_mask1<>+16(SB)/8, $0x003f03f0003f03f0
-DATA b64_mask1<>+24(SB)/8, $0x003f03f0003f03f0
-GLOBL b64_mask1<>(SB), RODATA|NOPTR, $32
+GLOBL b64_mask1<>(SB), RODATA|NOPTR, $8
 
 DATA b64_mask2<>+0(SB)/8, $0x0fc0fc000fc0fc00
-DATA b64_mask2<>+8(SB)/8, $0x0fc0fc000fc0fc00
-DATA b64_mask2<>+16(SB)/8, $0x0fc0fc000fc0fc00
-DATA b64_mask2<>+24(SB)/8, $0x0fc0fc000fc0fc00
-GLOBL b64_mask2<>(SB), RODATA|NOPTR, $32
+GLOBL b64_mask2<>(SB), RODATA|NOPTR, $8
 
 DATA b64_mult<>+0(SB)/8, $0x0400004004000040
-DATA b64_mult<>+8(SB)/8, $0x0400004004000040
-DATA b64_mult<>+16(SB)/8, $0x0400004004000040
-DATA b64_mult<>+24(SB)/8, $0x0400004004000040
-GLOBL b64_mult<>(SB), RODATA|NOPTR, $32
+GLOBL b64_mult<>(SB), RODATA|NOPTR, $8
 
 // Offsets from a 6-bit value to its character, by range: 'A', 'a'-26,
 // '0'-52 (as '0'-52-i at index 2+i for the ten digits, all -4), '+'-62
-// (-19 at 12), '/'-63 (-16 at 13); both lanes.
+// (-19 at 12), '/'-63 (-16 at 13); loaded into both lanes.
 DATA b64_lut<>+0(SB)/8, $0xfcfcfcfcfcfc4741
 DATA b64_lut<>+8(SB)/8, $0x0000f0edfcfcfcfc
-DATA b64_lut<>+16(SB)/8, $0xfcfcfcfcfcfc4741
-DATA b64_lut<>+24(SB)/8, $0x0000f0edfcfcfcfc
-GLOBL b64_lut<>(SB), RODATA|NOPTR, $32
+GLOBL b64_lut<>(SB), RODATA|NOPTR, $16
 
 DATA b64_51<>+0(SB)/8, $0x3333333333333333
-DATA b64_51<>+8(SB)/8, $0x3333333333333333
-DATA b64_51<>+16(SB)/8, $0x3333333333333333
-DATA b64_51<>+24(SB)/8, $0x3333333333333333
-GLOBL b64_51<>(SB), RODATA|NOPTR, $32
+GLOBL b64_51<>(SB), RODATA|NOPTR, $8
 
 DATA b64_25<>+0(SB)/8, $0x1919191919191919
-DATA b64_25<>+8(SB)/8, $0x1919191919191919
-DATA b64_25<>+16(SB)/8, $0x1919191919191919
-DATA b64_25<>+24(SB)/8, $0x1919191919191919
-GLOBL b64_25<>(SB), RODATA|NOPTR, $32
+GLOBL b64_25<>(SB), RODATA|NOPTR, $8
