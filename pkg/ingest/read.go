@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +33,9 @@ type reader struct {
 	// is held by a reader blocked in a read or a write.
 	batch      []*sender.Record
 	batchBytes int
+
+	pool  *recordPool      // acknowledged records, to fill again
+	spare []*sender.Record // records taken from pool, not yet used
 }
 
 // Hand-over bounds: a batch of records is handed to the sender once it has
@@ -187,8 +189,7 @@ func (r *reader) readInput() error {
 			tr.settled.Add(lineBytes(len(line.Data)))
 			continue
 		}
-		rec := &sender.Record{Source: line.Source, Line: line.Number, Data: bytes.Clone(line.Data), Key: key, RandomKey: r.job.Keys.Random()}
-		if !r.add(rec) {
+		if !r.add(r.newRecord(line, key)) {
 			return nil // the sender stopped and rejected the records; Close says why
 		}
 	}

@@ -29,10 +29,11 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 	}
 	defer context.AfterFunc(ctx, rej.interrupt)() // a reject file nobody reads must not keep an interrupt from ending the run
 	tr := &tracker{total: in.totalSize()}
+	pool := &recordPool{}
 	var snd *sender.Sender
 	if s.api != nil {
 		u := &undelivered{rej: rej, tr: tr, ck: ck}
-		snd = sender.New(ctx, s.api, j.senderConfig(s, start, tr, ck), u.reject)
+		snd = sender.New(ctx, s.api, j.senderConfig(s, start, tr, ck, pool), u.reject)
 		u.stopped = snd.Stopped()
 		if ck != nil {
 			ck.start(rej)
@@ -57,7 +58,7 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 	if j.Observer != nil {
 		j.Observer.Start(&Progress{t: tr, snd: snd, stopping: stopping})
 	}
-	rd := &reader{job: j, limit: s.limit, rej: rej, snd: snd, ck: ck, tr: tr, stopping: stopping}
+	rd := &reader{job: j, limit: s.limit, rej: rej, snd: snd, ck: ck, tr: tr, stopping: stopping, pool: pool}
 	var readErr error // why reading stopped early; read only once readDone is closed
 	readDone := make(chan struct{})
 	go func() {
@@ -129,8 +130,9 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 }
 
 // senderConfig is the sender's configuration: the job's limits, the
-// stream's shards, and acknowledged records counted and checkpointed.
-func (j *Job) senderConfig(s *stream, start time.Time, tr *tracker, ck *runCheckpoint) sender.Config {
+// stream's shards, and acknowledged records counted, checkpointed and then
+// given to pool for the reader to fill again.
+func (j *Job) senderConfig(s *stream, start time.Time, tr *tracker, ck *runCheckpoint, pool *recordPool) sender.Config {
 	return sender.Config{
 		StreamName:      j.Target.Stream,
 		Concurrency:     j.Limits.Concurrency,
@@ -143,6 +145,7 @@ func (j *Job) senderConfig(s *stream, start time.Time, tr *tracker, ck *runCheck
 		OnSent: func(recs []*sender.Record) {
 			ck.markRecords(recs)
 			tr.acknowledged(recs)
+			pool.put(recs)
 		},
 		Aggregate:         j.Aggregate,
 		AggregateMaxBytes: j.AggregateMaxBytes,

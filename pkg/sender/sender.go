@@ -126,7 +126,10 @@ type Config struct {
 	// OnSent, if set, is called with the records Kinesis acknowledged (the
 	// user records of an aggregate), those of one answer at a time, from
 	// the one goroutine that settles requests (e.g. to checkpoint
-	// progress). The slice is only valid during the call.
+	// progress). The slice is only valid during the call. The records are
+	// the caller's again once OnSent returns: the sender never reads or
+	// writes them after that, so the caller may reuse them and their Data
+	// (TestOnSentRecordsAreTheCallersAgain).
 	OnSent func(recs []*Record)
 	// Rate control (pacer.go). With ShardMap, each open shard is paced at
 	// the shard limits (adapted to throttling) and Lister, when set, lists
