@@ -339,6 +339,14 @@ func skipString(data []byte, i int) int {
 				goto special
 			}
 			i += 16
+			// Past the first sixteen (most strings are shorter), the
+			// rest goes to the AVX2 scan, which takes 32 bytes a step.
+			if useAVX2 && len(data)-i >= 32 {
+				if i += indexSpecialAVX2(data[i:]); i == len(data) {
+					return -1
+				}
+				goto special
+			}
 		}
 		if len(data)-i >= 8 {
 			if m := stringSpecials(load64(data, i)); m != 0 {
