@@ -14,7 +14,8 @@ import (
 // and arrays, the outer object included.
 //
 // It replaces fastjson.ValidateBytes plus hasControl: each byte is looked at
-// once, strings eight or sixteen bytes at a time. The common paths of
+// once, strings eight or sixteen bytes at a time (past a string's first
+// sixteen, 32 at a time with AVX2 on amd64). The common paths of
 // exported events (no white space between tokens, short strings followed by
 // ':' or ',', small numbers) are tried first and inline.
 func validObject(data []byte) bool {
