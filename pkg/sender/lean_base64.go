@@ -7,15 +7,19 @@ import (
 )
 
 // appendBase64 appends src in standard base64 (padded), exactly as
-// base64.StdEncoding.AppendEncode does, about twice as fast
-// (BenchmarkBase64): it encodes 6 bytes into 8 characters per step, with a
-// table of every 12-bit group's two characters, and leaves the last few
-// bytes to the standard library.
+// base64.StdEncoding.AppendEncode does. On amd64 with AVX2, base64Blocks
+// encodes 24 bytes a step first (about 7 times as fast as the standard
+// library on a 429-byte event, BenchmarkBase64). The Go code after it, and
+// everywhere else, is about twice as fast as the standard library: it
+// encodes 6 bytes into 8 characters per step, with a table of every 12-bit
+// group's two characters, and leaves the last few bytes to the standard
+// library.
 func appendBase64(dst, src []byte) []byte {
 	n := base64.StdEncoding.EncodedLen(len(src))
 	dst = slices.Grow(dst, n)
 	out := dst[len(dst) : len(dst)+n]
-	o, i := 0, 0
+	i := base64Blocks(out, src)
+	o := i / 3 * 4
 	// Four groups of 6 bytes a step; each group reads 8 bytes and uses 6.
 	for ; len(src)-i >= 26 && len(out)-o >= 32; i, o = i+24, o+32 {
 		s := src[i : i+26]

@@ -8,34 +8,52 @@ import (
 	"testing"
 )
 
-// TestAppendBase64MatchesStdEncoding: every length up to 100 and random
-// bytes, appended to a prefix.
+// TestAppendBase64MatchesStdEncoding: every length up to 300 and random
+// bytes, appended to a prefix, with and without the AVX2 steps.
 func TestAppendBase64MatchesStdEncoding(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for n := 0; n <= 100; n++ {
-		for range 50 {
-			src := make([]byte, n)
-			for i := range src {
-				src[i] = byte(rng.Uint32())
-			}
-			prefix := []byte("pre")
-			got := appendBase64(bytes.Clone(prefix), src)
-			want := base64.StdEncoding.AppendEncode(bytes.Clone(prefix), src)
-			if !bytes.Equal(got, want) {
-				t.Fatalf("appendBase64(%x) = %q, want %q", src, got, want)
+	for _, avx2 := range base64Paths(t) {
+		base64AVX2 = avx2
+		rng := rand.New(rand.NewPCG(1, 2))
+		for n := 0; n <= 300; n++ {
+			for range 30 {
+				src := make([]byte, n)
+				for i := range src {
+					src[i] = byte(rng.Uint32())
+				}
+				prefix := []byte("pre")
+				got := appendBase64(bytes.Clone(prefix), src)
+				want := base64.StdEncoding.AppendEncode(bytes.Clone(prefix), src)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("AVX2 %v: appendBase64(%x) = %q, want %q", avx2, src, got, want)
+				}
 			}
 		}
 	}
 }
 
+// base64Paths returns the settings of base64AVX2 this machine can run, and
+// restores the setting after the test.
+func base64Paths(t testing.TB) []bool {
+	saved := base64AVX2
+	t.Cleanup(func() { base64AVX2 = saved })
+	if saved {
+		return []bool{true, false}
+	}
+	return []bool{false}
+}
+
 func FuzzAppendBase64(f *testing.F) {
 	f.Add([]byte("{\"a\":1}"), 0)
+	f.Add(bytes.Repeat([]byte{0xff, 0x00, 0xfb}, 40), 3)
 	f.Fuzz(func(t *testing.T, src []byte, prefix int) {
 		dst := make([]byte, prefix&15, 16)
-		got := appendBase64(bytes.Clone(dst), src)
 		want := base64.StdEncoding.AppendEncode(bytes.Clone(dst), src)
-		if !bytes.Equal(got, want) {
-			t.Fatalf("appendBase64(%x) = %q, want %q", src, got, want)
+		for _, avx2 := range base64Paths(t) {
+			base64AVX2 = avx2
+			got := appendBase64(bytes.Clone(dst), src)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("AVX2 %v: appendBase64(%x) = %q, want %q", avx2, src, got, want)
+			}
 		}
 	})
 }
