@@ -14,7 +14,8 @@ import (
 // and arrays, the outer object included.
 //
 // It replaces fastjson.ValidateBytes plus hasControl: each byte is looked at
-// once, strings eight or sixteen bytes at a time. The common paths of
+// once, strings eight or sixteen bytes at a time (past a string's first
+// sixteen, 32 at a time with AVX2 on amd64). The common paths of
 // exported events (no white space between tokens, short strings followed by
 // ':' or ',', small numbers) are tried first and inline.
 func validObject(data []byte) bool {
@@ -339,6 +340,14 @@ func skipString(data []byte, i int) int {
 				goto special
 			}
 			i += 16
+			// Past the first sixteen (most strings are shorter), the
+			// rest goes to the AVX2 scan, which takes 32 bytes a step.
+			if useAVX2 && len(data)-i >= 32 {
+				if i += indexSpecialAVX2(data[i:]); i == len(data) {
+					return -1
+				}
+				goto special
+			}
 		}
 		if len(data)-i >= 8 {
 			if m := stringSpecials(load64(data, i)); m != 0 {
