@@ -27,11 +27,14 @@ const (
 	poolBytes   = 2 << 20
 	// A Data buffer larger than poolData goes back without it.
 	poolData = 4 << 10
-	// A buffer is reused for a line at most reuseSlack bytes shorter than
-	// its capacity, so that a record holds little more than its share of
-	// the byte budget (its line's length plus the bookkeeping of a Record).
-	reuseSlack = 512
 )
+
+// fits reports whether a buffer of capacity c may take a line of n bytes:
+// one at most an eighth plus 64 bytes too large, no more than the garbage
+// collector's own size classes waste, so that a record holds little more
+// than its share of the byte budget (its line plus a Record's bookkeeping)
+// also where that share has no floor (--aggregate).
+func fits(c, n int) bool { return c >= n && c-n <= n/8+64 }
 
 // put takes back the records of one acknowledgement.
 func (p *recordPool) put(recs []*sender.Record) {
@@ -75,7 +78,7 @@ func (r *reader) newRecord(line ndjson.Line, key string) *sender.Record {
 		rec = r.spare[n-1]
 		r.spare[n-1] = nil
 		r.spare = r.spare[:n-1]
-		if c := cap(rec.Data); c >= len(line.Data) && c-len(line.Data) <= reuseSlack {
+		if fits(cap(rec.Data), len(line.Data)) {
 			buf = rec.Data[:0]
 		}
 	} else {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/kinesistest"
+	"github.com/ldexport/ldexport/pkg/ndjson"
+	"github.com/ldexport/ldexport/pkg/partitionkey"
+	"github.com/ldexport/ldexport/pkg/sender"
 )
 
 // TestRecycledRecordsKeepEveryLine: lines of every size from a few bytes to
@@ -61,5 +65,68 @@ func TestRecycledRecordsKeepEveryLine(t *testing.T) {
 				t.Fatalf("no record failure injected (%+v)", st.Faults)
 			}
 		})
+	}
+}
+
+// TestNewRecordReusesWhatFits: a record from the pool is always reused; its
+// buffer only for a line it fits (at most an eighth plus 64 bytes too
+// large), so that a short line does not hold a long line's buffer.
+func TestNewRecordReusesWhatFits(t *testing.T) {
+	keys, err := partitionkey.New("", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		bufCap, line int
+		reused       bool
+	}{
+		{448, 429, true},
+		{448, 448, true},
+		{448, 449, false}, // too small
+		{448, 344, true},  // 104 bytes over, 344/8 + 64 = 107 allowed
+		{448, 340, false}, // 108 over, 106 allowed
+		{80, 10, false},   // 70 over, 65 allowed
+		{75, 10, true},
+		{0, 10, false},
+	}
+	for _, tt := range tests {
+		pool := &recordPool{}
+		old := &sender.Record{Line: 99, Data: make([]byte, 0, tt.bufCap), Key: "old"}
+		pool.put([]*sender.Record{old})
+		r := &reader{job: &Job{Keys: keys}, pool: pool}
+		line := ndjson.Line{Source: "in", Number: 3, Data: bytes.Repeat([]byte("x"), tt.line)}
+		rec := r.newRecord(line, "k")
+		if rec != old || rec.Line != 3 || rec.Key != "k" || !bytes.Equal(rec.Data, line.Data) {
+			t.Fatalf("cap %d, line %d: got record %p (pooled %p) line %d key %q", tt.bufCap, tt.line, rec, old, rec.Line, rec.Key)
+		}
+		if reused := tt.bufCap > 0 && cap(rec.Data) == tt.bufCap; reused != tt.reused {
+			t.Errorf("cap %d, line %d: buffer reused %v, want %v", tt.bufCap, tt.line, reused, tt.reused)
+		}
+	}
+}
+
+// TestRecordPoolBounds: the pool keeps at most 4,096 records and 2 MiB of
+// their buffers, and never a buffer over 4 KiB.
+func TestRecordPoolBounds(t *testing.T) {
+	pool := &recordPool{}
+	recs := make([]*sender.Record, 5000)
+	for i := range recs {
+		recs[i] = &sender.Record{Data: make([]byte, 0, 1024)}
+	}
+	recs[0].Data = make([]byte, 0, 5000)
+	pool.put(recs)
+	held := 0
+	for _, r := range pool.free {
+		held += cap(r.Data)
+	}
+	if len(pool.free) != poolRecords || held != pool.bytes || held > poolBytes || cap(recs[0].Data) != 0 {
+		t.Fatalf("%d records, %d bytes held (counted %d), first buffer %d", len(pool.free), held, pool.bytes, cap(recs[0].Data))
+	}
+	spare := pool.take(nil, 3000)
+	for _, r := range spare {
+		held -= cap(r.Data)
+	}
+	if len(spare) != 3000 || len(pool.free) != poolRecords-3000 || pool.bytes != held || held == 0 {
+		t.Fatalf("took %d, %d left, %d bytes", len(spare), len(pool.free), pool.bytes)
 	}
 }
