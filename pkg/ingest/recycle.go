@@ -16,11 +16,26 @@ import (
 //
 // The pool is bounded in records and in the bytes of their buffers; what
 // does not fit is left to the garbage collector.
+//
+// Under --aggregate it keeps the records but not their Data: a sealed
+// aggregate's user records point into the aggregate's one buffer
+// (sender's aggregator.seal), and a pooled slice of it would keep all of
+// it (~50 KB) alive while counting only its own few bytes.
 type recordPool struct {
+	keepData bool
+
 	mu    sync.Mutex
 	free  []*sender.Record
 	bytes int // the capacity of the free records' Data
+
+	// What the reader took from the pool: records, and buffers that fit.
+	// Written by the reader alone, for tests to read after the run.
+	reused, refilled int
 }
+
+// newRecordPool returns a job's pool; keepData says whether it keeps
+// Data buffers. A variable so that tests can see the pool a job uses.
+var newRecordPool = func(keepData bool) *recordPool { return &recordPool{keepData: keepData} }
 
 const (
 	poolRecords = 4096
@@ -44,7 +59,7 @@ func (p *recordPool) put(recs []*sender.Record) {
 		if len(p.free) >= poolRecords {
 			return
 		}
-		if cap(r.Data) > poolData || p.bytes+cap(r.Data) > poolBytes {
+		if !p.keepData || cap(r.Data) > poolData || p.bytes+cap(r.Data) > poolBytes {
 			r.Data = nil
 		}
 		p.bytes += cap(r.Data)
@@ -80,7 +95,9 @@ func (r *reader) newRecord(line ndjson.Line, key string) *sender.Record {
 		r.spare = r.spare[:n-1]
 		if fits(cap(rec.Data), len(line.Data)) {
 			buf = rec.Data[:0]
+			r.pool.refilled++
 		}
+		r.pool.reused++
 	} else {
 		rec = new(sender.Record)
 	}

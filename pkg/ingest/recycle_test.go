@@ -22,9 +22,11 @@ import (
 // TestRecycledRecordsKeepEveryLine: lines of every size from a few bytes to
 // past the pool's 4 KiB buffers, mixed at random so that records come back
 // from the pool with buffers too small, just right and too large for the
-// next line (several times the 16 MiB budget, so most records are reused),
-// with record failures, plain and aggregated: the stream holds every line
-// once, byte for byte.
+// next line (30,000 lines, several times the 8,192 records held at once, so
+// most records are reused), with record failures, plain and aggregated: the
+// stream holds every line once, byte for byte. Under --aggregate the pool
+// keeps no buffer: those of acknowledged user records are slices of their
+// aggregate's.
 func TestRecycledRecordsKeepEveryLine(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 8))
 	lines := make([]string, 30000)
@@ -42,6 +44,10 @@ func TestRecycledRecordsKeepEveryLine(t *testing.T) {
 			if err := srv.CreateStream("s", 2); err != nil {
 				t.Fatal(err)
 			}
+			var pool *recordPool
+			newPool := newRecordPool
+			newRecordPool = func(keepData bool) *recordPool { pool = newPool(keepData); return pool }
+			defer func() { newRecordPool = newPool }()
 			client := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 			j := Job{Stdin: strings.NewReader(strings.Join(lines, "\n")), Aggregate: aggregate, Rejects: filepath.Join(t.TempDir(), "rej"),
 				Limits: Limits{Concurrency: 8, RetryTimeout: 10 * time.Minute}}
@@ -63,6 +69,20 @@ func TestRecycledRecordsKeepEveryLine(t *testing.T) {
 			}
 			if st := srv.Stats(); st.Faults.RecordFailures == 0 {
 				t.Fatalf("no record failure injected (%+v)", st.Faults)
+			}
+			// Reading waits for acknowledgements (several times over
+			// without --aggregate), and these fill the pool first.
+			if pool.reused == 0 || !aggregate && pool.reused < len(lines)/4 || (pool.refilled == 0) != aggregate {
+				t.Fatalf("%d records and %d buffers reused for %d lines", pool.reused, pool.refilled, len(lines))
+			}
+			if aggregate {
+				pool.mu.Lock()
+				defer pool.mu.Unlock()
+				for _, r := range pool.free {
+					if r.Data != nil || pool.bytes != 0 {
+						t.Fatalf("the pool keeps a buffer of %d bytes under --aggregate (%d in all)", cap(r.Data), pool.bytes)
+					}
+				}
 			}
 		})
 	}
@@ -90,7 +110,7 @@ func TestNewRecordReusesWhatFits(t *testing.T) {
 		{0, 10, false},
 	}
 	for _, tt := range tests {
-		pool := &recordPool{}
+		pool := newRecordPool(true)
 		old := &sender.Record{Line: 99, Data: make([]byte, 0, tt.bufCap), Key: "old"}
 		pool.put([]*sender.Record{old})
 		r := &reader{job: &Job{Keys: keys}, pool: pool}
@@ -108,7 +128,7 @@ func TestNewRecordReusesWhatFits(t *testing.T) {
 // TestRecordPoolBounds: the pool keeps at most 4,096 records and 2 MiB of
 // their buffers, and never a buffer over 4 KiB.
 func TestRecordPoolBounds(t *testing.T) {
-	pool := &recordPool{}
+	pool := newRecordPool(true)
 	recs := make([]*sender.Record, 5000)
 	for i := range recs {
 		recs[i] = &sender.Record{Data: make([]byte, 0, 1024)}

@@ -29,7 +29,7 @@ func (j *Job) send(ctx context.Context, in *inputs, ck *runCheckpoint, s *stream
 	}
 	defer context.AfterFunc(ctx, rej.interrupt)() // a reject file nobody reads must not keep an interrupt from ending the run
 	tr := &tracker{total: in.totalSize()}
-	pool := &recordPool{}
+	pool := newRecordPool(!j.Aggregate)
 	var snd *sender.Sender
 	if s.api != nil {
 		u := &undelivered{rej: rej, tr: tr, ck: ck}

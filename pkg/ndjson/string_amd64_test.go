@@ -5,10 +5,10 @@ package ndjson
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ldexport/ldexport/pkg/asmcheck"
 )
 
 // indexSpecialLoop is indexSpecialAVX2's rule, a byte at a time.
@@ -138,30 +138,5 @@ func BenchmarkSkipString(b *testing.B) {
 // call into assembly costs about 150 ns here (measured with
 // BenchmarkSkipString: 158 ns a call instead of 10 for 48 bytes).
 func TestIndexSpecialAVX2OnlyVEX(t *testing.T) {
-	src, err := os.ReadFile("string_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vecReg := regexp.MustCompile(`\b[XY]\d+\b`)
-	cleared := false
-	for n, line := range strings.Split(string(src), "\n") {
-		if i := strings.Index(line, "//"); i >= 0 {
-			line = line[:i]
-		}
-		fields := strings.Fields(strings.TrimSuffix(strings.TrimSpace(line), `\`))
-		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-			continue
-		}
-		op := fields[0]
-		switch {
-		case strings.HasSuffix(op, ":"), op == "TEXT":
-			cleared = false
-		case op == "VZEROUPPER":
-			cleared = true
-		case op == "RET" && !cleared:
-			t.Errorf("string_amd64.s:%d: RET without VZEROUPPER before it", n+1)
-		case vecReg.MatchString(line) && !strings.HasPrefix(op, "V"):
-			t.Errorf("string_amd64.s:%d: %s is not VEX-encoded", n+1, op)
-		}
-	}
+	asmcheck.VEXOnly(t, "string_amd64.s")
 }

@@ -11,7 +11,7 @@ var base64AVX2 = cpu.X86.HasAVX2
 // base64Blocks encodes the leading bytes of src into dst with AVX2 where the
 // CPU has it, and returns how many it encoded (see encodeBase64AVX2).
 func base64Blocks(dst, src []byte) int {
-	if !base64AVX2 {
+	if !base64AVX2 || len(src) < 32 {
 		return 0
 	}
 	return encodeBase64AVX2(dst, src)

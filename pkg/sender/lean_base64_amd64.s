@@ -4,10 +4,10 @@
 
 // func encodeBase64AVX2(dst, src []byte) int
 //
-// Encodes src in standard base64, 24 bytes to 32 characters a step, while a
-// 32-byte load around the next step stays inside src; returns how many bytes
-// of src it encoded (a multiple of 24, 0 when len(src) < 32). dst must hold
-// their encoding. The steps are Wojciech Muła's and Daniel Lemire's AVX2
+// Encodes src (len(src) >= 32) in standard base64, 24 bytes to 32
+// characters a step, while a 32-byte load around the next step stays inside
+// src; returns how many bytes of src it encoded (a multiple of 24). dst must
+// hold their encoding. The steps are Wojciech Muła's and Daniel Lemire's AVX2
 // encoder ("Faster Base64 Encoding and Decoding using AVX2 Instructions",
 // 2018), as github.com/segmentio/asm/base64 (MIT-0) writes it, with two
 // changes: the constants are broadcast from memory, not through PINSRB (an
@@ -19,8 +19,6 @@ TEXT ·encodeBase64AVX2(SB), NOSPLIT, $0-56
 	MOVQ src_base+24(FP), SI
 	MOVQ src_len+32(FP), CX
 	XORQ AX, AX
-	CMPQ CX, $32
-	JB   short
 
 	VMOVDQU        b64_shuf<>(SB), Y6
 	VPBROADCASTQ   b64_mask1<>(SB), Y7
@@ -69,8 +67,6 @@ loop:
 
 done:
 	VZEROUPPER
-
-short:
 	MOVQ AX, ret+48(FP)
 	RET
 
