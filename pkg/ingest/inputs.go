@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // input is one opened input.
@@ -67,6 +69,9 @@ func openInputs(files []string, stdin io.Reader) (*inputs, error) {
 		fh, err := os.Open(name)
 		if err != nil {
 			in.close()
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				return nil, badInputf("%s: too many open files: send opens all %d inputs before it reads the first; raise the limit (ulimit -n), send fewer files at a time, or pipe them in (cat FILES | ldexport send -)", name, len(files))
+			}
 			return nil, badInput(err)
 		}
 		st, err := fh.Stat()
