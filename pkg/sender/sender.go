@@ -130,8 +130,8 @@ type Config struct {
 	// the caller's again once OnSent returns: the sender never reads or
 	// writes them after that, so the caller may reuse them and their Data
 	// (TestOnSentRecordsAreTheCallersAgain). Under Aggregate a record's
-	// Data is by then a slice of its aggregate's buffer: keeping it keeps
-	// the whole aggregate.
+	// Data may by then be a slice of its aggregate's buffer: keeping it
+	// keeps the whole aggregate.
 	OnSent func(recs []*Record)
 	// Rate control (pacer.go). With ShardMap, each open shard is paced at
 	// the shard limits (adapted to throttling) and Lister, when set, lists
