@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/ldexport/ldexport/pkg/ingest/ingesttest"
 	"github.com/ldexport/ldexport/pkg/kinesistest"
 	"github.com/ldexport/ldexport/pkg/ndjson"
@@ -48,10 +45,9 @@ func TestRecycledRecordsKeepEveryLine(t *testing.T) {
 			newPool := newRecordPool
 			newRecordPool = func(keepData bool) *recordPool { pool = newPool(keepData); return pool }
 			defer func() { newRecordPool = newPool }()
-			client := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 			j := Job{Stdin: strings.NewReader(strings.Join(lines, "\n")), Aggregate: aggregate, Rejects: filepath.Join(t.TempDir(), "rej"),
 				Limits: Limits{Concurrency: 8, RetryTimeout: 10 * time.Minute}}
-			c := run(t, t.Context(), j, client, false)
+			c := run(t, t.Context(), j, srv.NewClient(), false)
 			if c.err != nil {
 				t.Fatalf("%v: %s", c.err, c.notes)
 			}
